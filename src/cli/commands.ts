@@ -1,0 +1,89 @@
+/** The store-management commands: thin wrappers over the org service. */
+import { type Config, sqlitePath } from '../config/index.ts'
+import { ServiceError } from '../errors.ts'
+import { createAdmin, createApiKey, createOrg } from '../orgs/service.ts'
+import { openStore, type Store } from '../store/index.ts'
+import { COMMAND_HELP } from './help.ts'
+import { type CliIo, EXIT } from './output.ts'
+
+type Flags = Map<string, string>
+
+function required(flags: Flags, name: string): string {
+  const value = flags.get(name)
+  if (value === undefined || value === 'true' || value.trim() === '')
+    throw new UsageError(`--${name} is required`)
+  return value
+}
+
+export class UsageError extends Error {}
+
+function print(io: CliIo, flags: Flags, json: Record<string, unknown>, human: string): void {
+  if (flags.has('json')) io.out(JSON.stringify(json))
+  else io.out(human)
+}
+
+export async function runStoreCommand(
+  name: string,
+  flags: Flags,
+  config: Config,
+  io: CliIo,
+): Promise<number> {
+  if (flags.has('help')) {
+    io.out(COMMAND_HELP[name] ?? '')
+    return EXIT.ok
+  }
+  let store: Store | null = null
+  try {
+    store = openStore(sqlitePath(config))
+    if (name === 'org create') {
+      const org = createOrg(store, {
+        slug: required(flags, 'slug'),
+        name: flags.get('name'),
+        url: flags.get('url'),
+      })
+      const url = org.url ?? `${config.publicUrl}/orgs/${org.slug}`
+      print(io, flags, { ...org }, `Created organization ${org.slug} (${org.name}) at ${url}\nid: ${org.id}`)
+      return EXIT.ok
+    }
+    if (name === 'admin create') {
+      const password = flags.has('password-stdin') ? (await io.readStdin()).replace(/\r?\n$/, '') : undefined
+      const admin = await createAdmin(store, {
+        orgSlug: required(flags, 'org'),
+        email: required(flags, 'email'),
+        password,
+      })
+      print(
+        io,
+        flags,
+        admin,
+        `Created admin ${admin.email}\nid: ${admin.id}\npassword: ${admin.password}\nSign in at ${config.publicUrl}/orgs/${required(flags, 'org')}/admin/login`,
+      )
+      return EXIT.ok
+    }
+    if (name === 'api-key create') {
+      const key = createApiKey(store, { orgSlug: required(flags, 'org'), name: flags.get('name') })
+      print(
+        io,
+        flags,
+        key,
+        `Created API key ${key.id}\nkey: ${key.key}\n(shown once; send it as Authorization: Bearer <key>)`,
+      )
+      return EXIT.ok
+    }
+    throw new UsageError(`unknown command "${name}"; see okta-bridge --help`)
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`error: ${error.message}`)
+      return EXIT.usage
+    }
+    if (error instanceof ServiceError) {
+      if (flags.has('json'))
+        io.out(JSON.stringify({ error: { code: error.code, message: error.message, field: error.field } }))
+      io.err(`error: ${error.message}`)
+      return error.status === 400 ? EXIT.usage : EXIT.refused
+    }
+    throw error
+  } finally {
+    store?.close()
+  }
+}

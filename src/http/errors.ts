@@ -1,0 +1,85 @@
+/**
+ * The admin API's error format, `{"error": {"code", "message", "field"?}}`, and the mapper from
+ * anything thrown (service errors, Elysia's validation and parse errors) to it. Unknown errors are
+ * logged with their cause and answered with a generic 500 body, never a stack trace.
+ */
+import { Type as T } from '@sinclair/typebox'
+import { ServiceError } from '../errors.ts'
+
+export const ErrorBody = T.Object(
+  {
+    error: T.Object({
+      code: T.String({ examples: ['INVALID_INPUT'] }),
+      message: T.String({ examples: ['ssoUrl must use https (http is accepted only for localhost)'] }),
+      field: T.Optional(T.String({ examples: ['ssoUrl'] })),
+    }),
+  },
+  { description: 'Error', title: 'Error' },
+)
+
+export function errorJson(status: number, code: string, message: string, field?: string): Response {
+  const error: Record<string, string> = { code, message }
+  if (field) error.field = field
+  return Response.json({ error }, { status, headers: { 'cache-control': 'no-store' } })
+}
+
+interface ValidationIssue {
+  path?: string
+  message?: string
+  summary?: string
+  schema?: { description?: string }
+}
+
+/** Turns Elysia's validation error into one clear message naming the field. */
+export function describeValidation(error: unknown): { field?: string; message: string } {
+  const candidate = error as { all?: ValidationIssue[]; type?: string }
+  const issues = Array.isArray(candidate.all) ? candidate.all : []
+  const first = issues[0]
+  if (!first) return { message: 'the request is not valid' }
+  const field = (first.path ?? '').replace(/^\//, '').replace(/\//g, '.') || undefined
+  const where =
+    candidate.type === 'query' ? 'query parameter' : candidate.type === 'params' ? 'path parameter' : 'field'
+  if (first.message?.includes('Unexpected property') || first.summary?.includes('Unexpected property')) {
+    return { field, message: `unknown ${where} "${field}"` }
+  }
+  const reason = first.summary ?? first.message ?? 'is invalid'
+  return { field, message: field ? `${where} "${field}": ${reason}` : reason }
+}
+
+export function mapAdminError(code: string | number, error: unknown, log: (e: unknown) => void): Response {
+  if (error instanceof ServiceError) return errorJson(error.status, error.code, error.message, error.field)
+  if (code === 'VALIDATION') {
+    const { field, message } = describeValidation(error)
+    return errorJson(400, 'INVALID_INPUT', message, field)
+  }
+  if (code === 'PARSE') return errorJson(400, 'MALFORMED_BODY', 'the request body is not valid JSON')
+  if (code === 'NOT_FOUND') return errorJson(404, 'NOT_FOUND', 'no such route')
+  log(error)
+  return errorJson(500, 'INTERNAL', 'something went wrong on our side; the details are in the server log')
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string)
+}
+
+/** A plain, self-contained page for people (no scripts, no external assets). */
+export function errorPage(status: number, title: string, message: string): Response {
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2933}h1{font-size:1.5rem}</style></head><body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></main></body></html>`
+  return new Response(html, {
+    status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      'x-frame-options': 'DENY',
+      'cache-control': 'no-store',
+    },
+  })
+}

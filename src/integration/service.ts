@@ -1,0 +1,236 @@
+/**
+ * The Okta integration aggregate: set-up from the three values Okta shows, the status an admin
+ * reads, SCIM token rotation, and removal. Plain functions over the store.
+ */
+import { conflict, invalid, ServiceError } from '../errors.ts'
+import { type Org, orgUrl } from '../orgs/service.ts'
+import { hashSecret, newSecret } from '../store/ids.ts'
+import type { Store } from '../store/index.ts'
+import { type SyncStatus, syncStatus } from '../sync/status.ts'
+import {
+  acceptCertificate,
+  type CertificateInfo,
+  describeCertificate,
+  parseCertificate,
+} from './certificate.ts'
+import { type IntegrationSettings, readSettings } from './settings.ts'
+
+export interface OktaValues {
+  acsUrl: string
+  audience: string
+  scimBaseUrl: string
+  metadataUrl: string
+  loginUrl: string
+}
+
+export interface IntegrationStatus extends OktaValues {
+  configured: boolean
+  ssoUrl: string | null
+  issuer: string | null
+  certificate: CertificateInfo | null
+  nextCertificate: CertificateInfo | null
+  settings: IntegrationSettings | null
+  connectedUsers: number
+  groups: number
+  sync: SyncStatus
+  createdAt: string | null
+  updatedAt: string | null
+}
+
+export interface SetUpInput {
+  ssoUrl: string
+  issuer: string
+  certificate: string
+  nextCertificate?: string | null
+  settings?: Partial<IntegrationSettings>
+}
+
+/** The values an Okta admin types into the app's SAML and provisioning settings. */
+export function oktaValues(org: Org, publicUrl: string): OktaValues {
+  const base = orgUrl(org, publicUrl)
+  return {
+    acsUrl: `${base}/okta/auth`,
+    audience: base,
+    scimBaseUrl: `${base}/okta/scim`,
+    metadataUrl: `${base}/okta/metadata`,
+    loginUrl: `${base}/okta/login`,
+  }
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+export function validateSsoUrl(raw: string): string {
+  const field = 'ssoUrl'
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    throw invalid(
+      field,
+      'ssoUrl must be an absolute URL, e.g. https://acme.okta.com/app/acme_app/exk.../sso/saml',
+    )
+  }
+  if (url.protocol === 'http:' && !LOCAL_HOSTS.has(url.hostname)) {
+    throw invalid(field, 'ssoUrl must use https (http is accepted only for localhost)')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(field, 'ssoUrl must use https')
+  if (url.username || url.password) throw invalid(field, 'ssoUrl must not contain credentials')
+  return url.toString()
+}
+
+function validateIssuer(raw: string): string {
+  const issuer = raw.trim()
+  if (!issuer)
+    throw invalid('issuer', 'issuer must not be empty: paste the Identity Provider Issuer from Okta')
+  if (issuer.length > 1024) throw invalid('issuer', 'issuer must be at most 1024 characters')
+  return issuer
+}
+
+export function integrationStatus(
+  store: Store,
+  org: Org,
+  publicUrl: string,
+  now = Date.now(),
+): IntegrationStatus {
+  const row = store.integrations.get(org.id)
+  const describe = (pem: string | null | undefined) =>
+    pem ? describeCertificate(parseCertificate(pem, 'certificate'), now) : null
+  return {
+    configured: row !== null,
+    ssoUrl: row?.sso_url ?? null,
+    issuer: row?.issuer ?? null,
+    certificate: describe(row?.certificate),
+    nextCertificate: describe(row?.next_certificate),
+    settings: row ? readSettings(row.settings) : null,
+    ...oktaValues(org, publicUrl),
+    connectedUsers: store.integrations.countActiveScimUsers(org.id),
+    groups: store.integrations.countGroups(org.id),
+    sync: syncStatus(store, org.id, now),
+    createdAt: row ? new Date(row.created_at).toISOString() : null,
+    updatedAt: row ? new Date(row.updated_at).toISOString() : null,
+  }
+}
+
+/**
+ * Creates or updates the integration. The SCIM token is generated on first set-up only and returned
+ * that once (the store keeps its hash); later updates keep the token.
+ */
+export function setUpIntegration(
+  store: Store,
+  org: Org,
+  input: SetUpInput,
+  actor: string,
+  now = Date.now(),
+): { scimToken: string | null } {
+  const ssoUrl = validateSsoUrl(input.ssoUrl)
+  const issuer = validateIssuer(input.issuer)
+  const certificate = acceptCertificate(input.certificate, 'certificate', now).pem
+  const next =
+    input.nextCertificate == null || input.nextCertificate.trim() === ''
+      ? null
+      : acceptCertificate(input.nextCertificate, 'nextCertificate', now).pem
+  return store.transaction(() => {
+    const state = store.syncState.get(org.id)
+    if (state?.removal_running === 1) {
+      throw conflict(
+        'REMOVAL_IN_PROGRESS',
+        'the previous integration is still being removed; try again when it is done',
+      )
+    }
+    const existing = store.integrations.get(org.id)
+    const settings = JSON.stringify({ ...readSettings(existing?.settings), ...(input.settings ?? {}) })
+    if (existing) {
+      store.integrations.update({
+        org_id: org.id,
+        sso_url: ssoUrl,
+        issuer,
+        certificate,
+        next_certificate: input.nextCertificate === undefined ? existing.next_certificate : next,
+        settings,
+        updated_at: now,
+      })
+      store.audit.record({
+        orgId: org.id,
+        kind: 'admin',
+        action: 'integration.updated',
+        outcome: 'success',
+        actor,
+      })
+      return { scimToken: null }
+    }
+    const scimToken = newSecret('okb_scim_')
+    store.integrations.insert({
+      org_id: org.id,
+      sso_url: ssoUrl,
+      issuer,
+      certificate,
+      next_certificate: next,
+      scim_token_hash: hashSecret(scimToken),
+      settings,
+      sp_private_key: null,
+      sp_certificate: null,
+      created_at: now,
+      updated_at: now,
+    })
+    store.syncState.ensure(org.id)
+    store.audit.record({
+      orgId: org.id,
+      kind: 'admin',
+      action: 'integration.created',
+      outcome: 'success',
+      actor,
+    })
+    return { scimToken }
+  })
+}
+
+export function rotateScimToken(store: Store, org: Org, actor: string): { scimToken: string } {
+  return store.transaction(() => {
+    if (!store.integrations.get(org.id)) throw notConfigured()
+    const scimToken = newSecret('okb_scim_')
+    store.integrations.setTokenHash(org.id, hashSecret(scimToken), Date.now())
+    store.audit.record({
+      orgId: org.id,
+      kind: 'admin',
+      action: 'scim_token.rotated',
+      outcome: 'success',
+      actor,
+    })
+    return { scimToken }
+  })
+}
+
+export interface RemovalResult {
+  deletedUsers: number
+  deletedGroups: number
+  dryRun: boolean
+}
+
+/**
+ * Removes the integration: the SCIM token and SAML settings go at once; the accounts it created are
+ * deleted in batches by the sync scheduler (progress in `…/sync`). A dry run only counts.
+ */
+export function removeIntegration(store: Store, org: Org, dryRun: boolean, actor: string): RemovalResult {
+  return store.transaction(() => {
+    if (!store.integrations.get(org.id)) throw notConfigured()
+    const deletedUsers = store.integrations.countRemovableUsers(org.id)
+    const deletedGroups = store.integrations.countGroups(org.id)
+    if (!dryRun) {
+      store.integrations.remove(org.id)
+      store.syncState.startRemoval(org.id, deletedUsers)
+      store.audit.record({
+        orgId: org.id,
+        kind: 'admin',
+        action: 'integration.removed',
+        outcome: 'success',
+        actor,
+        data: { deletedUsers, deletedGroups },
+      })
+    }
+    return { deletedUsers, deletedGroups, dryRun }
+  })
+}
+
+function notConfigured(): ServiceError {
+  return new ServiceError(404, 'NOT_CONFIGURED', 'the Okta integration is not set up for this organization')
+}

@@ -1,0 +1,127 @@
+/**
+ * Organizations, their admins and API keys: creation rules shared by the CLI and the admin API.
+ * Plain functions over the store; nothing here knows about HTTP.
+ */
+import { conflict, invalid, notFound } from '../errors.ts'
+import { hashSecret, newId, newSecret } from '../store/ids.ts'
+import type { Store } from '../store/index.ts'
+import type { OrgRow } from '../store/orgs.ts'
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[^\s@"<>()[\]\\,;:]+\.[^\s@"<>()[\]\\,;:]+$/
+
+export interface Org {
+  id: string
+  slug: string
+  name: string
+  /** The org's own origin, when it has one; otherwise it is served under {PUBLIC_URL}/orgs/{slug}. */
+  url: string | null
+}
+
+export function toOrg(row: OrgRow): Org {
+  return { id: row.id, slug: row.slug, name: row.name, url: row.url }
+}
+
+/** `{PUBLIC_URL}/orgs/{slug}`, or the org's own origin. No trailing slash. */
+export function orgUrl(org: Pick<Org, 'slug' | 'url'>, publicUrl: string): string {
+  return org.url ?? `${publicUrl}/orgs/${org.slug}`
+}
+
+export function isValidEmail(email: string): boolean {
+  return email.length <= 320 && EMAIL.test(email)
+}
+
+/** Accepts an origin (`https://acme.example.com`, optional port) and returns it normalized. */
+export function parseOrigin(raw: string, field: string): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw invalid(field, `${field} must be an absolute URL such as https://acme.example.com`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(field, `${field} must use https`)
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
+    throw invalid(field, `${field} must be an origin only (scheme, host and port), without a path`)
+  }
+  return url.origin
+}
+
+export function createOrg(store: Store, input: { slug: string; name?: string; url?: string }): Org {
+  const slug = input.slug.trim()
+  if (!SLUG.test(slug)) {
+    throw invalid(
+      'slug',
+      'slug must be 1–63 lowercase letters, digits or dashes, not starting or ending with a dash',
+    )
+  }
+  const url = input.url ? parseOrigin(input.url, 'url') : null
+  const name = (input.name ?? slug).trim() || slug
+  if (name.length > 200) throw invalid('name', 'name must be at most 200 characters')
+  return store.transaction(() => {
+    if (store.orgs.bySlug(slug))
+      throw conflict('SLUG_TAKEN', `an organization with slug "${slug}" already exists`, 'slug')
+    if (url && store.orgs.byUrl(url))
+      throw conflict('URL_TAKEN', `another organization already uses ${url}`, 'url')
+    const row: OrgRow = { id: newId(), slug, name, url, settings: '{}', created_at: Date.now() }
+    store.orgs.insert(row)
+    return toOrg(row)
+  })
+}
+
+export function findOrg(store: Store, slug: string): Org {
+  const row = store.orgs.bySlug(slug)
+  if (!row) throw notFound(`organization "${slug}"`)
+  return toOrg(row)
+}
+
+export function generatePassword(): string {
+  return newSecret('').slice(0, 24)
+}
+
+export async function createAdmin(
+  store: Store,
+  input: { orgSlug: string; email: string; password?: string },
+): Promise<{ id: string; email: string; password: string }> {
+  const org = findOrg(store, input.orgSlug)
+  const email = input.email.trim()
+  if (!isValidEmail(email)) throw invalid('email', `"${input.email}" is not a valid email address`)
+  const password = input.password ?? generatePassword()
+  if (password.length < 12) throw invalid('password', 'password must be at least 12 characters')
+  if (password.length > 1024) throw invalid('password', 'password must be at most 1024 characters')
+  const passwordHash = await Bun.password.hash(password, { algorithm: 'argon2id' })
+  const id = newId()
+  store.transaction(() => {
+    if (store.admins.byEmail(org.id, email.toLowerCase())) {
+      throw conflict('ADMIN_EXISTS', `an admin with email ${email} already exists in ${org.slug}`, 'email')
+    }
+    store.admins.insert({
+      id,
+      org_id: org.id,
+      email,
+      email_lower: email.toLowerCase(),
+      password_hash: passwordHash,
+      created_at: Date.now(),
+    })
+  })
+  return { id, email, password }
+}
+
+export function createApiKey(
+  store: Store,
+  input: { orgSlug: string; name?: string },
+): { id: string; key: string } {
+  const org = findOrg(store, input.orgSlug)
+  const name = (input.name ?? 'default').trim() || 'default'
+  if (name.length > 100) throw invalid('name', 'name must be at most 100 characters')
+  const key = newSecret('okb_key_')
+  const id = newId()
+  store.apiKeys.insert({ id, org_id: org.id, name, key_hash: hashSecret(key), created_at: Date.now() })
+  store.audit.record({
+    orgId: org.id,
+    kind: 'admin',
+    action: 'api_key.created',
+    outcome: 'success',
+    subject: id,
+  })
+  return { id, key }
+}

@@ -1,0 +1,63 @@
+/** The audit log: who did what to which org, with the outcome and the real reason. */
+import type { Db } from './database.ts'
+
+export type AuditKind = 'scim' | 'saml' | 'admin' | 'sync'
+
+export interface AuditEntry {
+  orgId: string
+  kind: AuditKind
+  action: string
+  outcome: 'success' | 'failure' | 'skipped'
+  actor?: string | null
+  subject?: string | null
+  reason?: string | null
+  data?: Record<string, unknown>
+}
+
+export interface AuditRow {
+  id: number
+  org_id: string
+  at: number
+  kind: AuditKind
+  action: string
+  outcome: string
+  actor: string | null
+  subject: string | null
+  reason: string | null
+  data: string
+}
+
+export function auditRepository(db: Db) {
+  const insert = db.query(
+    `INSERT INTO audit_log (org_id, at, kind, action, outcome, actor, subject, reason, data)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  const page = db.query<AuditRow, [string, number, number]>(
+    'SELECT * FROM audit_log WHERE org_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
+  )
+  const pageOfKind = db.query<AuditRow, [string, string, number, number]>(
+    'SELECT * FROM audit_log WHERE org_id = ? AND kind = ? AND id < ? ORDER BY id DESC LIMIT ?',
+  )
+  return {
+    record(entry: AuditEntry, at = Date.now()): void {
+      insert.run(
+        entry.orgId,
+        at,
+        entry.kind,
+        entry.action,
+        entry.outcome,
+        entry.actor ?? null,
+        entry.subject ?? null,
+        entry.reason ?? null,
+        JSON.stringify(entry.data ?? {}),
+      )
+    },
+    /** Newest first; `before` is an exclusive id cursor. */
+    list(orgId: string, options: { kind?: AuditKind; before?: number; limit: number }): AuditRow[] {
+      const before = options.before ?? Number.MAX_SAFE_INTEGER
+      return options.kind
+        ? pageOfKind.all(orgId, options.kind, before, options.limit)
+        : page.all(orgId, before, options.limit)
+    },
+  }
+}

@@ -1,0 +1,73 @@
+/** The Okta integration of an org: IdP settings, certificates, the hashed SCIM token. */
+import type { Db } from './database.ts'
+
+export interface IntegrationRow {
+  org_id: string
+  sso_url: string
+  issuer: string
+  certificate: string
+  next_certificate: string | null
+  scim_token_hash: string
+  settings: string
+  sp_private_key: string | null
+  sp_certificate: string | null
+  created_at: number
+  updated_at: number
+}
+
+export function integrationRepository(db: Db) {
+  const get = db.query<IntegrationRow, [string]>('SELECT * FROM integrations WHERE org_id = ?')
+  const byToken = db.query<IntegrationRow, [string]>('SELECT * FROM integrations WHERE scim_token_hash = ?')
+  const insert = db.query(
+    `INSERT INTO integrations (org_id, sso_url, issuer, certificate, next_certificate, scim_token_hash,
+       settings, sp_private_key, sp_certificate, created_at, updated_at)
+     VALUES ($org_id, $sso_url, $issuer, $certificate, $next_certificate, $scim_token_hash,
+       $settings, $sp_private_key, $sp_certificate, $created_at, $updated_at)`,
+  )
+  const update = db.query(
+    `UPDATE integrations SET sso_url = $sso_url, issuer = $issuer, certificate = $certificate,
+       next_certificate = $next_certificate, settings = $settings, updated_at = $updated_at
+     WHERE org_id = $org_id`,
+  )
+  const setToken = db.query('UPDATE integrations SET scim_token_hash = ?, updated_at = ? WHERE org_id = ?')
+  const setSpKeys = db.query(
+    'UPDATE integrations SET sp_private_key = ?, sp_certificate = ?, updated_at = ? WHERE org_id = ?',
+  )
+  const remove = db.query('DELETE FROM integrations WHERE org_id = ?')
+  const activeScimUsers = db.query<{ n: number }, [string]>(
+    'SELECT count(*) AS n FROM scim_users WHERE org_id = ? AND active = 1',
+  )
+  // Accounts the integration created, plus provisioned users not turned into accounts yet (and not
+  // waiting as duplicates of a pre-existing account): exactly who a removal deletes.
+  const removableUsers = db.query<{ n: number }, [string, string, string]>(
+    `SELECT
+       (SELECT count(*) FROM accounts WHERE org_id = ? AND created_via_integration = 1)
+     + (SELECT count(*) FROM scim_users u WHERE u.org_id = ?
+          AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.scim_user_id = u.id)
+          AND NOT EXISTS (SELECT 1 FROM duplicates d WHERE d.scim_user_id = u.id)) AS n
+     FROM (SELECT ? AS unused)`,
+  )
+  const groups = db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM scim_groups WHERE org_id = ?')
+  return {
+    countActiveScimUsers: (orgId: string) => activeScimUsers.get(orgId)?.n ?? 0,
+    countRemovableUsers: (orgId: string) => removableUsers.get(orgId, orgId, orgId)?.n ?? 0,
+    countGroups: (orgId: string) => groups.get(orgId)?.n ?? 0,
+    get: (orgId: string) => get.get(orgId),
+    byTokenHash: (hash: string) => byToken.get(hash),
+    insert(row: IntegrationRow): void {
+      insert.run(row as unknown as Record<string, string | number | null>)
+    },
+    update(
+      row: Pick<
+        IntegrationRow,
+        'org_id' | 'sso_url' | 'issuer' | 'certificate' | 'next_certificate' | 'settings' | 'updated_at'
+      >,
+    ): void {
+      update.run(row as unknown as Record<string, string | number | null>)
+    },
+    setTokenHash: (orgId: string, hash: string, at: number) => setToken.run(hash, at, orgId),
+    setSpKeys: (orgId: string, privateKey: string, certificate: string, at: number) =>
+      setSpKeys.run(privateKey, certificate, at, orgId),
+    remove: (orgId: string) => remove.run(orgId),
+  }
+}

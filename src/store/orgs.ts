@@ -1,0 +1,89 @@
+/** Organizations, their admins and their API keys. */
+import type { Db } from './database.ts'
+
+export interface OrgRow {
+  id: string
+  slug: string
+  name: string
+  url: string | null
+  settings: string
+  created_at: number
+}
+
+export interface AdminRow {
+  id: string
+  org_id: string
+  email: string
+  email_lower: string
+  password_hash: string
+  created_at: number
+}
+
+export interface ApiKeyRow {
+  id: string
+  org_id: string
+  name: string
+  key_hash: string
+  created_at: number
+  last_used_at: number | null
+}
+
+export function orgRepository(db: Db) {
+  const insert = db.query(
+    'INSERT INTO orgs (id, slug, name, url, settings, created_at) VALUES ($id, $slug, $name, $url, $settings, $created_at)',
+  )
+  const bySlug = db.query<OrgRow, [string]>('SELECT * FROM orgs WHERE slug = ?')
+  const byId = db.query<OrgRow, [string]>('SELECT * FROM orgs WHERE id = ?')
+  const byUrl = db.query<OrgRow, [string]>('SELECT * FROM orgs WHERE url = ?')
+  const all = db.query<OrgRow, []>('SELECT * FROM orgs ORDER BY created_at, id')
+  const withUrl = db.query<{ slug: string; url: string }, []>(
+    'SELECT slug, url FROM orgs WHERE url IS NOT NULL',
+  )
+  const updateSettings = db.query<OrgRow, [string, string]>('UPDATE orgs SET settings = ? WHERE id = ?')
+  return {
+    insert(row: OrgRow): void {
+      insert.run(row as unknown as Record<string, string | number | null>)
+    },
+    bySlug: (slug: string) => bySlug.get(slug),
+    byId: (id: string) => byId.get(id),
+    byUrl: (url: string) => byUrl.get(url),
+    all: () => all.all(),
+    /** Orgs served at their own origin: the HTTP layer maps Host → slug with these. */
+    withOwnOrigin: () => withUrl.all(),
+    updateSettings: (id: string, settings: string) => updateSettings.run(settings, id),
+  }
+}
+
+export function adminRepository(db: Db) {
+  const insert = db.query(
+    `INSERT INTO admins (id, org_id, email, email_lower, password_hash, created_at)
+     VALUES ($id, $org_id, $email, $email_lower, $password_hash, $created_at)`,
+  )
+  const byEmail = db.query<AdminRow, [string, string]>(
+    'SELECT * FROM admins WHERE org_id = ? AND email_lower = ?',
+  )
+  const byId = db.query<AdminRow, [string, string]>('SELECT * FROM admins WHERE org_id = ? AND id = ?')
+  return {
+    insert(row: AdminRow): void {
+      insert.run(row as unknown as Record<string, string | number>)
+    },
+    byEmail: (orgId: string, emailLower: string) => byEmail.get(orgId, emailLower),
+    byId: (orgId: string, id: string) => byId.get(orgId, id),
+  }
+}
+
+export function apiKeyRepository(db: Db) {
+  const insert = db.query(
+    `INSERT INTO api_keys (id, org_id, name, key_hash, created_at)
+     VALUES ($id, $org_id, $name, $key_hash, $created_at)`,
+  )
+  const byHash = db.query<ApiKeyRow, [string]>('SELECT * FROM api_keys WHERE key_hash = ?')
+  const touch = db.query('UPDATE api_keys SET last_used_at = ? WHERE id = ?')
+  return {
+    insert(row: Omit<ApiKeyRow, 'last_used_at'>): void {
+      insert.run(row as unknown as Record<string, string | number>)
+    },
+    byHash: (hash: string) => byHash.get(hash),
+    touch: (id: string, at: number) => touch.run(at, id),
+  }
+}

@@ -1,0 +1,56 @@
+/** The scheduler's state for one org, as the admin API, the settings page and /metrics show it. */
+import type { Store } from '../store/index.ts'
+
+export interface SyncStatus {
+  lagSeconds: number
+  pendingChanges: number
+  fullReconcile: {
+    running: boolean
+    processed: number
+    total: number
+    startedAt: string | null
+    finishedAt: string | null
+    etaSeconds: number | null
+  }
+  lastFullReconcileAt: string | null
+  lastError: string | null
+  removal?: { running: boolean; deleted: number; total: number }
+}
+
+const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString())
+
+export function syncStatus(store: Store, orgId: string, now = Date.now()): SyncStatus {
+  const state = store.syncState.get(orgId)
+  const appliedSeq = state?.applied_seq ?? 0
+  const pending = store.syncState.pending(orgId, appliedSeq)
+  const running = state?.reconcile_running === 1
+  const processed = state?.reconcile_processed ?? 0
+  const total = state?.reconcile_total ?? 0
+  let etaSeconds: number | null = null
+  if (running && state?.reconcile_started_at && processed > 0) {
+    const perItem = (now - state.reconcile_started_at) / processed
+    etaSeconds = Math.max(0, Math.round((perItem * (total - processed)) / 1000))
+  }
+  const status: SyncStatus = {
+    lagSeconds: pending.oldestAt == null ? 0 : Math.max(0, (now - pending.oldestAt) / 1000),
+    pendingChanges: pending.count,
+    fullReconcile: {
+      running,
+      processed,
+      total,
+      startedAt: iso(state?.reconcile_started_at ?? null),
+      finishedAt: iso(state?.reconcile_finished_at ?? null),
+      etaSeconds,
+    },
+    lastFullReconcileAt: iso(state?.last_full_reconcile_at ?? null),
+    lastError: state?.last_error ?? null,
+  }
+  if (state && (state.removal_running === 1 || state.removal_total > 0)) {
+    status.removal = {
+      running: state.removal_running === 1,
+      deleted: state.removal_deleted,
+      total: state.removal_total,
+    }
+  }
+  return status
+}
