@@ -7,10 +7,12 @@
  * without retries. A PostgreSQL implementation (Bun.sql) will implement the same repository shapes
  * behind async signatures; see docs/architecture.md.
  */
+import { accountRepository } from './accounts.ts'
 import { auditRepository } from './audit.ts'
 import { type Db, inTransaction, openDatabase } from './database.ts'
 import { integrationRepository } from './integrations.ts'
 import { adminRepository, apiKeyRepository, orgRepository } from './orgs.ts'
+import { sessionRepository } from './sessions.ts'
 import { syncStateRepository } from './sync.ts'
 
 export function createStore(db: Db) {
@@ -22,6 +24,8 @@ export function createStore(db: Db) {
     integrations: integrationRepository(db),
     audit: auditRepository(db),
     syncState: syncStateRepository(db),
+    accounts: accountRepository(db),
+    sessions: sessionRepository(db),
     transaction: <T>(work: () => T): T => inTransaction(db, work),
     /** True when the store answers a trivial query (readiness). */
     ping(): boolean {

@@ -1,0 +1,123 @@
+/**
+ * Sessions for people in a browser: SSO users (kind 'user', subject = account id) and admins (kind
+ * 'admin', subject = admin id). The cookie holds a random token; the store holds its SHA-256. A
+ * session is bound to one org: a cookie presented under another org's URL is no session at all.
+ * Idle expiry (no request for IDLE_MS) and absolute expiry (ABSOLUTE_MS after sign-in).
+ */
+import { hashSecret, newSecret, sameDigest } from '../store/ids.ts'
+import type { Store } from '../store/index.ts'
+import type { SessionKind, SessionRow } from '../store/sessions.ts'
+
+export const IDLE_MS = 8 * 3600_000
+export const ABSOLUTE_MS = 7 * 24 * 3600_000
+/** last_seen_at is written at most this often, to keep reads cheap. */
+const TOUCH_EVERY_MS = 60_000
+
+export const COOKIE = { user: 'okb_session', admin: 'okb_admin' } as const
+
+export interface IssuedSession {
+  token: string
+  csrfToken: string
+  expiresAt: number
+}
+
+export interface ActiveSession {
+  orgId: string
+  kind: SessionKind
+  subjectId: string
+  csrfToken: string
+  tokenHash: string
+}
+
+export function issueSession(
+  store: Store,
+  input: { orgId: string; kind: SessionKind; subjectId: string },
+  now = Date.now(),
+): IssuedSession {
+  const token = newSecret('')
+  const csrfToken = newSecret('')
+  const expiresAt = now + ABSOLUTE_MS
+  store.sessions.insert({
+    token_hash: hashSecret(token),
+    org_id: input.orgId,
+    kind: input.kind,
+    subject_id: input.subjectId,
+    csrf_token: csrfToken,
+    created_at: now,
+    last_seen_at: now,
+    expires_at: expiresAt,
+  })
+  return { token, csrfToken, expiresAt }
+}
+
+/** The live session for this token in this org and of this kind, or null (expired ones are deleted). */
+export function verifySession(
+  store: Store,
+  token: string | null | undefined,
+  orgId: string,
+  kind: SessionKind,
+  now = Date.now(),
+): ActiveSession | null {
+  if (!token || token.length > 200) return null
+  const digest = hashSecret(token)
+  const row: SessionRow | null = store.sessions.byHash(digest)
+  if (!row || !sameDigest(row.token_hash, digest)) return null
+  if (row.org_id !== orgId || row.kind !== kind) return null
+  if (row.expires_at <= now || row.last_seen_at + IDLE_MS <= now) {
+    store.sessions.remove(digest)
+    return null
+  }
+  if (now - row.last_seen_at > TOUCH_EVERY_MS) store.sessions.touch(digest, now)
+  return {
+    orgId: row.org_id,
+    kind: row.kind,
+    subjectId: row.subject_id,
+    csrfToken: row.csrf_token,
+    tokenHash: digest,
+  }
+}
+
+export function endSession(store: Store, token: string | null | undefined): void {
+  if (token) store.sessions.remove(hashSecret(token))
+}
+
+/** Ends every session of an account (deactivation, removal) and returns how many ended. */
+export function endSessionsOf(
+  store: Store,
+  orgId: string,
+  subjectId: string,
+  kind: SessionKind = 'user',
+): number {
+  return store.sessions.removeForSubject(orgId, subjectId, kind)
+}
+
+/** Set-Cookie value: HttpOnly, SameSite=Lax, Secure when the org is served over https. */
+export function sessionCookie(
+  name: string,
+  token: string,
+  options: { secure: boolean; path: string; maxAgeSeconds: number },
+): string {
+  const parts = [
+    `${name}=${token}`,
+    `Path=${options.path}`,
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${options.maxAgeSeconds}`,
+  ]
+  if (options.secure) parts.push('Secure')
+  return parts.join('; ')
+}
+
+export function clearedCookie(name: string, options: { secure: boolean; path: string }): string {
+  return sessionCookie(name, '', { ...options, maxAgeSeconds: 0 })
+}
+
+/** Reads one cookie from a Cookie header. */
+export function readCookie(header: string | null, name: string): string | null {
+  if (!header) return null
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
+  }
+  return null
+}

@@ -1,0 +1,39 @@
+/** Server-side sessions (SSO users and admins). Only the SHA-256 of the cookie value is stored. */
+import type { Db } from './database.ts'
+
+export type SessionKind = 'user' | 'admin'
+
+export interface SessionRow {
+  token_hash: string
+  org_id: string
+  kind: SessionKind
+  subject_id: string
+  csrf_token: string
+  created_at: number
+  last_seen_at: number
+  expires_at: number
+}
+
+export function sessionRepository(db: Db) {
+  const insert = db.query(
+    `INSERT INTO sessions (token_hash, org_id, kind, subject_id, csrf_token, created_at, last_seen_at, expires_at)
+     VALUES ($token_hash, $org_id, $kind, $subject_id, $csrf_token, $created_at, $last_seen_at, $expires_at)`,
+  )
+  const byHash = db.query<SessionRow, [string]>('SELECT * FROM sessions WHERE token_hash = ?')
+  const touch = db.query('UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?')
+  const remove = db.query('DELETE FROM sessions WHERE token_hash = ?')
+  const removeSubject = db.query('DELETE FROM sessions WHERE org_id = ? AND subject_id = ? AND kind = ?')
+  const removeExpired = db.query('DELETE FROM sessions WHERE expires_at <= ?')
+  return {
+    insert(row: SessionRow): void {
+      insert.run(row as unknown as Record<string, string | number>)
+    },
+    byHash: (hash: string) => byHash.get(hash),
+    touch: (hash: string, at: number) => touch.run(at, hash),
+    remove: (hash: string) => remove.run(hash),
+    /** Ends every session of one account (or admin) of one org; returns how many. */
+    removeForSubject: (orgId: string, subjectId: string, kind: SessionKind = 'user') =>
+      removeSubject.run(orgId, subjectId, kind).changes,
+    removeExpired: (now: number) => removeExpired.run(now).changes,
+  }
+}
