@@ -34,6 +34,8 @@ export function startServer(config: Config, log: Logger = createLogger(config.lo
     maxRequestBodySize: config.maxBodyBytes,
     fetch,
   })
+  // With --port 0 the OS picks the port; the default public URL must name the real one.
+  if (config.publicUrl === 'http://localhost:0') config.publicUrl = `http://localhost:${server.port}`
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`
   log.info('listening', { url, publicUrl: config.publicUrl, store: sqlitePath(config), version: VERSION })
   let stopping: Promise<void> | null = null

@@ -39,6 +39,13 @@ export function operationsRoutes({ store, metrics }: AppDeps) {
           tags: ['Operations'],
           summary: 'Prometheus metrics (text exposition format)',
           security: [],
+          // The body is text, not a model: declared here since it has no TypeBox schema to derive from.
+          responses: {
+            200: {
+              description: 'Prometheus text exposition format 0.0.4',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
         },
       },
     )

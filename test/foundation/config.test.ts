@@ -1,0 +1,55 @@
+import { describe, expect, test } from 'bun:test'
+import { ConfigError, loadConfig, parseFlags } from '../../src/config/index.ts'
+
+describe('config', () => {
+  test('defaults follow the spec', () => {
+    const config = loadConfig(new Map(), {})
+    expect(config.port).toBe(3000)
+    expect(config.host).toBe('0.0.0.0')
+    expect(config.dataDir).toBe('./data')
+    expect(config.databaseUrl).toBe('./data/okta-bridge.sqlite')
+    expect(config.publicUrl).toBe('http://localhost:3000')
+    expect(config.trustProxy).toBe(false)
+  })
+
+  test('flags win over the environment, both forms of flags parse', () => {
+    const { flags, positionals } = parseFlags([
+      'serve',
+      '--port',
+      '8080',
+      '--data-dir=/srv/okb',
+      '--trust-proxy',
+    ])
+    expect(positionals).toEqual(['serve'])
+    const config = loadConfig(flags, {
+      PORT: '9000',
+      PUBLIC_URL: 'https://sso.example.com/',
+      LOG_LEVEL: 'warn',
+    })
+    expect(config.port).toBe(8080)
+    expect(config.dataDir).toBe('/srv/okb')
+    expect(config.databaseUrl).toBe('/srv/okb/okta-bridge.sqlite')
+    expect(config.publicUrl).toBe('https://sso.example.com')
+    expect(config.trustProxy).toBe(true)
+    expect(config.logLevel).toBe('warn')
+  })
+
+  test.each([
+    [{ PORT: 'abc' }, /PORT: "abc" is not a whole number/],
+    [{ PORT: '70000' }, /PORT \(--port\)/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL \(--log-level\)/],
+    [{ PUBLIC_URL: 'ftp://x' }, /PUBLIC_URL \(--public-url\)/],
+    [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY: "maybe" is not a boolean/],
+    [{ DATABASE_URL: 'postgres://db/okb' }, /PostgreSQL is not supported yet/],
+  ])('invalid %p is one clear line naming the setting', (env, message) => {
+    let error: unknown
+    try {
+      loadConfig(new Map(), env)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as Error).message).toMatch(message)
+    expect((error as Error).message).not.toContain('\n')
+  })
+})
