@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
+import { buildBinary, type RunningBinary, runBinary, startBinary, tempDataDir } from '../support/binary.ts'
 import { selfSigned } from '../support/certs.ts'
-import { type RunningBinary, buildBinary, runBinary, startBinary, tempDataDir } from '../support/binary.ts'
 
 const dataDir = tempDataDir()
 let server: RunningBinary | null = null
@@ -33,7 +33,9 @@ describe('the compiled binary', () => {
   test('an invalid setting is one line on stderr and exit code 2', () => {
     const result = runBinary(['serve', '--data-dir', dataDir], { PORT: 'http' })
     expect(result.code).toBe(2)
-    expect(result.stderr.trim().split('\n')).toEqual(['okta-bridge: invalid setting PORT: "http" is not a whole number'])
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'okta-bridge: invalid setting PORT: "http" is not a whole number',
+    ])
   })
 
   let apiKey = ''
@@ -83,15 +85,21 @@ describe('the compiled binary', () => {
     const other = cli('org', 'create', '--slug', 'globex')
     expect(other.code).toBe(0)
     const otherKey = JSON.parse(cli('api-key', 'create', '--org', 'globex').stdout).key
-    const otherStatus = await fetch(`${base}/api/v1/orgs/globex/okta`, { headers: { authorization: `Bearer ${otherKey}` } })
+    const otherStatus = await fetch(`${base}/api/v1/orgs/globex/okta`, {
+      headers: { authorization: `Bearer ${otherKey}` },
+    })
     expect(otherStatus.status).toBe(200)
     // …and its key does not open acme.
-    const cross = await fetch(`${base}/api/v1/orgs/acme/okta`, { headers: { authorization: `Bearer ${otherKey}` } })
+    const cross = await fetch(`${base}/api/v1/orgs/acme/okta`, {
+      headers: { authorization: `Bearer ${otherKey}` },
+    })
     expect(cross.status).toBe(404)
 
     // Structured request logs: one JSON line per request with route, status, duration and org.
     await Bun.sleep(50)
-    const requestLine = server.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.method === 'PUT')
+    const requestLine = server.lines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'request' && l.method === 'PUT')
     expect(requestLine).toMatchObject({ route: '/api/v1/orgs/:slug/okta', status: '200', org: 'acme' })
     expect(typeof requestLine.durationMs).toBe('number')
   })

@@ -13,11 +13,14 @@ let built: string | null = null
 export function buildBinary(): string {
   if (built) return built
   const out = join(mkdtempSync(join(tmpdir(), 'okb-bin-')), 'okta-bridge')
-  const result = Bun.spawnSync([process.execPath, 'build', '--compile', '--minify', 'src/main.ts', '--outfile', out], {
-    cwd: root,
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
+  const result = Bun.spawnSync(
+    [process.execPath, 'build', '--compile', '--minify', 'src/main.ts', '--outfile', out],
+    {
+      cwd: root,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  )
   if (result.exitCode !== 0) throw new Error(`build failed: ${result.stderr.toString()}`)
   built = out
   return out
@@ -86,7 +89,9 @@ export async function startBinary(args: string[], env: Record<string, string> = 
   }
   pump().catch(() => {})
   proc.exited.then(async (code) => {
-    rejectListening(new Error(`exited with ${code} before listening: ${await new Response(proc.stderr).text()}`))
+    rejectListening(
+      new Error(`exited with ${code} before listening: ${await new Response(proc.stderr).text()}`),
+    )
   })
   const timer = setTimeout(() => rejectListening(new Error('not listening after 20 s')), 20_000)
   const url = await listening
