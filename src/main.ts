@@ -12,6 +12,7 @@ import type { AppDeps } from './http/context.ts'
 import { createLogger, type Logger } from './observability/log.ts'
 import { createMetrics } from './observability/metrics.ts'
 import { openStore } from './store/index.ts'
+import { createScheduler } from './sync/scheduler.ts'
 
 export const VERSION: string = pkg.version
 
@@ -23,8 +24,10 @@ export interface RunningServer {
 
 /** Opens everything and starts serving. Used by `serve` and by in-process end-to-end tests. */
 export function startServer(config: Config, log: Logger = createLogger(config.logLevel)): RunningServer {
-  const store = openStore(sqlitePath(config))
   const metrics = createMetrics()
+  const store = openStore(sqlitePath(config), (operation, seconds) =>
+    metrics.storeDuration.observe({ operation }, seconds),
+  )
   const deps: AppDeps = { config, store, log, metrics, version: VERSION }
   const app = createApp(deps)
   const fetch = createFetch(app, deps)
@@ -38,13 +41,16 @@ export function startServer(config: Config, log: Logger = createLogger(config.lo
   if (config.publicUrl === 'http://localhost:0') config.publicUrl = `http://localhost:${server.port}`
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`
   log.info('listening', { url, publicUrl: config.publicUrl, store: sqlitePath(config), version: VERSION })
+  const scheduler = createScheduler({ store, log, metrics, config })
+  scheduler.start()
   let stopping: Promise<void> | null = null
   return {
     url,
     port: server.port ?? config.port,
     stop() {
       stopping ??= (async () => {
-        await server.stop(false)
+        // In-flight requests and the current sync batch finish before the store closes.
+        await Promise.all([server.stop(false), scheduler.stop()])
         store.close()
         log.info('stopped')
       })()

@@ -4,9 +4,17 @@
  * rewrite, body size limit) and is what both the server and the tests call.
  */
 import { Elysia } from 'elysia'
+import { accountRoutes } from '../account/routes.ts'
 import type { AdminRouteDeps } from '../admin/auth.ts'
+import { directoryRoutes } from '../admin/directory-routes.ts'
 import { integrationRoutes } from '../admin/integration-routes.ts'
+import { samlAdminRoutes } from '../admin/saml-routes.ts'
+import { syncRoutes } from '../admin/sync-routes.ts'
 import { ServiceError } from '../errors.ts'
+import { rememberPeerAddress } from '../saml/client-address.ts'
+import { samlRoutes } from '../saml/routes.ts'
+import { scimErrorSurface, scimRoutes } from '../scim/routes.ts'
+import { adminSessionLookup, webRoutes } from '../web/index.ts'
 import type { AppDeps } from './context.ts'
 import { docsRoutes } from './docs.ts'
 import { errorJson, errorPage, mapAdminError } from './errors.ts'
@@ -25,8 +33,14 @@ function wantsHtml(request: Request): boolean {
   return (request.headers.get('accept') ?? '').includes('text/html')
 }
 
-export function createApp(deps: AppDeps & Partial<AdminRouteDeps>, surfaces: ErrorSurface[] = []) {
+export function createApp(input: AppDeps & Partial<AdminRouteDeps>, surfaces: ErrorSurface[] = []) {
+  // The admin API also accepts the console's admin session cookie (with its CSRF header).
+  const deps: AdminRouteDeps = {
+    ...input,
+    adminSession: input.adminSession ?? adminSessionLookup(input.store),
+  }
   const { log, metrics } = deps
+  const scimSurface = scimErrorSurface(log)
   const logUnexpected = (error: unknown, request: Request) =>
     log.error('unhandled error', {
       path: new URL(request.url).pathname,
@@ -50,7 +64,7 @@ export function createApp(deps: AppDeps & Partial<AdminRouteDeps>, surfaces: Err
     })
     .onError(({ code, error, request, set }) => {
       const path = new URL(request.url).pathname
-      const surface = surfaces.find((s) => s.matches(path))
+      const surface = [scimSurface, ...surfaces].find((s) => s.matches(path))
       let response: Response
       if (surface) response = surface.map(code, error, request)
       else if (!path.startsWith('/api/') && wantsHtml(request)) {
@@ -75,6 +89,13 @@ export function createApp(deps: AppDeps & Partial<AdminRouteDeps>, surfaces: Err
     .use(operationsRoutes(deps))
     .use(docsRoutes(deps.version))
     .use(integrationRoutes(deps))
+    .use(samlAdminRoutes(deps))
+    .use(samlRoutes(deps))
+    .use(accountRoutes(deps))
+    .use(directoryRoutes(deps))
+    .use(syncRoutes(deps))
+    .use(scimRoutes(deps))
+    .use(webRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>
@@ -82,10 +103,17 @@ export type App = ReturnType<typeof createApp>
 /** The server's fetch handler: limits and own-origin rewrite, then the Elysia app. */
 export function createFetch(app: { handle(request: Request): Promise<Response> }, deps: AppDeps) {
   const { config, store } = deps
-  return async (request: Request): Promise<Response> => {
+  return async (
+    request: Request,
+    server?: { requestIP(request: Request): { address: string } | null },
+  ): Promise<Response> => {
     const length = Number(request.headers.get('content-length') ?? '0')
     if (length > config.maxBodyBytes) {
       const path = new URL(request.url).pathname
+      // The SAML ACS is reached by people's browsers: a page, not JSON.
+      if (/\/okta\/auth$/.test(path)) {
+        return errorPage(413, 'We could not sign you in', 'The sign-in message was too large to accept.')
+      }
       if (/\/okta\/scim(\/|$)/.test(path)) {
         return Response.json(
           {
@@ -98,6 +126,10 @@ export function createFetch(app: { handle(request: Request): Promise<Response> }
       }
       return errorJson(413, 'BODY_TOO_LARGE', `request body larger than ${config.maxBodyBytes} bytes`)
     }
-    return app.handle(rewriteForOwnOrigin(request, store, config.trustProxy))
+    const routed = rewriteForOwnOrigin(request, store, config.trustProxy)
+    // Per-client rate limits (SAML) need the socket's address, which only the server knows.
+    const peer = server?.requestIP(request)?.address
+    if (peer) rememberPeerAddress(routed, peer)
+    return app.handle(routed)
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Accounts of an org: the people who can sign in. Local accounts are made by admins; the others by
- * the sync scheduler from the SCIM directory (`scim_user_id`, `created_via_integration`).
+ * the sync scheduler from the SCIM directory (`scim_user_id`, `created_via_integration`). A local
+ * account merged with a provisioned user keeps `created_via_integration = 0` and gains the
+ * `scim_user_id` link. Every statement is scoped by `org_id`.
  */
 import type { Db } from './database.ts'
 
@@ -20,6 +22,20 @@ export interface AccountRow {
   updated_at: number
 }
 
+export interface AccountFilter {
+  emailLower?: string
+  source?: 'okta' | 'local'
+  active?: boolean
+  /** Case-insensitive substring of email or name. */
+  search?: string
+  /** Keyset: rows strictly after (created_at, id). */
+  after?: { createdAt: number; id: string }
+  limit: number
+}
+
+/** Escapes LIKE wildcards so a search for `a_b` finds exactly that. */
+const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
 export function accountRepository(db: Db) {
   const insert = db.query(
     `INSERT INTO accounts (id, org_id, email, email_lower, name, source, active, role, scim_user_id,
@@ -35,6 +51,29 @@ export function accountRepository(db: Db) {
     'SELECT * FROM accounts WHERE org_id = ? AND scim_user_id = ?',
   )
   const signedIn = db.query('UPDATE accounts SET last_sign_in_at = ? WHERE org_id = ? AND id = ?')
+  const setProfile = db.query(
+    'UPDATE accounts SET email = ?, email_lower = ?, name = ?, updated_at = ? WHERE org_id = ? AND id = ?',
+  )
+  const setActive = db.query('UPDATE accounts SET active = ?, updated_at = ? WHERE org_id = ? AND id = ?')
+  const setRole = db.query('UPDATE accounts SET role = ?, updated_at = ? WHERE org_id = ? AND id = ?')
+  const setScimUser = db.query(
+    'UPDATE accounts SET scim_user_id = ?, updated_at = ? WHERE org_id = ? AND id = ?',
+  )
+  const remove = db.query('DELETE FROM accounts WHERE org_id = ? AND id = ?')
+  const createdViaIntegration = db.query<AccountRow, [string, number]>(
+    'SELECT * FROM accounts WHERE org_id = ? AND created_via_integration = 1 ORDER BY id LIMIT ?',
+  )
+  const mergedLinked = db.query<AccountRow, [string, number]>(
+    `SELECT * FROM accounts WHERE org_id = ? AND scim_user_id IS NOT NULL AND created_via_integration = 0
+     ORDER BY id LIMIT ?`,
+  )
+  const linkedPage = db.query<AccountRow, [string, string, number]>(
+    `SELECT * FROM accounts WHERE org_id = ? AND scim_user_id IS NOT NULL AND scim_user_id > ?
+     ORDER BY scim_user_id LIMIT ?`,
+  )
+  const countLinked = db.query<{ n: number }, [string]>(
+    'SELECT count(*) AS n FROM accounts WHERE org_id = ? AND scim_user_id IS NOT NULL',
+  )
   return {
     insert(row: AccountRow): void {
       insert.run(row as unknown as Record<string, string | number | null>)
@@ -43,5 +82,54 @@ export function accountRepository(db: Db) {
     byEmail: (orgId: string, emailLower: string) => byEmail.get(orgId, emailLower),
     byScimUser: (orgId: string, scimUserId: string) => byScimUser.get(orgId, scimUserId),
     recordSignIn: (orgId: string, id: string, at: number) => signedIn.run(at, orgId, id),
+    setProfile: (orgId: string, id: string, email: string, name: string, at: number) =>
+      setProfile.run(email, email.toLowerCase(), name, at, orgId, id),
+    setActive: (orgId: string, id: string, active: boolean, at: number) =>
+      setActive.run(active ? 1 : 0, at, orgId, id),
+    setRole: (orgId: string, id: string, role: string, at: number) => setRole.run(role, at, orgId, id),
+    setScimUser: (orgId: string, id: string, scimUserId: string | null, at: number) =>
+      setScimUser.run(scimUserId, at, orgId, id),
+    remove: (orgId: string, id: string) => remove.run(orgId, id).changes,
+    /** A page of accounts the integration created (the removal deletes them page by page). */
+    createdViaIntegration: (orgId: string, limit: number) => createdViaIntegration.all(orgId, limit),
+    /** Pre-existing accounts that were merged with a provisioned user (the removal unlinks them). */
+    mergedLinked: (orgId: string, limit: number) => mergedLinked.all(orgId, limit),
+    /** Accounts linked to a SCIM user, by SCIM user id after `afterScimUserId` (full reconcile). */
+    linkedPage: (orgId: string, afterScimUserId: string, limit: number) =>
+      linkedPage.all(orgId, afterScimUserId, limit),
+    countLinked: (orgId: string) => countLinked.get(orgId)?.n ?? 0,
+    /** Filtered keyset page ordered by (created_at, id). */
+    list(orgId: string, filter: AccountFilter): AccountRow[] {
+      const where = ['org_id = ?']
+      const args: Array<string | number> = [orgId]
+      if (filter.emailLower !== undefined) {
+        where.push('email_lower = ?')
+        args.push(filter.emailLower)
+      }
+      if (filter.source !== undefined) {
+        where.push('source = ?')
+        args.push(filter.source)
+      }
+      if (filter.active !== undefined) {
+        where.push('active = ?')
+        args.push(filter.active ? 1 : 0)
+      }
+      if (filter.search !== undefined) {
+        where.push("(email_lower LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\')")
+        const pattern = likePattern(filter.search)
+        args.push(pattern, pattern)
+      }
+      if (filter.after) {
+        where.push('(created_at > ? OR (created_at = ? AND id > ?))')
+        args.push(filter.after.createdAt, filter.after.createdAt, filter.after.id)
+      }
+      args.push(filter.limit)
+      // A handful of filter combinations: bun:sqlite caches each distinct statement text.
+      return db
+        .query<AccountRow, Array<string | number>>(
+          `SELECT * FROM accounts WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`,
+        )
+        .all(...args)
+    },
   }
 }

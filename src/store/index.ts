@@ -10,12 +10,35 @@
 import { accountRepository } from './accounts.ts'
 import { auditRepository } from './audit.ts'
 import { type Db, inTransaction, openDatabase } from './database.ts'
+import { directoryReadRepository } from './directory-read.ts'
+import { duplicateRepository } from './duplicates.ts'
+import { eventRepository } from './events.ts'
 import { integrationRepository } from './integrations.ts'
+import { leaseRepository } from './leases.ts'
+import { linkedIdentityRepository } from './linked-identities.ts'
+import { oauthRepository } from './oauth.ts'
 import { adminRepository, apiKeyRepository, orgRepository } from './orgs.ts'
+import { removalRepository } from './removal.ts'
+import { roleRepository } from './roles.ts'
+import { samlRepository } from './saml.ts'
+import { directoryRepository } from './scim.ts'
 import { sessionRepository } from './sessions.ts'
 import { syncStateRepository } from './sync.ts'
+import { syncMirrorRepository } from './sync-mirror.ts'
 
-export function createStore(db: Db) {
+/** Called with the duration of every transaction (the server feeds it to /metrics). */
+export type StoreObserver = (operation: 'transaction', seconds: number) => void
+
+export function createStore(db: Db, observe?: StoreObserver) {
+  const transaction = <T>(work: () => T): T => {
+    if (!observe) return inTransaction(db, work)
+    const begin = performance.now()
+    try {
+      return inTransaction(db, work)
+    } finally {
+      observe('transaction', (performance.now() - begin) / 1000)
+    }
+  }
   return {
     db,
     orgs: orgRepository(db),
@@ -26,7 +49,18 @@ export function createStore(db: Db) {
     syncState: syncStateRepository(db),
     accounts: accountRepository(db),
     sessions: sessionRepository(db),
-    transaction: <T>(work: () => T): T => inTransaction(db, work),
+    linkedIdentities: linkedIdentityRepository(db),
+    events: eventRepository(db),
+    roles: roleRepository(db),
+    duplicates: duplicateRepository(db),
+    leases: leaseRepository(db),
+    directoryRead: directoryReadRepository(db),
+    syncMirror: syncMirrorRepository(db),
+    removal: removalRepository(db),
+    oauth: oauthRepository(db),
+    saml: samlRepository(db),
+    directory: directoryRepository(db),
+    transaction,
     /** True when the store answers a trivial query (readiness). */
     ping(): boolean {
       return db.query<{ ok: number }, []>('SELECT 1 AS ok').get()?.ok === 1
@@ -39,6 +73,6 @@ export function createStore(db: Db) {
 
 export type Store = ReturnType<typeof createStore>
 
-export function openStore(path: string): Store {
-  return createStore(openDatabase({ path }))
+export function openStore(path: string, observe?: StoreObserver): Store {
+  return createStore(openDatabase({ path }), observe)
 }

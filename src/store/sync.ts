@@ -18,32 +18,110 @@ export interface SyncStateRow {
   updated_at: number
 }
 
+export interface DirectoryChangeRow {
+  seq: number
+  org_id: string
+  kind: 'user' | 'group' | 'membership'
+  op: 'upsert' | 'delete' | 'add' | 'remove'
+  resource_id: string
+  related_id: string | null
+  at: number
+}
+
+/** Orgs the scheduler has something to do for, and what. */
+export interface OrgWork {
+  org_id: string
+  pending: number
+  removal_running: number
+  reconcile_running: number
+  reconcile_due: number
+}
+
 export function syncStateRepository(db: Db) {
   const get = db.query<SyncStateRow, [string]>('SELECT * FROM sync_state WHERE org_id = ?')
   const ensure = db.query(
     'INSERT INTO sync_state (org_id, updated_at) VALUES (?, ?) ON CONFLICT (org_id) DO NOTHING',
   )
-  const pending = db.query<{ n: number; oldest: number | null }, [string, number]>(
-    'SELECT count(*) AS n, min(at) AS oldest FROM directory_changes WHERE org_id = ? AND seq > ?',
+  const pendingCount = db.query<{ n: number }, [string, number]>(
+    'SELECT count(*) AS n FROM directory_changes WHERE org_id = ? AND seq > ?',
+  )
+  // The feed is ordered by seq and appended with the current time, so the first unapplied change is
+  // the oldest one: one index probe instead of a min() over the whole backlog.
+  const oldestPending = db.query<{ at: number }, [string, number]>(
+    'SELECT at FROM directory_changes WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT 1',
   )
   const startRemoval = db.query(
     `UPDATE sync_state SET removal_running = 1, removal_deleted = 0, removal_total = ?, updated_at = ?
      WHERE org_id = ?`,
   )
+  const changes = db.query<DirectoryChangeRow, [string, number, number]>(
+    'SELECT * FROM directory_changes WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+  )
+  const advance = db.query('UPDATE sync_state SET applied_seq = ?, updated_at = ? WHERE org_id = ?')
+  const setError = db.query('UPDATE sync_state SET last_error = ?, updated_at = ? WHERE org_id = ?')
+  const startReconcile = db.query(
+    `UPDATE sync_state SET reconcile_running = 1, reconcile_cursor = NULL, reconcile_processed = 0,
+       reconcile_total = ?, reconcile_started_at = ?, reconcile_finished_at = NULL, updated_at = ?
+     WHERE org_id = ?`,
+  )
+  const reconcileProgress = db.query(
+    `UPDATE sync_state SET reconcile_cursor = ?, reconcile_processed = ?, reconcile_total = ?,
+       updated_at = ? WHERE org_id = ?`,
+  )
+  const finishReconcile = db.query(
+    `UPDATE sync_state SET reconcile_running = 0, reconcile_cursor = NULL, reconcile_processed = ?,
+       reconcile_total = ?, reconcile_finished_at = ?, last_full_reconcile_at = ?, updated_at = ?
+     WHERE org_id = ?`,
+  )
+  const removalProgress = db.query(
+    'UPDATE sync_state SET removal_deleted = ?, updated_at = ? WHERE org_id = ?',
+  )
+  const finishRemoval = db.query(
+    `UPDATE sync_state SET removal_running = 0, applied_seq = max(applied_seq, ?), reconcile_running = 0,
+       reconcile_cursor = NULL, last_full_reconcile_at = NULL, updated_at = ? WHERE org_id = ?`,
+  )
+  const work = db.query<OrgWork, [number]>(
+    `SELECT o.id AS org_id,
+       EXISTS (SELECT 1 FROM directory_changes c WHERE c.org_id = o.id AND c.seq > coalesce(s.applied_seq, 0))
+         AS pending,
+       coalesce(s.removal_running, 0) AS removal_running,
+       coalesce(s.reconcile_running, 0) AS reconcile_running,
+       (EXISTS (SELECT 1 FROM integrations i WHERE i.org_id = o.id)
+         AND coalesce(s.reconcile_running, 0) = 0
+         AND (s.last_full_reconcile_at IS NULL OR s.last_full_reconcile_at <= ?)) AS reconcile_due
+     FROM orgs o LEFT JOIN sync_state s ON s.org_id = o.id
+     ORDER BY o.created_at, o.id`,
+  )
+  const all = db.query<SyncStateRow, []>('SELECT * FROM sync_state')
   return {
     get: (orgId: string) => get.get(orgId),
-    ensure(orgId: string): SyncStateRow {
-      ensure.run(orgId, Date.now())
+    all: () => all.all(),
+    ensure(orgId: string, now = Date.now()): SyncStateRow {
+      ensure.run(orgId, now)
       return get.get(orgId) as SyncStateRow
     },
     /** Unapplied directory changes after the checkpoint, and the time of the oldest. */
     pending(orgId: string, appliedSeq: number): { count: number; oldestAt: number | null } {
-      const row = pending.get(orgId, appliedSeq)
-      return { count: row?.n ?? 0, oldestAt: row?.oldest ?? null }
+      const oldest = oldestPending.get(orgId, appliedSeq)
+      if (!oldest) return { count: 0, oldestAt: null }
+      return { count: pendingCount.get(orgId, appliedSeq)?.n ?? 0, oldestAt: oldest.at }
     },
     startRemoval(orgId: string, total: number): void {
       ensure.run(orgId, Date.now())
       startRemoval.run(total, Date.now(), orgId)
     },
+    /** The next unapplied changes of one org, in feed order. */
+    changesAfter: (orgId: string, seq: number, limit: number) => changes.all(orgId, seq, limit),
+    advance: (orgId: string, seq: number, at: number) => advance.run(seq, at, orgId),
+    setError: (orgId: string, error: string | null, at: number) => setError.run(error, at, orgId),
+    startReconcile: (orgId: string, total: number, at: number) => startReconcile.run(total, at, at, orgId),
+    reconcileProgress: (orgId: string, cursor: string, processed: number, total: number, at: number) =>
+      reconcileProgress.run(cursor, processed, total, at, orgId),
+    finishReconcile: (orgId: string, processed: number, at: number) =>
+      finishReconcile.run(processed, processed, at, at, at, orgId),
+    removalProgress: (orgId: string, deleted: number, at: number) => removalProgress.run(deleted, at, orgId),
+    finishRemoval: (orgId: string, lastSeq: number, at: number) => finishRemoval.run(lastSeq, at, orgId),
+    /** Every org with the scheduler's work flags; `dueBefore`: reconciles older than this are due. */
+    work: (dueBefore: number) => work.all(dueBefore),
   }
 }

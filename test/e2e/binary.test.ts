@@ -102,6 +102,11 @@ describe('the compiled binary', () => {
       .find((l) => l.msg === 'request' && l.method === 'PUT')
     expect(requestLine).toMatchObject({ route: '/api/v1/orgs/:slug/okta', status: '200', org: 'acme' })
     expect(typeof requestLine.durationMs).toBe('number')
+
+    // Metrics: requests by route/status and store transaction timings.
+    const metrics = await (await fetch(`${base}/metrics`)).text()
+    expect(metrics).toMatch(/okta_bridge_http_requests_total\{method="PUT",route="\/api\/v1\/orgs\/:slug\/okta",status="200"\} 1/)
+    expect(metrics).toMatch(/okta_bridge_store_seconds_count\{operation="transaction"\} [1-9]/)
   })
 
   test('SIGTERM stops it cleanly; a restart finds every row again', async () => {

@@ -4,6 +4,9 @@
  * 001–009 foundation, 010–019 SCIM, 020–029 SAML and sessions, 030–039 sync, 040–049 web console.
  */
 import * as m001 from './001_init.ts'
+import * as m020 from './020_saml_expiry.ts'
+import * as m030 from './030_sync.ts'
+import * as m040 from './040_oauth_states.ts'
 
 export interface Migration {
   version: number
@@ -11,4 +14,9 @@ export interface Migration {
   up: string
 }
 
-export const migrations: Migration[] = [{ version: 1, name: 'init', up: m001.up }]
+export const migrations: Migration[] = [
+  { version: 1, name: 'init', up: m001.up },
+  { version: 20, name: 'saml_expiry', up: m020.up },
+  { version: 30, name: 'sync', up: m030.up },
+  { version: 40, name: 'oauth_states', up: m040.up },
+]

@@ -1,0 +1,153 @@
+/**
+ * Sync scheduler at scale: one org of 100,000 users, 10,000 groups and 1,000,000 memberships pushed
+ * through the real SCIM API (HTTP, from a separate client process) into a server wired exactly as
+ * `startServer` wires it (store file, app, scheduler). Reports:
+ *   (a) sync lag of every change during the push, p50/p99 (written → applied);
+ *   (b) a forced full reconcile's duration, and SCIM request latency p50/p99 while it runs;
+ *   (c) the integration removal's duration;
+ *   (d) the server process's peak RSS.
+ *
+ *   bun bench/sync-scale.ts [--users 100000] [--groups 10000] [--members 100]
+ */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig, parseFlags, sqlitePath } from '../src/config/index.ts'
+import { createApp, createFetch } from '../src/http/app.ts'
+import type { AppDeps } from '../src/http/context.ts'
+import { setUpIntegration } from '../src/integration/service.ts'
+import { createLogger } from '../src/observability/log.ts'
+import { createMetrics } from '../src/observability/metrics.ts'
+import { createApiKey, createOrg } from '../src/orgs/service.ts'
+import { openStore } from '../src/store/index.ts'
+import { createScheduler } from '../src/sync/scheduler.ts'
+import { selfSigned } from '../test/support/certs.ts'
+
+const { flags } = parseFlags(Bun.argv.slice(2))
+const USERS = Number(flags.get('users') ?? 100_000)
+const GROUPS = Number(flags.get('groups') ?? 10_000)
+const MEMBERS = Number(flags.get('members') ?? 100)
+
+const dataDir = mkdtempSync(join(tmpdir(), 'okb-bench-sync-'))
+const config = loadConfig(new Map([['port', '0'], ['host', '127.0.0.1'], ['data-dir', dataDir]]), {})
+const log = createLogger('warn')
+const metrics = createMetrics()
+const store = openStore(sqlitePath(config))
+const org = createOrg(store, { slug: 'bench' })
+const { key } = createApiKey(store, { orgSlug: 'bench' })
+const { scimToken } = setUpIntegration(
+  store,
+  org,
+  { ssoUrl: 'https://bench.okta.com/app/x/sso/saml', issuer: 'http://www.okta.com/x', certificate: selfSigned().certificate },
+  'bench',
+)
+
+// Lag of each applied change, in 1 ms buckets up to 2 minutes.
+const lagBuckets = new Uint32Array(120_001)
+let lagCount = 0
+const deps: AppDeps = { config, store, log, metrics, version: 'bench' }
+const fetchHandler = createFetch(createApp(deps), deps)
+const server = Bun.serve({ port: 0, hostname: '127.0.0.1', maxRequestBodySize: config.maxBodyBytes, fetch: fetchHandler })
+const scheduler = createScheduler(
+  { store, log, metrics, config },
+  {
+    onBatch(report) {
+      for (const at of report.changeTimes ?? []) {
+        lagBuckets[Math.min(120_000, Math.max(0, Math.round(report.appliedAt - at)))]++
+        lagCount++
+      }
+    },
+  },
+)
+scheduler.start()
+
+let peakRss = 0
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss())
+}, 100)
+
+const base = `http://127.0.0.1:${server.port}`
+const scimBase = `${base}/orgs/bench/okta/scim`
+const admin = { authorization: `Bearer ${key}` }
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const state = () => store.syncState.get(org.id)
+
+function lagPercentile(p: number): number {
+  let seen = 0
+  const target = Math.ceil((p / 100) * lagCount)
+  for (let ms = 0; ms < lagBuckets.length; ms++) {
+    seen += lagBuckets[ms] as number
+    if (seen >= target) return ms / 1000
+  }
+  return Number.POSITIVE_INFINITY
+}
+
+async function client(args: string[]): Promise<Record<string, number | string>> {
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, 'sync-client.ts'), ...args], {
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
+  const out = await new Response(proc.stdout).text()
+  await proc.exited
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
+}
+
+async function untilInSync(): Promise<void> {
+  for (;;) {
+    const s = state()
+    if (s && store.syncState.pending(org.id, s.applied_seq).count === 0) return
+    await sleep(50)
+  }
+}
+
+// (a) The push, with the scheduler applying as it goes.
+const pushStarted = performance.now()
+const push = await client(['push', scimBase, scimToken as string, String(USERS), String(GROUPS), String(MEMBERS)])
+const pushSeconds = (performance.now() - pushStarted) / 1000
+await untilInSync()
+const drainedSeconds = (performance.now() - pushStarted) / 1000
+const counts = store.db
+  .query<{ users: number; groups: number; memberships: number; accounts: number }, [string, string, string, string]>(
+    `SELECT (SELECT count(*) FROM scim_users WHERE org_id = ?) AS users, (SELECT count(*) FROM scim_groups WHERE org_id = ?) AS groups,
+       (SELECT count(*) FROM scim_memberships WHERE org_id = ?) AS memberships, (SELECT count(*) FROM accounts WHERE org_id = ?) AS accounts`,
+  )
+  .get(org.id, org.id, org.id, org.id)
+
+// (b) A forced full reconcile while a client keeps making SCIM requests.
+const stopFile = join(dataDir, 'stop-probe')
+const probe = client(['probe', scimBase, scimToken as string, String(USERS), stopFile])
+await sleep(500)
+const reconcileStarted = performance.now()
+const resync = await fetch(`${base}/api/v1/orgs/bench/resync`, { method: 'POST', headers: admin })
+if (resync.status !== 200) throw new Error(`resync: ${resync.status} ${await resync.text()}`)
+while (state()?.reconcile_running === 1) await sleep(20)
+const reconcileSeconds = (performance.now() - reconcileStarted) / 1000
+const reconciled = state()
+writeFileSync(stopFile, '')
+const probed = await probe
+
+// (c) Removal of the integration.
+const removalStarted = performance.now()
+const removal = await fetch(`${base}/api/v1/orgs/bench/okta`, { method: 'DELETE', headers: admin })
+const removalCounts = await removal.json()
+while (state()?.removal_running === 1) await sleep(20)
+const removalSeconds = (performance.now() - removalStarted) / 1000
+
+clearInterval(sampler)
+await scheduler.stop()
+await server.stop(true)
+const result = {
+  directory: counts,
+  push: { ...push, wallSeconds: Math.round(pushSeconds * 10) / 10, inSyncAfterSeconds: Math.round(drainedSeconds * 10) / 10 },
+  lag: { changes: lagCount, p50Seconds: lagPercentile(50), p99Seconds: lagPercentile(99), maxSeconds: lagPercentile(100) },
+  fullReconcile: {
+    seconds: Math.round(reconcileSeconds * 10) / 10,
+    processed: reconciled?.reconcile_processed,
+    scimDuring: probed,
+  },
+  removal: { ...removalCounts, seconds: Math.round(removalSeconds * 10) / 10, deleted: state()?.removal_deleted },
+  peakRssMB: Math.round(peakRss / 1024 / 1024),
+}
+console.log(JSON.stringify(result, null, 2))
+store.close()
+if (!existsSync(stopFile)) process.exit(1)

@@ -1,0 +1,170 @@
+/**
+ * The signed-in person's pages, thin over `service.ts`:
+ * - `GET  {orgURL}/account`  the account page; without a session, off to SP-initiated sign-in
+ * - `GET  {orgURL}/me`       the same person as JSON, for downstream apps (401 JSON without one)
+ * - `POST {orgURL}/logout`   ends the session (same-origin form or fetch only)
+ */
+import { Elysia, t } from 'elysia'
+import type { AppDeps } from '../http/context.ts'
+import { ErrorBody, errorJson } from '../http/errors.ts'
+import { resolveOrg } from '../http/org-routing.ts'
+import { type Org, orgUrl } from '../orgs/service.ts'
+import { COOKIE, clearedCookie, endSession } from '../sessions/service.ts'
+import { sameDigest } from '../store/ids.ts'
+import { accountConnectSection } from '../web/account-connect.ts'
+import { accountPage, messagePage, raw, type SafeHtml } from './page.ts'
+import { cookieScope, profileOf, signedInAccount } from './service.ts'
+
+const Params = t.Object({ slug: t.String({ description: 'Organization slug', examples: ['acme'] }) })
+
+export const ProfileModel = t.Object(
+  {
+    id: t.String(),
+    email: t.String({ examples: ['ada@acme.example'] }),
+    name: t.String(),
+    role: t.String({ examples: ['member'] }),
+    groups: t.Array(t.String(), { description: 'Display names of the SCIM groups the person is in' }),
+    source: t.Union([t.Literal('okta'), t.Literal('local')]),
+  },
+  { title: 'SignedInPerson' },
+)
+
+/** A logout must come from the org's own pages: same Origin, or the session's CSRF token. */
+function sameOriginOrToken(
+  request: Request,
+  base: string,
+  csrfToken: string,
+  form: URLSearchParams,
+): boolean {
+  const origin = request.headers.get('origin')
+  if (origin !== null && origin === new URL(base).origin) return true
+  const sent = form.get('csrf') ?? request.headers.get('x-csrf-token')
+  return sent !== null && sameDigest(sent, csrfToken)
+}
+
+/** "Connect GitHub / Bitbucket" (src/web/account-connect.ts); empty when no provider is configured. */
+function connectSections(
+  deps: AppDeps,
+  org: Org,
+  accountId: string,
+  csrfToken: string,
+  url: string,
+): SafeHtml[] {
+  const section = accountConnectSection(deps, { org, accountId, csrfToken, url }).toString()
+  return section ? [raw(section)] : []
+}
+
+export function accountRoutes(deps: AppDeps) {
+  const { store, config } = deps
+  return new Elysia({ prefix: '/orgs/:slug', normalize: false })
+    .get(
+      '/account',
+      ({ params, request }) => {
+        const org = resolveOrg(store, params.slug)
+        const base = orgUrl(org, config.publicUrl)
+        const signedIn = signedInAccount(store, org, request.headers.get('cookie'))
+        if (!signedIn) {
+          if (store.integrations.get(org.id)) {
+            const next = `${new URL(base).pathname.replace(/\/$/, '')}/account`
+            return new Response(null, {
+              status: 302,
+              headers: {
+                location: `${base}/okta/login?next=${encodeURIComponent(next)}`,
+                'cache-control': 'no-store',
+              },
+            })
+          }
+          return messagePage(
+            401,
+            'You are not signed in',
+            'Single sign-on is not set up for this organization yet.',
+          )
+        }
+        const profile = profileOf(store, signedIn.account)
+        return accountPage({
+          orgName: org.name,
+          name: profile.name,
+          email: profile.email,
+          role: profile.role,
+          groups: profile.groups,
+          source: profile.source,
+          logoutUrl: `${base}/logout`,
+          csrfToken: signedIn.session.csrfToken,
+          sections: connectSections(deps, org, signedIn.account.id, signedIn.session.csrfToken, request.url),
+        })
+      },
+      {
+        params: Params,
+        detail: {
+          tags: ['Account'],
+          summary: 'Account page of the signed-in person (HTML); redirects to sign-in without a session',
+          security: [],
+        },
+      },
+    )
+    .get(
+      '/me',
+      ({ params, request, set }) => {
+        const org = resolveOrg(store, params.slug)
+        const signedIn = signedInAccount(store, org, request.headers.get('cookie'))
+        set.headers['cache-control'] = 'no-store'
+        if (!signedIn)
+          return errorJson(401, 'UNAUTHENTICATED', 'no signed-in person: sign in through Okta first')
+        return profileOf(store, signedIn.account)
+      },
+      {
+        params: Params,
+        response: { 200: ProfileModel, 401: ErrorBody, 404: ErrorBody },
+        detail: {
+          tags: ['Account'],
+          summary: 'The signed-in person as JSON (session cookie `okb_session`)',
+          security: [],
+        },
+      },
+    )
+    .post(
+      '/logout',
+      async ({ params, request }) => {
+        const org = resolveOrg(store, params.slug)
+        const base = orgUrl(org, config.publicUrl)
+        const scope = cookieScope(base)
+        const signedIn = signedInAccount(store, org, request.headers.get('cookie'))
+        const body = (await request.text()).slice(0, 4096)
+        const form = new URLSearchParams(body)
+        if (signedIn) {
+          if (!sameOriginOrToken(request, base, signedIn.session.csrfToken, form)) {
+            return messagePage(
+              403,
+              'Sign-out refused',
+              'Please use the Sign out button on your account page.',
+            )
+          }
+          endSession(store, signedIn.token)
+        }
+        const cleared = clearedCookie(COOKIE.user, scope)
+        if (!(request.headers.get('accept') ?? '').includes('text/html')) {
+          return new Response(null, { status: 204, headers: { 'set-cookie': cleared } })
+        }
+        return messagePage(
+          200,
+          'You are signed out',
+          'You have been signed out of this organization.',
+          {
+            href: `${base}/account`,
+            label: 'Sign in again',
+          },
+          { 'set-cookie': cleared },
+        )
+      },
+      {
+        parse: 'none',
+        params: Params,
+        detail: {
+          tags: ['Account'],
+          summary: 'Sign out (ends the session; same-origin form with its CSRF token, or same-origin fetch)',
+          security: [],
+          responses: { 200: { description: 'Signed-out page' }, 204: { description: 'Signed out' } },
+        },
+      },
+    )
+}

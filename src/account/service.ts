@@ -1,0 +1,60 @@
+/**
+ * The signed-in person of an org, for the account page and `/me`: the user session from the cookie
+ * (bound to this org), its account (which must still exist and be active: a deactivated or removed
+ * account's session ends here even if nothing else ended it), and the profile with group names
+ * from the SCIM directory.
+ */
+import type { Org } from '../orgs/service.ts'
+import { type ActiveSession, COOKIE, endSession, readCookie, verifySession } from '../sessions/service.ts'
+import type { AccountRow } from '../store/accounts.ts'
+import type { Store } from '../store/index.ts'
+
+export interface Profile {
+  id: string
+  email: string
+  name: string
+  role: string
+  groups: string[]
+  source: 'okta' | 'local'
+}
+
+export interface SignedIn {
+  account: AccountRow
+  session: ActiveSession
+  token: string
+}
+
+export function signedInAccount(
+  store: Store,
+  org: Org,
+  cookieHeader: string | null,
+  now = Date.now(),
+): SignedIn | null {
+  const token = readCookie(cookieHeader, COOKIE.user)
+  const session = verifySession(store, token, org.id, 'user', now)
+  if (!session || !token) return null
+  const account = store.accounts.byId(org.id, session.subjectId)
+  const usable = account && account.active === 1 ? account : null
+  if (!usable) {
+    endSession(store, token)
+    return null
+  }
+  return { account: usable, session, token }
+}
+
+export function profileOf(store: Store, account: AccountRow): Profile {
+  return {
+    id: account.id,
+    email: account.email,
+    name: account.name,
+    role: account.role,
+    groups: store.saml.groupsOf(account.org_id, account.id),
+    source: account.source,
+  }
+}
+
+/** Cookie scope for an org: its path as the browser sees it (or /), Secure when served over https. */
+export function cookieScope(orgUrl: string): { path: string; secure: boolean } {
+  const url = new URL(orgUrl)
+  return { path: url.pathname.replace(/\/$/, '') || '/', secure: url.protocol === 'https:' }
+}

@@ -1,0 +1,106 @@
+/**
+ * Admin API for the org's directory: users (list, create local), groups, role mappings,
+ * duplicates and the audit log, under `/api/v1/orgs/{slug}/…`. Thin: auth, then the services in
+ * `src/directory/`.
+ */
+import { Elysia } from 'elysia'
+import { listAudit } from '../directory/audit.ts'
+import { listDuplicates } from '../directory/duplicates.ts'
+import { listGroups } from '../directory/groups.ts'
+import { getRoleMappings, putRoleMappings } from '../directory/role-mappings.ts'
+import { createLocalUser, listUsers } from '../directory/users.ts'
+import { ErrorBody } from '../http/errors.ts'
+import type { AdminRouteDeps } from './auth.ts'
+import { adminPrincipal } from './auth.ts'
+import {
+  AuditPageModel,
+  AuditQuery,
+  DuplicatePageModel,
+  GroupPageModel,
+  NewUserBody,
+  PageQuery,
+  RoleMappingsModel,
+  UserItemModel,
+  UserListQuery,
+  UserPageModel,
+} from './directory-model.ts'
+import { OrgSlugParams } from './model.ts'
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
+const tags = ['Directory']
+
+export function directoryRoutes(deps: AdminRouteDeps) {
+  const { store } = deps
+  return new Elysia({ prefix: '/api/v1/orgs/:slug', normalize: false })
+    .resolve(({ params, request }) => adminPrincipal(deps, params.slug, request))
+    .get('/users', ({ org, query }) => listUsers(store, org.id, query), {
+      params: OrgSlugParams,
+      query: UserListQuery,
+      response: { 200: UserPageModel, ...errors },
+      detail: {
+        tags,
+        summary: 'List the accounts of the org',
+        description:
+          'Provisioned and local accounts, oldest first. Filters combine; `q` searches email and name. Paginate with `cursor`.',
+      },
+    })
+    .post(
+      '/users',
+      ({ org, actor, body, set }) => {
+        const user = createLocalUser(store, org.id, body, actor)
+        set.status = 201
+        return user
+      },
+      {
+        params: OrgSlugParams,
+        body: NewUserBody,
+        response: { 201: UserItemModel, ...errors, 409: ErrorBody },
+        detail: {
+          tags,
+          summary: 'Create a local account',
+          description:
+            'An account that exists outside the integration, with optional linked GitHub/Bitbucket identities. ' +
+            'A provisioned user with the same email (or a linked email) is recorded as a duplicate, not a second account.',
+        },
+      },
+    )
+    .get('/groups', ({ org, query }) => listGroups(store, org.id, query), {
+      params: OrgSlugParams,
+      query: PageQuery,
+      response: { 200: GroupPageModel, ...errors },
+      detail: { tags, summary: 'List the SCIM groups with member counts and mapped roles' },
+    })
+    .get('/role-mappings', ({ org }) => getRoleMappings(store, org.id), {
+      params: OrgSlugParams,
+      response: { 200: RoleMappingsModel, ...errors },
+      detail: { tags, summary: 'Group → role mappings' },
+    })
+    .put('/role-mappings', ({ org, actor, body }) => putRoleMappings(store, org.id, body.mappings, actor), {
+      params: OrgSlugParams,
+      body: RoleMappingsModel,
+      response: { 200: RoleMappingsModel, ...errors },
+      detail: {
+        tags,
+        summary: 'Replace the group → role mappings',
+        description:
+          'Highest role wins, default `member`. Roles are recomputed by a full reconcile that starts at once ' +
+          '(progress in `…/sync`); each change appears as `account.role_changed` in `…/events`.',
+      },
+    })
+    .get('/duplicates', ({ org, query }) => listDuplicates(store, org.id, query), {
+      params: OrgSlugParams,
+      query: PageQuery,
+      response: { 200: DuplicatePageModel, ...errors },
+      detail: {
+        tags,
+        summary: 'Provisioned users that match a pre-existing account',
+        description: 'Merge them with `POST …/resync` (preview with `?dryRun=true`).',
+      },
+    })
+    .get('/audit', ({ org, query }) => listAudit(store, org.id, query), {
+      params: OrgSlugParams,
+      query: AuditQuery,
+      response: { 200: AuditPageModel, ...errors },
+      detail: { tags, summary: 'The audit log, newest first' },
+    })
+}

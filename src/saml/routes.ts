@@ -1,0 +1,187 @@
+/**
+ * The SAML endpoints of an org, thin over `service.ts`:
+ * - `POST {orgURL}/okta/auth`   ACS (HTTP-POST binding); always answers with a page or a 303
+ * - `GET  {orgURL}/okta/login`  SP-initiated start (HTTP-Redirect AuthnRequest), `?next=/path`
+ * - `GET  {orgURL}/okta/metadata`  SP metadata
+ * Both unauthenticated endpoints are rate limited per client before any other work. Inbound SAML
+ * logout messages are deliberately not accepted anywhere.
+ */
+import { Elysia, t } from 'elysia'
+import { cookieScope } from '../account/service.ts'
+import type { AppDeps } from '../http/context.ts'
+import { oktaValues } from '../integration/service.ts'
+import { type Org, orgUrl, toOrg } from '../orgs/service.ts'
+import { ABSOLUTE_MS, COOKIE, readCookie, sessionCookie } from '../sessions/service.ts'
+import { clientAddress } from './client-address.ts'
+import { AcsForm } from './form.ts'
+import { spMetadataXml } from './metadata.ts'
+import { rejectionPage } from './pages.ts'
+import { TokenBucketLimiter } from './rate-limit.ts'
+import { SamlRejection } from './rejection.ts'
+import { completeSignIn, REQUEST_TTL_MS, recordRejection, startSignIn } from './service.ts'
+
+/** Binds an SP-initiated request to the browser that started it. */
+export const BINDING_COOKIE = 'okb_saml_request'
+
+const Params = t.Object({ slug: t.String({ description: 'Organization slug', examples: ['acme'] }) })
+const LoginQuery = t.Object({
+  next: t.Optional(t.String({ maxLength: 1024, description: 'Path under the org to land on after sign-in' })),
+})
+
+/**
+ * The binding cookie must come back on Okta's cross-site POST to the ACS: SameSite=None (which
+ * browsers require to be Secure) under https; under plain http it has no SameSite attribute, which
+ * browsers treat as Lax but still send on a top-level POST within two minutes.
+ */
+function bindingCookie(token: string, base: string): string {
+  const { path, secure } = cookieScope(base)
+  const parts = [`${BINDING_COOKIE}=${token}`, `Path=${path === '/' ? '' : path}/okta`, 'HttpOnly']
+  parts.push(`Max-Age=${REQUEST_TTL_MS / 1000}`)
+  if (secure) parts.push('SameSite=None', 'Secure')
+  return parts.join('; ')
+}
+
+export function samlRoutes(deps: AppDeps, limiter = new TokenBucketLimiter()) {
+  const { store, config } = deps
+  const samlDeps = { store, metrics: deps.metrics, publicUrl: config.publicUrl }
+  const orgOf = (slug: string): Org | null => {
+    const row = store.orgs.bySlug(slug)
+    return row ? toOrg(row) : null
+  }
+
+  /** Refuses over-eager clients; audits the first refusal of a burst (not every one). */
+  const throttled = (org: Org, request: Request): Response | null => {
+    const client = clientAddress(request, config.trustProxy)
+    const decision = limiter.take(client)
+    if (decision.allowed) return null
+    if (decision.firstRefusal) {
+      recordRejection(
+        samlDeps,
+        org,
+        new SamlRejection('rate_limited', `client ${client} exceeded the sign-in rate`),
+        client,
+      )
+    } else deps.metrics.samlLogins.inc({ outcome: 'rate_limited' })
+    return rejectionPage('busy', `${orgUrl(org, config.publicUrl)}/okta/login`, {
+      'retry-after': String(decision.retryAfterSeconds),
+    })
+  }
+
+  return new Elysia({ prefix: '/orgs/:slug/okta', normalize: false })
+    .post(
+      '/auth',
+      async ({ params, request }) => {
+        const org = orgOf(params.slug)
+        if (!org) return rejectionPage('not_configured', '/')
+        const base = orgUrl(org, config.publicUrl)
+        const loginUrl = `${base}/okta/login`
+        const refused = throttled(org, request)
+        if (refused) return refused
+        const outcome = completeSignIn(samlDeps, org, {
+          contentType: request.headers.get('content-type'),
+          body: await request.text(),
+          bindingToken: readCookie(request.headers.get('cookie'), BINDING_COOKIE),
+          client: clientAddress(request, config.trustProxy),
+        })
+        if (!outcome.ok) return rejectionPage(outcome.audience, loginUrl)
+        const scope = cookieScope(base)
+        return new Response(null, {
+          status: 303,
+          headers: {
+            location: outcome.redirectTo,
+            'set-cookie': sessionCookie(COOKIE.user, outcome.session.token, {
+              ...scope,
+              maxAgeSeconds: Math.floor(ABSOLUTE_MS / 1000),
+            }),
+            'cache-control': 'no-store',
+          },
+        })
+      },
+      {
+        parse: 'none',
+        params: Params,
+        detail: {
+          tags: ['SAML'],
+          summary: 'Assertion Consumer Service (Okta posts the SAML Response here)',
+          description:
+            'HTTP-POST binding. On success: 303 to RelayState (a path under the org) or `{orgURL}/account`, with the session cookie. Every rejection: an HTML page for the person; the reason is in the audit log.',
+          security: [],
+          requestBody: {
+            required: true,
+            content: { 'application/x-www-form-urlencoded': { schema: AcsForm } },
+          },
+          responses: {
+            303: { description: 'Signed in; redirect to the account page or RelayState' },
+            400: {
+              description: 'Rejected (HTML page)',
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+            403: { description: 'Refused, e.g. account not provisioned (HTML page)' },
+            429: { description: 'Too many attempts from this client (HTML page)' },
+          },
+        },
+      },
+    )
+    .get(
+      '/login',
+      ({ params, query, request }) => {
+        const org = orgOf(params.slug)
+        if (!org) return rejectionPage('not_configured', '/')
+        const base = orgUrl(org, config.publicUrl)
+        const refused = throttled(org, request)
+        if (refused) return refused
+        if (!store.integrations.get(org.id)) return rejectionPage('not_configured', `${base}/okta/login`)
+        const start = startSignIn(samlDeps, org, {
+          next: query.next ?? null,
+          bindingToken: readCookie(request.headers.get('cookie'), BINDING_COOKIE),
+        })
+        return new Response(null, {
+          status: 302,
+          headers: {
+            location: start.location,
+            'set-cookie': bindingCookie(start.bindingToken, base),
+            'cache-control': 'no-store',
+          },
+        })
+      },
+      {
+        params: Params,
+        query: LoginQuery,
+        detail: {
+          tags: ['SAML'],
+          summary: 'Start an SP-initiated sign-in (redirects to Okta with an AuthnRequest)',
+          security: [],
+          responses: { 302: { description: "Redirect to Okta's Single Sign-On URL with SAMLRequest" } },
+        },
+      },
+    )
+    .get(
+      '/metadata',
+      ({ params }) => {
+        const org = orgOf(params.slug)
+        if (!org) return rejectionPage('not_configured', '/')
+        const integration = store.integrations.get(org.id)
+        const xml = spMetadataXml(oktaValues(org, config.publicUrl), integration?.sp_certificate ?? null)
+        return new Response(xml, {
+          headers: {
+            'content-type': 'application/samlmetadata+xml; charset=utf-8',
+            'cache-control': 'no-store',
+          },
+        })
+      },
+      {
+        params: Params,
+        detail: {
+          tags: ['SAML'],
+          summary: 'SP metadata (entity ID, ACS, NameID format, encryption certificate)',
+          security: [],
+          responses: {
+            200: {
+              description: 'SAML 2.0 metadata',
+              content: { 'application/samlmetadata+xml': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    )
+}

@@ -1,0 +1,233 @@
+/**
+ * Sign-in through SAML, framework-free: the ACS outcome for one posted form (cheap gate →
+ * validation pipeline → one transaction that burns the assertion ID, consumes the AuthnRequest,
+ * finds or creates the account and opens the session), and the SP-initiated start. Every outcome
+ * is audited with its real reason and counted in metrics; the caller only renders it.
+ */
+import { oktaValues } from '../integration/service.ts'
+import { readSettings } from '../integration/settings.ts'
+import type { Metrics } from '../observability/metrics.ts'
+import { type Org, orgUrl } from '../orgs/service.ts'
+import { type IssuedSession, issueSession } from '../sessions/service.ts'
+import type { AccountRow } from '../store/accounts.ts'
+import { hashSecret, newId, newSecret } from '../store/ids.ts'
+import type { Store } from '../store/index.ts'
+import type { IntegrationRow } from '../store/integrations.ts'
+import { newRequestId, redirectUrl } from './authn-request.ts'
+import { readAcsForm } from './form.ts'
+import { verifySamlResponse } from './pipeline.ts'
+import { type Audience, REASONS, type RejectionReason, SamlRejection } from './rejection.ts'
+import { safeNextUrl } from './relay-state.ts'
+import type { SignedInIdentity } from './steps/identity.ts'
+
+/** How long an AuthnRequest may stay outstanding. */
+export const REQUEST_TTL_MS = 10 * 60_000
+
+export interface SamlDeps {
+  store: Store
+  metrics: Metrics
+  publicUrl: string
+}
+
+export interface AcsRequest {
+  contentType: string | null
+  body: string
+  /** The browser-binding cookie set when this browser started an SP-initiated sign-in. */
+  bindingToken: string | null
+  client: string
+  now?: number
+}
+
+export type AcsOutcome =
+  | { ok: true; account: AccountRow; session: IssuedSession; redirectTo: string }
+  | { ok: false; reason: RejectionReason; audience: Audience }
+
+function integrationOf(store: Store, org: Org): IntegrationRow {
+  const integration = store.integrations.get(org.id)
+  if (!integration) throw new SamlRejection('integration_missing', 'the Okta integration is not set up')
+  return integration
+}
+
+/** The account of this org with this email, active, or a just-in-time one when the org allows it. */
+function accountFor(
+  store: Store,
+  org: Org,
+  identity: SignedInIdentity,
+  jit: boolean,
+  now: number,
+): AccountRow {
+  const emailLower = identity.email.toLowerCase()
+  const existing = store.accounts.byEmail(org.id, emailLower)
+  if (existing) {
+    if (existing.active !== 1)
+      throw new SamlRejection('user_inactive', `account ${existing.id} is deactivated`)
+    return existing
+  }
+  if (!jit)
+    throw new SamlRejection('user_not_provisioned', `no account with email ${identity.email} in this org`)
+  const account: AccountRow = {
+    id: newId(),
+    org_id: org.id,
+    email: identity.email,
+    email_lower: emailLower,
+    name: identity.name || identity.email,
+    source: 'okta',
+    active: 1,
+    role: 'member',
+    scim_user_id: null,
+    created_via_integration: 1,
+    last_sign_in_at: null,
+    created_at: now,
+    updated_at: now,
+  }
+  store.accounts.insert(account)
+  store.events.append(
+    org.id,
+    {
+      type: 'account.created',
+      accountId: account.id,
+      data: { email: account.email, name: account.name, source: 'okta', via: 'saml_jit' },
+    },
+    now,
+  )
+  return account
+}
+
+export function recordRejection(deps: SamlDeps, org: Org, rejection: SamlRejection, client: string): void {
+  deps.store.audit.record({
+    orgId: org.id,
+    kind: 'saml',
+    action: 'sign_in',
+    outcome: 'failure',
+    actor: client,
+    subject: rejection.subject,
+    reason: rejection.reason,
+    data: { detail: rejection.detail },
+  })
+  deps.metrics.samlLogins.inc({ outcome: rejection.reason })
+}
+
+/** Handles one POST to the ACS. Never throws a `SamlRejection`: it becomes the failure outcome. */
+export function completeSignIn(deps: SamlDeps, org: Org, request: AcsRequest): AcsOutcome {
+  const { store, metrics } = deps
+  const now = request.now ?? Date.now()
+  const base = orgUrl(org, deps.publicUrl)
+  try {
+    const integration = integrationOf(store, org)
+    const form = readAcsForm(request.contentType, request.body)
+    const settings = readSettings(integration.settings)
+    const values = oktaValues(org, deps.publicUrl)
+    const verified = verifySamlResponse(form.xml, {
+      issuer: integration.issuer,
+      certificates: [integration.certificate, integration.next_certificate].filter((c): c is string => !!c),
+      acsUrl: values.acsUrl,
+      audience: values.audience,
+      allowIdpInitiated: settings.allowIdpInitiated,
+      allowSha1: settings.allowSha1,
+      clockSkewSeconds: settings.clockSkewSeconds,
+      emailAttribute: settings.emailAttribute,
+      spPrivateKey: integration.sp_private_key,
+      now,
+    })
+    const subject = verified.identity.email
+    const committed = store.transaction(() => {
+      store.saml.prune(now)
+      if (!store.saml.rememberAssertion(org.id, verified.assertionId, verified.replayUntil, now)) {
+        throw new SamlRejection('replayed', `assertion ${verified.assertionId} was already used`, subject)
+      }
+      let nextPath: string | null = null
+      if (verified.requestId !== null) {
+        const pending = request.bindingToken
+          ? store.saml.takeRequest(org.id, verified.requestId, hashSecret(request.bindingToken), now)
+          : null
+        if (!pending) {
+          throw new SamlRejection(
+            'in_response_to_unknown',
+            `InResponseTo ${verified.requestId.slice(0, 80)} is no outstanding request of this browser`,
+            subject,
+          )
+        }
+        nextPath = pending.next_path
+      }
+      let account: AccountRow
+      try {
+        account = accountFor(store, org, verified.identity, settings.justInTimeProvisioning, now)
+      } catch (error) {
+        if (error instanceof SamlRejection) error.subject ??= subject
+        throw error
+      }
+      store.accounts.recordSignIn(org.id, account.id, now)
+      const session = issueSession(store, { orgId: org.id, kind: 'user', subjectId: account.id }, now)
+      store.audit.record({
+        orgId: org.id,
+        kind: 'saml',
+        action: 'sign_in',
+        outcome: 'success',
+        actor: request.client,
+        subject: account.id,
+        data: {
+          email: account.email,
+          flow: verified.requestId ? 'sp_initiated' : 'idp_initiated',
+          assertionId: verified.assertionId,
+          signed: verified.signed,
+          // An unsafe RelayState is ignored, not followed; the admin can see that it happened.
+          relayStateIgnored: form.relayState !== null && safeNextUrl(form.relayState, base) === null,
+        },
+      })
+      return { account, session, nextPath }
+    })
+    metrics.samlLogins.inc({ outcome: 'success' })
+    const redirectTo =
+      safeNextUrl(form.relayState, base) ?? safeNextUrl(committed.nextPath, base) ?? `${base}/account`
+    return { ok: true, account: committed.account, session: committed.session, redirectTo }
+  } catch (error) {
+    if (!(error instanceof SamlRejection)) throw error
+    recordRejection(deps, org, error, request.client)
+    return { ok: false, reason: error.reason, audience: REASONS[error.reason] }
+  }
+}
+
+export interface LoginStart {
+  location: string
+  /** The browser-binding token to (re)set as a cookie. */
+  bindingToken: string
+}
+
+/**
+ * SP-initiated start: remembers a new AuthnRequest for this browser (its binding token, reused
+ * when the browser already has one, so several tabs can sign in at once) and the safe `next` path.
+ */
+export function startSignIn(
+  deps: SamlDeps,
+  org: Org,
+  input: { next: string | null; bindingToken: string | null; now?: number },
+): LoginStart {
+  const integration = integrationOf(deps.store, org)
+  const now = input.now ?? Date.now()
+  const values = oktaValues(org, deps.publicUrl)
+  const base = orgUrl(org, deps.publicUrl)
+  const bindingToken =
+    input.bindingToken && /^[A-Za-z0-9_-]{43}$/.test(input.bindingToken) ? input.bindingToken : newSecret('')
+  const next = safeNextUrl(input.next, base)
+  const id = newRequestId()
+  deps.store.transaction(() => {
+    deps.store.saml.prune(now)
+    deps.store.saml.insertRequest({
+      org_id: org.id,
+      request_id: id,
+      browser_hash: hashSecret(bindingToken),
+      next_path: next ? new URL(next).pathname + new URL(next).search : null,
+      expires_at: now + REQUEST_TTL_MS,
+    })
+  })
+  return {
+    location: redirectUrl({
+      id,
+      ssoUrl: integration.sso_url,
+      acsUrl: values.acsUrl,
+      issuer: values.audience,
+      now,
+    }),
+    bindingToken,
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The org's SP encryption key pair, generated on an admin's request: a 2048-bit RSA key and a
+ * self-signed certificate (see `x509.ts`) valid for ten years. The certificate goes into Okta
+ * ("Encryption Certificate") and the SP metadata; the private key stays in the store and decrypts
+ * EncryptedAssertions. Generating again replaces both (Okta must get the new certificate).
+ */
+import { generateKeyPairSync } from 'node:crypto'
+import { ServiceError } from '../errors.ts'
+import { type CertificateInfo, describeCertificate, parseCertificate } from '../integration/certificate.ts'
+import type { Org } from '../orgs/service.ts'
+import type { Store } from '../store/index.ts'
+import { selfSignedCertificate } from './x509.ts'
+
+const TEN_YEARS_MS = 10 * 365 * 86_400_000
+
+export interface SpKeyStatus {
+  certificate: string | null
+  info: CertificateInfo | null
+}
+
+function notConfigured(): ServiceError {
+  return new ServiceError(404, 'NOT_CONFIGURED', 'the Okta integration is not set up for this organization')
+}
+
+export function spKeyStatus(store: Store, org: Org, now = Date.now()): SpKeyStatus {
+  const integration = store.integrations.get(org.id)
+  if (!integration) throw notConfigured()
+  const pem = integration.sp_certificate
+  return {
+    certificate: pem,
+    info: pem ? describeCertificate(parseCertificate(pem, 'spCertificate'), now) : null,
+  }
+}
+
+export function generateSpKeys(store: Store, org: Org, actor: string, now = Date.now()): SpKeyStatus {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  const certificate = selfSignedCertificate({
+    privateKey: privatePem,
+    commonName: `okta-bridge SP ${org.slug}`,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + TEN_YEARS_MS),
+  })
+  store.transaction(() => {
+    if (!store.integrations.get(org.id)) throw notConfigured()
+    store.integrations.setSpKeys(org.id, privatePem, certificate, now)
+    store.audit.record({
+      orgId: org.id,
+      kind: 'admin',
+      action: 'sp_keys.generated',
+      outcome: 'success',
+      actor,
+    })
+  })
+  return spKeyStatus(store, org, now)
+}
+
+export function removeSpKeys(store: Store, org: Org, actor: string, now = Date.now()): SpKeyStatus {
+  store.transaction(() => {
+    if (!store.integrations.get(org.id)) throw notConfigured()
+    store.saml.clearSpKeys(org.id, now)
+    store.audit.record({ orgId: org.id, kind: 'admin', action: 'sp_keys.removed', outcome: 'success', actor })
+  })
+  return { certificate: null, info: null }
+}
+
+/**
+ * Ends a certificate rollover: the next IdP certificate becomes the current one and the old one
+ * stops being accepted. Until then responses signed with either are accepted.
+ */
+export function retireCurrentCertificate(store: Store, org: Org, actor: string, now = Date.now()): void {
+  store.transaction(() => {
+    const integration = store.integrations.get(org.id)
+    if (!integration) throw notConfigured()
+    if (!integration.next_certificate) {
+      throw new ServiceError(
+        409,
+        'NO_NEXT_CERTIFICATE',
+        'there is no next certificate to switch to: set nextCertificate first',
+        'nextCertificate',
+      )
+    }
+    store.integrations.update({
+      org_id: org.id,
+      sso_url: integration.sso_url,
+      issuer: integration.issuer,
+      certificate: integration.next_certificate,
+      next_certificate: null,
+      settings: integration.settings,
+      updated_at: now,
+    })
+    store.audit.record({
+      orgId: org.id,
+      kind: 'admin',
+      action: 'certificate.retired',
+      outcome: 'success',
+      actor,
+    })
+  })
+}

@@ -1,0 +1,83 @@
+/**
+ * What every SCIM operation receives (the org resolved from the token, the store, the base URL
+ * for `meta.location`, the limits) and returns (status, body, ETag), plus the request details all
+ * operations share: paging, projection and If-Match.
+ */
+import type { Store } from '../store/index.ts'
+import type { ScimLimits } from './discovery.ts'
+import { invalidFilter, invalidValue, ScimError } from './errors.ts'
+import { type FilterNode, parseFilter } from './filter.ts'
+import { etag, type Json, type Projection, projection } from './resources.ts'
+
+export interface ScimContext {
+  store: Store
+  orgId: string
+  /** `{orgURL}/okta/scim`, the prefix of every `meta.location`. */
+  base: string
+  limits: ScimLimits
+  now: number
+}
+
+export interface ScimResult {
+  status: number
+  body?: Json
+  etag?: string
+  location?: string
+}
+
+export interface ListParams {
+  filter: FilterNode | null
+  /** 0-based offset derived from the 1-based `startIndex`. */
+  offset: number
+  count: number
+  startIndex: number
+  projection: Projection
+}
+
+const DEFAULT_COUNT = 100
+
+function integer(query: URLSearchParams, name: string): number | null {
+  const raw = query.get(name)
+  if (raw === null || raw.trim() === '') return null
+  if (!/^-?\d{1,15}$/.test(raw.trim())) throw invalidValue(`${name} must be an integer, got "${raw}"`)
+  return Number(raw)
+}
+
+/**
+ * Paging per RFC 7644 §3.4.2.4 (`sortBy` is ignored, as sorting is not supported and lists always
+ * come in creation order): startIndex below 1 means 1, a negative count means 0, a count above
+ * the maximum is clamped to it (ServiceProviderConfig says so in `filter.maxResults`).
+ */
+export function listParams(query: URLSearchParams, limits: ScimLimits): ListParams {
+  const startIndex = Math.max(1, integer(query, 'startIndex') ?? 1)
+  const count = Math.min(limits.maxResults, Math.max(0, integer(query, 'count') ?? DEFAULT_COUNT))
+  const raw = query.get('filter')
+  let filter: FilterNode | null = null
+  if (raw !== null && raw.trim() !== '') {
+    if (raw.length > limits.maxFilterLength) {
+      throw invalidFilter(
+        `the filter is ${raw.length} characters long; at most ${limits.maxFilterLength} are accepted`,
+      )
+    }
+    filter = parseFilter(raw)
+  }
+  return { filter, offset: startIndex - 1, count, startIndex, projection: resourceProjection(query) }
+}
+
+export function resourceProjection(query: URLSearchParams): Projection {
+  return projection(query.get('attributes'), query.get('excludedAttributes'))
+}
+
+/** RFC 7644 §3.14: a stale `If-Match` is a 412, so an IdP never overwrites a newer write blindly. */
+export function checkIfMatch(ifMatch: string | null, version: number): void {
+  if (ifMatch === null || ifMatch.trim() === '' || ifMatch.trim() === '*') return
+  const current = etag(version)
+  const strong = current.slice(2)
+  const matches = ifMatch.split(',').some((tag) => {
+    const t = tag.trim()
+    return t === current || t === strong
+  })
+  if (!matches) {
+    throw new ScimError(412, `the resource is at version ${current}; read it again before changing it`)
+  }
+}

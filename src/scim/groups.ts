@@ -1,0 +1,276 @@
+/**
+ * The Group operations. Members live in `scim_memberships`, never in the stored JSON: every write
+ * turns its member list or member operations into per-(group, user) deltas applied inside one
+ * transaction, each with its own `directory_changes` entry. Concurrent PATCHes on one group
+ * therefore cannot lose members: each one adds or removes rows instead of rewriting a list.
+ * Unknown member ids are skipped (Okta does not retry a 400, so failing would drop the rest) and
+ * recorded in the audit log.
+ */
+import type { ScimGroupRow } from '../store/scim.ts'
+import { checkIfMatch, type ListParams, type ScimContext, type ScimResult } from './context.ts'
+import { invalidValue, notFound, uniqueness } from './errors.ts'
+import { matchesElement } from './filter.ts'
+import { compileGroupFilter } from './filter-sql.ts'
+import { type GroupInput, LIST_SCHEMA, validateGroup, validatePatch } from './model.ts'
+import { JsonPatcher, type MemberChange, memberChange, parseOperations } from './patch.ts'
+import {
+  etag,
+  GROUP_NAMES,
+  groupColumns,
+  groupResource,
+  type Json,
+  normalizeGroup,
+  type Projection,
+  project,
+  resourceId,
+  wants,
+} from './resources.ts'
+
+function render(ctx: ScimContext, row: ScimGroupRow, p: Projection | null): Json {
+  const members = !p || wants(p, 'members') ? ctx.store.directory.members(row.id) : undefined
+  const resource = groupResource(row, members, ctx.base)
+  return p ? project(resource, p) : resource
+}
+
+function found(ctx: ScimContext, id: string): ScimGroupRow {
+  const row = ctx.store.directory.groupById(ctx.orgId, id)
+  if (!row) throw notFound(`no group with id "${id}"`)
+  return row
+}
+
+function ensureUniqueName(ctx: ScimContext, lower: string, displayName: string, self?: string): void {
+  const holder = ctx.store.directory.groupIdByDisplayName(ctx.orgId, lower)
+  if (holder && holder !== self) throw uniqueness(`a group with displayName "${displayName}" already exists`)
+}
+
+function countMembers(changes: MemberChange[], limit: number): void {
+  let total = 0
+  for (const change of changes) if ('ids' in change) total += change.ids.length
+  if (total > limit) {
+    throw invalidValue(
+      `the request names ${total} members; at most ${limit} per request are accepted, send them in chunks`,
+    )
+  }
+}
+
+interface MemberOutcome {
+  changed: number
+  skipped: string[]
+}
+
+/** Applies member changes in order as row deltas, each with its feed entry. */
+function applyMembers(ctx: ScimContext, groupId: string, changes: MemberChange[]): MemberOutcome {
+  const directory = ctx.store.directory
+  const outcome: MemberOutcome = { changed: 0, skipped: [] }
+  const add = (userId: string) => {
+    if (!directory.userExists(ctx.orgId, userId)) {
+      outcome.skipped.push(userId)
+      return
+    }
+    if (directory.addMember(ctx.orgId, groupId, userId)) {
+      directory.appendChange(ctx.orgId, 'membership', 'add', groupId, userId, ctx.now)
+      outcome.changed++
+    }
+  }
+  const remove = (userId: string) => {
+    if (directory.removeMember(groupId, userId)) {
+      directory.appendChange(ctx.orgId, 'membership', 'remove', groupId, userId, ctx.now)
+      outcome.changed++
+    }
+  }
+  for (const change of changes) {
+    switch (change.kind) {
+      case 'add':
+        for (const id of change.ids) add(id)
+        break
+      case 'remove':
+        for (const id of change.ids) remove(id)
+        break
+      case 'removeAll':
+        for (const id of directory.memberIds(groupId)) remove(id)
+        break
+      case 'removeWhere':
+        for (const member of directory.members(groupId)) {
+          if (
+            matchesElement(change.filter, {
+              value: member.id,
+              display: member.display_name ?? member.user_name,
+            })
+          ) {
+            remove(member.id)
+          }
+        }
+        break
+      case 'replace': {
+        const wanted = new Set(change.ids)
+        for (const id of directory.memberIds(groupId)) if (!wanted.has(id)) remove(id)
+        for (const id of wanted) add(id)
+        break
+      }
+    }
+  }
+  if (outcome.skipped.length > 0) {
+    ctx.store.audit.record(
+      {
+        orgId: ctx.orgId,
+        kind: 'scim',
+        action: 'group.member_skipped',
+        outcome: 'skipped',
+        actor: 'scim',
+        subject: groupId,
+        reason: `${outcome.skipped.length} member id(s) name no user of this organization`,
+        data: { groupId, userIds: outcome.skipped.slice(0, 100), count: outcome.skipped.length },
+      },
+      ctx.now,
+    )
+  }
+  return outcome
+}
+
+function membersOf(input: GroupInput): string[] {
+  return (input.members ?? []).map((member) => member.value)
+}
+
+export function createGroup(ctx: ScimContext, body: unknown): ScimResult {
+  const input = validateGroup(body)
+  const resource = normalizeGroup(input as Json)
+  const columns = groupColumns(resource)
+  const members = membersOf(input)
+  countMembers([{ kind: 'add', ids: members }], ctx.limits.maxMembersPerRequest)
+  const row = ctx.store.transaction(() => {
+    ensureUniqueName(ctx, columns.display_name_lower, columns.display_name)
+    const inserted: ScimGroupRow = {
+      id: resourceId(),
+      org_id: ctx.orgId,
+      ...columns,
+      resource: JSON.stringify(resource),
+      version: 1,
+      created_at: ctx.now,
+      updated_at: ctx.now,
+    }
+    ctx.store.directory.insertGroup(inserted)
+    ctx.store.directory.appendChange(ctx.orgId, 'group', 'upsert', inserted.id, null, ctx.now)
+    if (members.length > 0) applyMembers(ctx, inserted.id, [{ kind: 'add', ids: members }])
+    return inserted
+  })
+  return {
+    status: 201,
+    body: render(ctx, row, null),
+    etag: etag(row.version),
+    location: `${ctx.base}/Groups/${row.id}`,
+  }
+}
+
+export function getGroup(ctx: ScimContext, id: string, p: Projection): ScimResult {
+  const row = found(ctx, id)
+  return { status: 200, body: render(ctx, row, p), etag: etag(row.version) }
+}
+
+export function listGroups(ctx: ScimContext, params: ListParams): ScimResult {
+  const filter = params.filter ? compileGroupFilter(params.filter) : null
+  const page = ctx.store.directory.listGroups(ctx.orgId, filter, params.offset, params.count)
+  return {
+    status: 200,
+    body: {
+      schemas: [LIST_SCHEMA],
+      totalResults: page.total,
+      startIndex: params.startIndex,
+      itemsPerPage: page.rows.length,
+      Resources: page.rows.map((row) => render(ctx, row, params.projection)),
+    },
+  }
+}
+
+/**
+ * Saves the group row when its JSON changed (a `group` `upsert` feed entry) or when only its
+ * members changed (new version and ETag, the membership entries already describe the change).
+ */
+function save(
+  ctx: ScimContext,
+  current: ScimGroupRow,
+  resource: Json,
+  membersChanged: boolean,
+): ScimGroupRow {
+  const serialized = JSON.stringify(resource)
+  const changed = serialized !== current.resource
+  if (!changed && !membersChanged) return current
+  const next: ScimGroupRow = {
+    ...current,
+    ...groupColumns(resource),
+    resource: serialized,
+    version: current.version + 1,
+    updated_at: Math.max(ctx.now, current.updated_at),
+  }
+  ctx.store.directory.updateGroup(next)
+  if (changed) ctx.store.directory.appendChange(ctx.orgId, 'group', 'upsert', current.id, null, ctx.now)
+  return next
+}
+
+export function replaceGroup(
+  ctx: ScimContext,
+  id: string,
+  body: unknown,
+  ifMatch: string | null,
+): ScimResult {
+  const input = validateGroup(body)
+  const resource = normalizeGroup(input as Json)
+  const columns = groupColumns(resource)
+  // PUT replaces the whole group, members included (Okta sends the full list).
+  const changes: MemberChange[] = [{ kind: 'replace', ids: membersOf(input) }]
+  countMembers(changes, ctx.limits.maxMembersPerRequest)
+  const row = ctx.store.transaction(() => {
+    const current = found(ctx, id)
+    checkIfMatch(ifMatch, current.version)
+    ensureUniqueName(ctx, columns.display_name_lower, columns.display_name, id)
+    const outcome = applyMembers(ctx, id, changes)
+    return save(ctx, current, resource, outcome.changed > 0)
+  })
+  return { status: 200, body: render(ctx, row, null), etag: etag(row.version) }
+}
+
+export function patchGroup(
+  ctx: ScimContext,
+  id: string,
+  body: unknown,
+  ifMatch: string | null,
+  p: Projection | null,
+): ScimResult {
+  const request = validatePatch(body)
+  const row = ctx.store.transaction(() => {
+    const current = found(ctx, id)
+    checkIfMatch(ifMatch, current.version)
+    const resource = JSON.parse(current.resource) as Json
+    const extensions = Object.keys(resource).filter((key) => key.startsWith('urn:'))
+    const changes: MemberChange[] = []
+    const patcher = new JsonPatcher(resource, GROUP_NAMES, extensions, (op, path, value) => {
+      changes.push(memberChange(op, path, value))
+    })
+    for (const operation of parseOperations(request, extensions)) patcher.apply(operation)
+    countMembers(changes, ctx.limits.maxMembersPerRequest)
+    const next = normalizeGroup(validateGroup(patcher.resource) as Json)
+    const columns = groupColumns(next)
+    if (columns.display_name_lower !== current.display_name_lower) {
+      ensureUniqueName(ctx, columns.display_name_lower, columns.display_name, id)
+    }
+    const outcome = applyMembers(ctx, id, changes)
+    return save(ctx, current, next, outcome.changed > 0)
+  })
+  // Okta and Entra ID expect 204 from a group PATCH; the full group (possibly thousands of members)
+  // is sent only when the client asks for it with `attributes`/`excludedAttributes`.
+  if (!p) return { status: 204, etag: etag(row.version) }
+  return { status: 200, body: render(ctx, row, p), etag: etag(row.version) }
+}
+
+export function deleteGroup(ctx: ScimContext, id: string, ifMatch: string | null): ScimResult {
+  ctx.store.transaction(() => {
+    const current = found(ctx, id)
+    checkIfMatch(ifMatch, current.version)
+    const directory = ctx.store.directory
+    for (const userId of directory.memberIds(id)) {
+      directory.appendChange(ctx.orgId, 'membership', 'remove', id, userId, ctx.now)
+    }
+    directory.deleteGroup(ctx.orgId, id)
+    directory.appendChange(ctx.orgId, 'group', 'delete', id, null, ctx.now)
+  })
+  return { status: 204 }
+}

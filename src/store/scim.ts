@@ -1,0 +1,231 @@
+/**
+ * The directory repository: what the identity provider pushed over SCIM (`scim_users`,
+ * `scim_groups`, `scim_memberships`) and the ordered per-org `directory_changes` feed the sync
+ * scheduler consumes. Every statement is prepared once; filtered lists take a condition compiled by
+ * `scim/filter-sql.ts` and keep their statements in a small bounded cache (filters from the wire
+ * must not grow memory without limit). Callers wrap writes in `store.transaction` so a row change
+ * and its feed entry commit together.
+ */
+import type { Statement } from 'bun:sqlite'
+import type { Db } from './database.ts'
+
+export interface ScimUserRow {
+  id: string
+  org_id: string
+  user_name: string
+  user_name_lower: string
+  external_id: string | null
+  email_lower: string | null
+  display_name: string | null
+  given_name: string | null
+  family_name: string | null
+  active: number
+  resource: string
+  version: number
+  created_at: number
+  updated_at: number
+}
+
+export interface ScimGroupRow {
+  id: string
+  org_id: string
+  display_name: string
+  display_name_lower: string
+  external_id: string | null
+  resource: string
+  version: number
+  created_at: number
+  updated_at: number
+}
+
+export interface MemberRow {
+  id: string
+  user_name: string
+  display_name: string | null
+}
+
+export interface GroupRefRow {
+  id: string
+  display_name: string
+}
+
+/** A WHERE condition with its bound values, produced from a SCIM filter. */
+export interface SqlFilter {
+  where: string
+  params: Array<string | number>
+}
+
+export type ChangeKind = 'user' | 'group' | 'membership'
+export type ChangeOp = 'upsert' | 'delete' | 'add' | 'remove'
+
+export interface Page<T> {
+  rows: T[]
+  total: number
+}
+
+type Bindings = Array<string | number | null>
+const FILTER_CACHE_SIZE = 128
+
+export function directoryRepository(db: Db) {
+  const userById = db.query<ScimUserRow, [string, string]>(
+    'SELECT * FROM scim_users WHERE id = ? AND org_id = ?',
+  )
+  const userIdByName = db.query<{ id: string }, [string, string]>(
+    'SELECT id FROM scim_users WHERE org_id = ? AND user_name_lower = ?',
+  )
+  const userExists = db.query<{ id: string }, [string, string]>(
+    'SELECT id FROM scim_users WHERE id = ? AND org_id = ?',
+  )
+  const insertUser = db.query(
+    `INSERT INTO scim_users (id, org_id, user_name, user_name_lower, external_id, email_lower, display_name,
+       given_name, family_name, active, resource, version, created_at, updated_at)
+     VALUES ($id, $org_id, $user_name, $user_name_lower, $external_id, $email_lower, $display_name,
+       $given_name, $family_name, $active, $resource, $version, $created_at, $updated_at)`,
+  )
+  const updateUser = db.query(
+    `UPDATE scim_users SET user_name = $user_name, user_name_lower = $user_name_lower, external_id = $external_id,
+       email_lower = $email_lower, display_name = $display_name, given_name = $given_name,
+       family_name = $family_name, active = $active, resource = $resource, version = $version,
+       updated_at = $updated_at
+     WHERE id = $id AND org_id = $org_id`,
+  )
+  const deleteUser = db.query('DELETE FROM scim_users WHERE id = ? AND org_id = ?')
+
+  const groupById = db.query<ScimGroupRow, [string, string]>(
+    'SELECT * FROM scim_groups WHERE id = ? AND org_id = ?',
+  )
+  const groupIdByName = db.query<{ id: string }, [string, string]>(
+    'SELECT id FROM scim_groups WHERE org_id = ? AND display_name_lower = ?',
+  )
+  const insertGroup = db.query(
+    `INSERT INTO scim_groups (id, org_id, display_name, display_name_lower, external_id, resource, version,
+       created_at, updated_at)
+     VALUES ($id, $org_id, $display_name, $display_name_lower, $external_id, $resource, $version,
+       $created_at, $updated_at)`,
+  )
+  const updateGroup = db.query(
+    `UPDATE scim_groups SET display_name = $display_name, display_name_lower = $display_name_lower,
+       external_id = $external_id, resource = $resource, version = $version, updated_at = $updated_at
+     WHERE id = $id AND org_id = $org_id`,
+  )
+  const deleteGroup = db.query('DELETE FROM scim_groups WHERE id = ? AND org_id = ?')
+
+  const members = db.query<MemberRow, [string]>(
+    `SELECT u.id, u.user_name, u.display_name FROM scim_memberships m JOIN scim_users u ON u.id = m.user_id
+     WHERE m.group_id = ? ORDER BY u.created_at, u.id`,
+  )
+  const memberIds = db.query<{ user_id: string }, [string]>(
+    'SELECT user_id FROM scim_memberships WHERE group_id = ?',
+  )
+  const groupsOfUser = db.query<GroupRefRow, [string]>(
+    `SELECT g.id, g.display_name FROM scim_memberships m JOIN scim_groups g ON g.id = m.group_id
+     WHERE m.user_id = ? ORDER BY g.display_name_lower`,
+  )
+  const groupIdsOfUser = db.query<{ group_id: string }, [string]>(
+    'SELECT group_id FROM scim_memberships WHERE user_id = ?',
+  )
+  const addMember = db.query(
+    'INSERT OR IGNORE INTO scim_memberships (org_id, group_id, user_id) VALUES (?, ?, ?)',
+  )
+  const removeMember = db.query('DELETE FROM scim_memberships WHERE group_id = ? AND user_id = ?')
+  const appendChange = db.query(
+    'INSERT INTO directory_changes (org_id, kind, op, resource_id, related_id, at) VALUES (?, ?, ?, ?, ?, ?)',
+  )
+
+  // Bounded cache of statements for filtered lists, keyed by their SQL text.
+  const filtered = new Map<string, Statement>()
+  function statement(sql: string): Statement {
+    let prepared = filtered.get(sql)
+    if (prepared) {
+      filtered.delete(sql)
+      filtered.set(sql, prepared)
+      return prepared
+    }
+    prepared = db.prepare(sql)
+    filtered.set(sql, prepared)
+    if (filtered.size > FILTER_CACHE_SIZE) {
+      const oldest = filtered.keys().next().value as string
+      filtered.get(oldest)?.finalize()
+      filtered.delete(oldest)
+    }
+    return prepared
+  }
+
+  /** One page in stable creation order; the count query runs only when the page cannot tell. */
+  function page<T>(
+    table: string,
+    alias: string,
+    orgId: string,
+    filter: SqlFilter | null,
+    offset: number,
+    limit: number,
+  ): Page<T> {
+    const where = `${alias}.org_id = ?${filter ? ` AND (${filter.where})` : ''}`
+    const params: Bindings = [orgId, ...(filter?.params ?? [])]
+    let rows: T[] = []
+    if (limit > 0) {
+      rows = statement(
+        `SELECT ${alias}.* FROM ${table} ${alias} WHERE ${where} ORDER BY ${alias}.created_at, ${alias}.id LIMIT ? OFFSET ?`,
+      ).all(...params, limit, offset) as T[]
+      if (offset === 0 && rows.length < limit) return { rows, total: rows.length }
+    }
+    const counted = statement(`SELECT count(*) AS n FROM ${table} ${alias} WHERE ${where}`).get(
+      ...params,
+    ) as {
+      n: number
+    }
+    return { rows, total: counted.n }
+  }
+
+  return {
+    userById: (orgId: string, id: string) => userById.get(id, orgId),
+    userIdByUserName: (orgId: string, userNameLower: string) =>
+      userIdByName.get(orgId, userNameLower)?.id ?? null,
+    userExists: (orgId: string, id: string) => userExists.get(id, orgId) !== null,
+    insertUser(row: ScimUserRow): void {
+      insertUser.run(row as unknown as Record<string, string | number | null>)
+    },
+    updateUser(row: ScimUserRow): void {
+      updateUser.run(row as unknown as Record<string, string | number | null>)
+    },
+    deleteUser: (orgId: string, id: string) => deleteUser.run(id, orgId).changes > 0,
+    listUsers: (orgId: string, filter: SqlFilter | null, offset: number, limit: number) =>
+      page<ScimUserRow>('scim_users', 'u', orgId, filter, offset, limit),
+
+    groupById: (orgId: string, id: string) => groupById.get(id, orgId),
+    groupIdByDisplayName: (orgId: string, displayNameLower: string) =>
+      groupIdByName.get(orgId, displayNameLower)?.id ?? null,
+    insertGroup(row: ScimGroupRow): void {
+      insertGroup.run(row as unknown as Record<string, string | number | null>)
+    },
+    updateGroup(row: ScimGroupRow): void {
+      updateGroup.run(row as unknown as Record<string, string | number | null>)
+    },
+    deleteGroup: (orgId: string, id: string) => deleteGroup.run(id, orgId).changes > 0,
+    listGroups: (orgId: string, filter: SqlFilter | null, offset: number, limit: number) =>
+      page<ScimGroupRow>('scim_groups', 'g', orgId, filter, offset, limit),
+
+    members: (groupId: string) => members.all(groupId),
+    memberIds: (groupId: string) => memberIds.all(groupId).map((row) => row.user_id),
+    groupsOfUser: (userId: string) => groupsOfUser.all(userId),
+    groupIdsOfUser: (userId: string) => groupIdsOfUser.all(userId).map((row) => row.group_id),
+    /** True when the membership is new. */
+    addMember: (orgId: string, groupId: string, userId: string) =>
+      addMember.run(orgId, groupId, userId).changes > 0,
+    /** True when the membership existed. */
+    removeMember: (groupId: string, userId: string) => removeMember.run(groupId, userId).changes > 0,
+
+    appendChange(
+      orgId: string,
+      kind: ChangeKind,
+      op: ChangeOp,
+      resourceId: string,
+      relatedId: string | null,
+      at: number,
+    ): void {
+      appendChange.run(orgId, kind, op, resourceId, relatedId, at)
+    },
+  }
+}
+
+export type DirectoryRepository = ReturnType<typeof directoryRepository>

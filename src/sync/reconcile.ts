@@ -1,0 +1,232 @@
+/**
+ * Full reconcile (drift repair): walks the org's whole directory and org state in small keyset
+ * batches and re-applies each resource from its current directory state — the same idempotent
+ * functions the change feed uses — so whatever drifted (a crash before the feed existed, a
+ * restore, a manual edit, a skipped change) is put right, with events for each real fix.
+ *
+ * Phases, in order, each a keyset walk resumed from `sync_state.reconcile_cursor`:
+ *   groups        directory groups      → group created / renamed
+ *   users         directory users       → account, profile, active, sessions, duplicates, memberships, role
+ *   accounts      accounts linked to a SCIM user → the user is gone: delete / unlink
+ *   mirrorGroups  announced groups      → the group is gone: group.deleted
+ *   mirrorUsers   announced memberships → the user is gone: forget them
+ */
+import { endSessionsOf } from '../sessions/service.ts'
+import type { Keyset } from '../store/directory-read.ts'
+import type { Store } from '../store/index.ts'
+import { type ApplyContext, createApplyContext, tally } from './context.ts'
+import { applyGroup, recomputeRoles, reconcileMemberships } from './groups.ts'
+import { applyUser } from './users.ts'
+
+type Phase = 'groups' | 'users' | 'accounts' | 'mirrorGroups' | 'mirrorUsers' | 'done'
+const PHASES: Phase[] = ['groups', 'users', 'accounts', 'mirrorGroups', 'mirrorUsers', 'done']
+
+interface Cursor {
+  phase: Phase
+  /** `createdAt:id` for directory walks, an id for the others, '' at the start of a phase. */
+  after: string
+}
+
+function parseCursor(raw: string | null): Cursor {
+  if (!raw) return { phase: 'groups', after: '' }
+  const bar = raw.indexOf('|')
+  const phase = raw.slice(0, bar) as Phase
+  return PHASES.includes(phase) ? { phase, after: raw.slice(bar + 1) } : { phase: 'groups', after: '' }
+}
+
+function parseKeyset(after: string): Keyset | null {
+  if (!after) return null
+  const colon = after.indexOf(':')
+  return { createdAt: Number(after.slice(0, colon)), id: after.slice(colon + 1) }
+}
+
+const nextPhase = (phase: Phase): Phase => PHASES[PHASES.indexOf(phase) + 1] ?? 'done'
+
+/** An estimate of the items a reconcile walks (announced users are counted as directory users). */
+export function reconcileTotal(store: Store, orgId: string): number {
+  const users = store.directoryRead.countUsers(orgId)
+  return (
+    store.directoryRead.countGroups(orgId) +
+    2 * users +
+    store.accounts.countLinked(orgId) +
+    store.syncMirror.countGroups(orgId)
+  )
+}
+
+/** Starts (or restarts from the beginning) a full reconcile of the org; call inside a transaction. */
+export function startFullReconcile(store: Store, orgId: string, now = Date.now()): boolean {
+  const state = store.syncState.ensure(orgId, now)
+  if (state.removal_running === 1) return false
+  store.syncState.startReconcile(orgId, reconcileTotal(store, orgId), now)
+  return true
+}
+
+export interface ReconcileBatchResult {
+  processed: number
+  finished: boolean
+  leaseHeld: boolean
+}
+
+/**
+ * Walks up to `limit` items of the current phase(s) and returns how many. With `skip`, only moves
+ * the cursor (used to step over one item whose repair keeps failing).
+ */
+function walk(ctx: ApplyContext, cursor: Cursor, limit: number, deadline: number, skip = false): number {
+  const { store, orgId } = ctx
+  const apply = skip
+    ? { group: () => {}, user: () => {}, memberships: () => {} }
+    : {
+        group: (id: string) => applyGroup(ctx, id),
+        user: (id: string) => applyUser(ctx, id),
+        memberships: (id: string) => reconcileMemberships(ctx, id),
+      }
+  let items = 0
+  while (cursor.phase !== 'done' && items < limit && performance.now() < deadline) {
+    const size = Math.min(100, limit - items)
+    let page = 0
+    switch (cursor.phase) {
+      case 'groups': {
+        const groups = store.directoryRead.groupsPage(orgId, parseKeyset(cursor.after), size)
+        for (const group of groups) {
+          apply.group(group.id)
+          cursor.after = `${group.created_at}:${group.id}`
+        }
+        page = groups.length
+        break
+      }
+      case 'users': {
+        const users = store.directoryRead.usersPage(orgId, parseKeyset(cursor.after), size)
+        for (const user of users) {
+          apply.user(user.id)
+          apply.memberships(user.id)
+          if (!skip) ctx.touched.add(user.id)
+          const account = skip ? null : store.accounts.byScimUser(orgId, user.id)
+          // Sessions of an inactive account must not exist (they may if a crash hit mid-deactivation
+          // before the feed existed, or a session was issued by mistake).
+          if (account && account.active === 0) {
+            const ended = endSessionsOf(store, orgId, account.id)
+            if (ended > 0) tally(ctx, 'sessionsEnded', ended)
+          }
+          cursor.after = `${user.created_at}:${user.id}`
+        }
+        page = users.length
+        break
+      }
+      case 'accounts': {
+        const accounts = store.accounts.linkedPage(orgId, cursor.after, size)
+        for (const account of accounts) {
+          const scimUserId = account.scim_user_id as string
+          if (!store.directoryRead.user(orgId, scimUserId)) apply.user(scimUserId)
+          cursor.after = scimUserId
+        }
+        page = accounts.length
+        break
+      }
+      case 'mirrorGroups': {
+        const groups = store.syncMirror.groupsPage(orgId, cursor.after, size)
+        for (const group of groups) {
+          if (!store.directoryRead.group(orgId, group.group_id)) apply.group(group.group_id)
+          cursor.after = group.group_id
+        }
+        page = groups.length
+        break
+      }
+      case 'mirrorUsers': {
+        const users = store.syncMirror.usersPage(orgId, cursor.after, size)
+        for (const userId of users) {
+          if (!store.directoryRead.user(orgId, userId)) apply.user(userId)
+          cursor.after = userId
+        }
+        page = users.length
+        break
+      }
+    }
+    items += page
+    if (page < size) {
+      cursor.phase = nextPhase(cursor.phase)
+      cursor.after = ''
+    }
+  }
+  return items
+}
+
+export function reconcileBatch(
+  store: Store,
+  orgId: string,
+  options: {
+    holder: string
+    leaseMs: number
+    limit: number
+    budgetMs: number
+    now?: number
+    skipOne?: string
+  },
+): ReconcileBatchResult {
+  const now = options.now ?? Date.now()
+  return store.transaction(() => {
+    if (!store.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs)) {
+      return { processed: 0, finished: false, leaseHeld: false }
+    }
+    const state = store.syncState.ensure(orgId, now)
+    if (state.reconcile_running !== 1 || state.removal_running === 1) {
+      return { processed: 0, finished: false, leaseHeld: true }
+    }
+    const ctx = createApplyContext(store, orgId, now)
+    const cursor = parseCursor(state.reconcile_cursor)
+    const items = options.skipOne
+      ? walk(ctx, cursor, 1, Number.POSITIVE_INFINITY, true)
+      : walk(ctx, cursor, options.limit, performance.now() + options.budgetMs)
+    if (options.skipOne) {
+      store.syncState.setError(orgId, `full reconcile skipped one item: ${options.skipOne}`, now)
+      store.audit.record(
+        {
+          orgId,
+          kind: 'sync',
+          action: 'sync.reconcile.item_skipped',
+          outcome: 'failure',
+          actor: 'sync',
+          reason: options.skipOne,
+          data: { cursor: state.reconcile_cursor },
+        },
+        now,
+      )
+    }
+    recomputeRoles(ctx)
+    const processed = state.reconcile_processed + items
+    if (Object.keys(ctx.counts).length > 0) {
+      store.audit.record(
+        {
+          orgId,
+          kind: 'sync',
+          action: 'sync.reconcile.repaired',
+          outcome: 'success',
+          actor: 'sync',
+          data: ctx.counts,
+        },
+        now,
+      )
+    }
+    if (cursor.phase === 'done') {
+      store.syncState.finishReconcile(orgId, processed, now)
+      // A finished reconcile has repaired whatever an earlier error left behind (unless it had
+      // to skip something itself).
+      if (!options.skipOne && !state.last_error?.startsWith('full reconcile skipped'))
+        store.syncState.setError(orgId, null, now)
+      store.audit.record(
+        {
+          orgId,
+          kind: 'sync',
+          action: 'sync.reconcile.finished',
+          outcome: 'success',
+          actor: 'sync',
+          data: { processed, durationMs: now - (state.reconcile_started_at ?? now) },
+        },
+        now,
+      )
+      return { processed: items, finished: true, leaseHeld: true }
+    }
+    const total = Math.max(state.reconcile_total, processed + 1)
+    store.syncState.reconcileProgress(orgId, `${cursor.phase}|${cursor.after}`, processed, total, now)
+    return { processed: items, finished: false, leaseHeld: true }
+  })
+}

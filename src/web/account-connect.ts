@@ -1,0 +1,248 @@
+/**
+ * "Connect GitHub / Connect Bitbucket" for people signed in through SSO: the section the account
+ * page shows (`accountConnectSection`), and the routes under `{orgURL}/account/connect/{provider}`
+ * that start the OAuth flow, take the provider's callback, and disconnect. Providers without a
+ * configured client id and secret are simply not offered.
+ */
+import { Elysia, t } from 'elysia'
+import type { Config } from '../config/index.ts'
+import { ServiceError } from '../errors.ts'
+import type { AppDeps } from '../http/context.ts'
+import { resolveOrg } from '../http/org-routing.ts'
+import { OAuthError } from '../oauth/client.ts'
+import { configuredProviders, isProviderId, type OAuthProvider, type ProviderId } from '../oauth/providers.ts'
+import { connectedIdentities, disconnect, finishConnect, startConnect } from '../oauth/service.ts'
+import { type Org, orgUrl } from '../orgs/service.ts'
+import { COOKIE, readCookie, verifySession } from '../sessions/service.ts'
+import type { Store } from '../store/index.ts'
+import { basePathOf, csrfMatches } from './admin-session.ts'
+import { html, type SafeHtml } from './html.ts'
+import { htmlResponse, page, redirect } from './layout.ts'
+import { csrfField } from './views/forms.ts'
+
+// Parsed once per config (the composition root makes one config), not per request.
+const providerCache = new WeakMap<Config, Map<ProviderId, OAuthProvider>>()
+function providersOf(config: Config): Map<ProviderId, OAuthProvider> {
+  let providers = providerCache.get(config)
+  if (!providers) {
+    providers = configuredProviders(config)
+    providerCache.set(config, providers)
+  }
+  return providers
+}
+
+interface SignedInPerson {
+  org: Org
+  basePath: string
+  accountId: string
+  sessionHash: string
+  csrfToken: string
+}
+
+function signedInPerson(store: Store, config: Config, slug: string, request: Request): SignedInPerson | null {
+  const org = resolveOrg(store, slug)
+  const session = verifySession(store, readCookie(request.headers.get('cookie'), COOKIE.user), org.id, 'user')
+  if (!session) return null
+  return {
+    org,
+    basePath: basePathOf(org, config.publicUrl),
+    accountId: session.subjectId,
+    sessionHash: session.tokenHash,
+    csrfToken: session.csrfToken,
+  }
+}
+
+const callbackUri = (org: Org, config: Config, provider: ProviderId) =>
+  `${orgUrl(org, config.publicUrl)}/account/connect/${provider}/callback`
+
+const FLASH: Record<string, (label: string) => string> = {
+  connected: (label) => `${label} is connected.`,
+  disconnected: (label) => `${label} is disconnected.`,
+}
+
+/**
+ * The account page's "Connected accounts" section. `url` is the account page's request URL: after
+ * connecting or disconnecting, the browser comes back with `?connected=github` and the section says so.
+ * Renders nothing when no provider is configured and nothing is connected.
+ */
+export function accountConnectSection(
+  deps: Pick<AppDeps, 'store' | 'config'>,
+  input: { org: Org; accountId: string; csrfToken: string; url?: string },
+): SafeHtml {
+  const providers = providersOf(deps.config)
+  const linked = connectedIdentities(deps.store, input.org, input.accountId)
+  if (providers.size === 0 && linked.length === 0) return html``
+  const basePath = basePathOf(input.org, deps.config.publicUrl)
+  const labelOf = (id: string) => providers.get(id as ProviderId)?.label ?? id
+  const params = input.url ? new URL(input.url).searchParams : new URLSearchParams()
+  const flashes = Object.entries(FLASH).flatMap(([key, text]) => {
+    const provider = params.get(key)
+    return provider && isProviderId(provider) ? [text(labelOf(provider))] : []
+  })
+  const offered = [...providers.values()].filter((p) => !linked.some((l) => l.provider === p.id))
+  // The account page wraps each block in its own <section>.
+  return html`<div id="connected-accounts">
+<h2 id="connect-title">Connected accounts</h2>
+${flashes.map((text) => html`<p class="flash flash-ok" role="status"><strong>${text}</strong></p>`)}
+${
+  linked.length === 0
+    ? html`<p>Optional: connect your GitHub or Bitbucket account, so the work you did there under your own email is recognised as yours.</p>`
+    : html`<ul class="identities">${linked.map(
+        (
+          identity,
+        ) => html`<li><strong>${labelOf(identity.provider)}</strong>: ${identity.login} (${identity.email})
+<form method="post" action="${basePath}/account/connect/${identity.provider}/disconnect" class="inline">
+${csrfField(input.csrfToken)}<button type="submit" class="link">Disconnect ${labelOf(identity.provider)}</button></form></li>`,
+      )}</ul>`
+}
+${
+  offered.length > 0
+    ? html`<p class="connect-buttons">${offered.map(
+        (provider) =>
+          html`<a class="button" href="${basePath}/account/connect/${provider.id}">Connect ${provider.label}</a> `,
+      )}</p>`
+    : html``
+}
+</div>`
+}
+
+const Params = t.Object({ slug: t.String(), provider: t.String() })
+const CallbackQuery = t.Object({
+  code: t.Optional(t.String({ maxLength: 2000 })),
+  state: t.Optional(t.String({ maxLength: 200 })),
+  error: t.Optional(t.String({ maxLength: 200 })),
+  error_description: t.Optional(t.String({ maxLength: 2000 })),
+  error_uri: t.Optional(t.String({ maxLength: 2000 })),
+})
+
+function problemPage(org: Org, basePath: string, title: string, message: string, status: number): Response {
+  return htmlResponse(
+    page(
+      { title, org, basePath },
+      html`<p>${message}</p><p><a href="${basePath}/account">Back to your account</a></p>`,
+    ),
+    status,
+  )
+}
+
+export function accountConnectRoutes(deps: AppDeps) {
+  const { store, config, log } = deps
+  const providers = providersOf(config)
+
+  const context = (slug: string, providerName: string, request: Request) => {
+    const org = resolveOrg(store, slug)
+    const basePath = basePathOf(org, config.publicUrl)
+    const provider = isProviderId(providerName) ? providers.get(providerName) : undefined
+    if (!provider) {
+      // Disconnecting stays possible after a provider's configuration was taken away.
+      if (request.method === 'POST' && isProviderId(providerName)) {
+        const person = signedInPerson(store, config, slug, request)
+        if (person) return { person, provider: { id: providerName, label: providerName } }
+      }
+      return problemPage(
+        org,
+        basePath,
+        'Not available',
+        'Connecting this kind of account is not set up here.',
+        404,
+      )
+    }
+    const person = signedInPerson(store, config, slug, request)
+    if (!person) {
+      return problemPage(
+        org,
+        basePath,
+        'Please sign in first',
+        'Your session has ended. Sign in through Okta again, then connect your account from your account page.',
+        401,
+      )
+    }
+    return { person, provider }
+  }
+
+  return new Elysia({ prefix: '/orgs/:slug/account/connect', normalize: false })
+    .get(
+      '/:provider',
+      ({ params, request }) => {
+        const found = context(params.slug, params.provider, request)
+        if (found instanceof Response) return found
+        const { person } = found
+        const provider = providers.get(found.provider.id) as OAuthProvider
+        return redirect(startConnect(store, person, provider, callbackUri(person.org, config, provider.id)))
+      },
+      { params: Params, detail: { hide: true } },
+    )
+    .get(
+      '/:provider/callback',
+      async ({ params, query, request }) => {
+        const found = context(params.slug, params.provider, request)
+        if (found instanceof Response) return found
+        const { person } = found
+        const provider = providers.get(found.provider.id) as OAuthProvider
+        const fail = (message: string, reason: string, status = 400) => {
+          log.warn('oauth connect failed', { org: person.org.slug, provider: provider.id, reason })
+          store.audit.record({
+            orgId: person.org.id,
+            kind: 'admin',
+            action: 'identity.linked',
+            outcome: 'failure',
+            actor: `account:${person.accountId}`,
+            subject: person.accountId,
+            reason,
+          })
+          return problemPage(
+            person.org,
+            person.basePath,
+            `${provider.label} is not connected`,
+            message,
+            status,
+          )
+        }
+        if (query.error) {
+          const denied = query.error === 'access_denied'
+          return fail(
+            denied
+              ? `You did not allow the connection at ${provider.label}. Nothing was changed.`
+              : `${provider.label} reported a problem. Please try again.`,
+            `provider error: ${query.error}`,
+          )
+        }
+        if (!query.code || !query.state)
+          return fail('The answer from the provider was incomplete.', 'missing code or state')
+        try {
+          await finishConnect(store, person, provider, {
+            state: query.state,
+            code: query.code,
+            redirectUri: callbackUri(person.org, config, provider.id),
+          })
+        } catch (error) {
+          if (error instanceof OAuthError) return fail(error.message, error.reason, 400)
+          if (error instanceof ServiceError && error.status === 409)
+            return fail(error.message, error.code, 409)
+          throw error
+        }
+        return redirect(`${person.basePath}/account?connected=${provider.id}`)
+      },
+      { params: Params, query: CallbackQuery, detail: { hide: true } },
+    )
+    .post(
+      '/:provider/disconnect',
+      ({ params, body, request }) => {
+        const found = context(params.slug, params.provider, request)
+        if (found instanceof Response) return found
+        const { person, provider } = found
+        if (!csrfMatches(person.csrfToken, body._csrf)) {
+          return problemPage(
+            person.org,
+            person.basePath,
+            'This form has expired',
+            'Please open your account page again and retry.',
+            403,
+          )
+        }
+        disconnect(store, person.org, person.accountId, provider.id)
+        return redirect(`${person.basePath}/account?disconnected=${provider.id}`)
+      },
+      { params: Params, body: t.Object({ _csrf: t.String({ maxLength: 200 }) }), detail: { hide: true } },
+    )
+}

@@ -1,0 +1,148 @@
+/**
+ * Admin sign-in for the console: the email + password check (argon2id via Bun.password), the
+ * `okb_admin` session cookie scoped to the org URL's path, the CSRF token of that session, and the
+ * lookup that lets the admin API accept the same cookie. Plain functions; no Elysia here.
+ *
+ * CSRF: every console form carries the session's token in `_csrf`; API calls authenticated by the
+ * cookie must send it in `X-CSRF-Token` for any method that changes something. SameSite=Lax on the
+ * cookie is a second fence, not the only one.
+ */
+import { ServiceError } from '../errors.ts'
+import type { AdminSessionLookup } from '../http/admin-auth.ts'
+import { type Org, orgUrl } from '../orgs/service.ts'
+import {
+  ABSOLUTE_MS,
+  COOKIE,
+  clearedCookie,
+  endSession,
+  issueSession,
+  readCookie,
+  sessionCookie,
+  verifySession,
+} from '../sessions/service.ts'
+import { sameDigest } from '../store/ids.ts'
+import type { Store } from '../store/index.ts'
+
+export const CSRF_HEADER = 'x-csrf-token'
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** Path of the org URL as the browser sees it: `/orgs/acme`, or '' for an org on its own origin. */
+export function basePathOf(org: Pick<Org, 'slug' | 'url'>, publicUrl: string): string {
+  return new URL(orgUrl(org, publicUrl)).pathname.replace(/\/+$/, '')
+}
+
+export function cookieScope(org: Pick<Org, 'slug' | 'url'>, publicUrl: string) {
+  return {
+    path: basePathOf(org, publicUrl) || '/',
+    secure: orgUrl(org, publicUrl).startsWith('https:'),
+  }
+}
+
+export interface SignedInAdmin {
+  adminId: string
+  email: string
+  csrfToken: string
+  token: string
+}
+
+// Verifying against a real argon2id hash when the email is unknown makes both answers take as long,
+// so response time does not tell which admin emails exist.
+let decoyHash: Promise<string> | null = null
+function decoy(): Promise<string> {
+  decoyHash ??= Bun.password.hash(crypto.randomUUID(), { algorithm: 'argon2id' })
+  return decoyHash
+}
+
+/** The admin with this email and password in this org, or null. */
+export async function checkAdminPassword(
+  store: Store,
+  org: Org,
+  email: string,
+  password: string,
+): Promise<{ adminId: string } | null> {
+  const admin = store.admins.byEmail(org.id, email.trim().toLowerCase())
+  if (!admin) {
+    await Bun.password.verify(password, await decoy()).catch(() => false)
+    return null
+  }
+  const ok = await Bun.password.verify(password, admin.password_hash).catch(() => false)
+  return ok ? { adminId: admin.id } : null
+}
+
+export function startAdminSession(store: Store, org: Org, adminId: string, publicUrl: string) {
+  const issued = issueSession(store, { orgId: org.id, kind: 'admin', subjectId: adminId })
+  store.audit.record({
+    orgId: org.id,
+    kind: 'admin',
+    action: 'admin.signed_in',
+    outcome: 'success',
+    actor: `admin:${adminId}`,
+  })
+  const cookie = sessionCookie(COOKIE.admin, issued.token, {
+    ...cookieScope(org, publicUrl),
+    maxAgeSeconds: Math.floor(ABSOLUTE_MS / 1000),
+  })
+  return { cookie, csrfToken: issued.csrfToken }
+}
+
+/** The signed-in admin of this org for this request, or null (no, expired or foreign cookie). */
+export function currentAdmin(store: Store, org: Org, request: Request): SignedInAdmin | null {
+  const token = readCookie(request.headers.get('cookie'), COOKIE.admin)
+  const session = verifySession(store, token, org.id, 'admin')
+  if (!session || !token) return null
+  const admin = store.admins.byId(org.id, session.subjectId)
+  if (!admin) return null
+  return { adminId: admin.id, email: admin.email, csrfToken: session.csrfToken, token }
+}
+
+export function endAdminSession(store: Store, org: Org, request: Request, publicUrl: string): string {
+  endSession(store, readCookie(request.headers.get('cookie'), COOKIE.admin))
+  return clearedCookie(COOKIE.admin, cookieScope(org, publicUrl))
+}
+
+export function csrfMatches(expected: string, given: string | null | undefined): boolean {
+  return typeof given === 'string' && given.length > 0 && sameDigest(expected, given)
+}
+
+/**
+ * The admin API's cookie authentication. Safe methods need only the session; anything else also
+ * needs `X-CSRF-Token`, because a browser attaches the cookie to requests other sites start.
+ */
+export function adminSessionLookup(store: Store): AdminSessionLookup {
+  return (org, request) => {
+    const admin = currentAdmin(store, org, request)
+    if (!admin) return null
+    if (
+      !SAFE_METHODS.has(request.method) &&
+      !csrfMatches(admin.csrfToken, request.headers.get(CSRF_HEADER))
+    ) {
+      throw new ServiceError(
+        403,
+        'CSRF_TOKEN_INVALID',
+        'requests authenticated by the admin session cookie must send its CSRF token in X-CSRF-Token',
+      )
+    }
+    return { adminId: admin.adminId }
+  }
+}
+
+/**
+ * Where to go after signing in: only a path inside this org's console. Anything else (another
+ * origin, `//host`, a backslash trick, another org) falls back to the integration page.
+ */
+export function safeNext(next: string | null | undefined, basePath: string): string {
+  const fallback = `${basePath}/admin/integration`
+  if (!next || next.length > 2000) return fallback
+  if (!next.startsWith(`${basePath}/admin`) || /[\\\s]/.test(next) || next.startsWith('//')) return fallback
+  try {
+    const parsed = new URL(next, 'http://console.invalid')
+    if (parsed.origin !== 'http://console.invalid') return fallback
+    const path = parsed.pathname
+    if (path !== `${basePath}/admin` && !path.startsWith(`${basePath}/admin/`)) return fallback
+    if (path.startsWith(`${basePath}/admin/login`) || path.startsWith(`${basePath}/admin/logout`))
+      return fallback
+    return `${path}${parsed.search}`
+  } catch {
+    return fallback
+  }
+}

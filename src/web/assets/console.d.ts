@@ -1,0 +1,3 @@
+// The browser script is imported as text (`with { type: 'text' }`): its default export is the source.
+declare const source: string
+export default source

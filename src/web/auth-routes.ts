@@ -1,0 +1,178 @@
+/**
+ * Admin sign-in and sign-out pages: `{orgURL}/admin/login` and `{orgURL}/admin/logout`.
+ *
+ * The sign-in form has no session yet, so its CSRF token is a double-submit pair: a random value in
+ * a short-lived HttpOnly cookie and the same value in the form. Failed attempts are counted per
+ * admin email (and per client address behind a trusted proxy); over the limit the form answers 429
+ * before any password is checked.
+ */
+import { Elysia, t } from 'elysia'
+import type { AppDeps } from '../http/context.ts'
+import { resolveOrg } from '../http/org-routing.ts'
+import { readCookie } from '../sessions/service.ts'
+import { newSecret } from '../store/ids.ts'
+import {
+  basePathOf,
+  checkAdminPassword,
+  cookieScope,
+  csrfMatches,
+  currentAdmin,
+  endAdminSession,
+  safeNext,
+  startAdminSession,
+} from './admin-session.ts'
+import { htmlResponse, page, redirect } from './layout.ts'
+import type { LoginThrottle } from './rate-limit.ts'
+import { loginForm } from './views/login.ts'
+
+const LOGIN_CSRF_COOKIE = 'okb_login_csrf'
+
+const SlugParams = t.Object({ slug: t.String() })
+const LoginQuery = t.Object(
+  { next: t.Optional(t.String({ maxLength: 2000 })) },
+  { additionalProperties: true },
+)
+const LoginForm = t.Object({
+  _csrf: t.String({ maxLength: 200 }),
+  next: t.Optional(t.String({ maxLength: 2000 })),
+  email: t.String({ maxLength: 320 }),
+  password: t.String({ maxLength: 1024 }),
+})
+const LogoutForm = t.Object({ _csrf: t.String({ maxLength: 200 }) })
+
+function loginCsrfCookie(value: string, scope: { path: string; secure: boolean }): string {
+  return `${LOGIN_CSRF_COOKIE}=${value}; Path=${scope.path}; HttpOnly; SameSite=Strict; Max-Age=3600${
+    scope.secure ? '; Secure' : ''
+  }`
+}
+
+export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
+  const { store, config, throttle } = deps
+
+  const renderLogin = (
+    slug: string,
+    next: string | undefined,
+    status: number,
+    extra: { email?: string; error?: string; headers?: Record<string, string> } = {},
+  ) => {
+    const org = resolveOrg(store, slug)
+    const basePath = basePathOf(org, config.publicUrl)
+    const csrf = newSecret('')
+    const body = loginForm({
+      basePath,
+      csrfToken: csrf,
+      next: safeNext(next, basePath),
+      email: extra.email,
+      error: extra.error,
+    })
+    return htmlResponse(page({ title: 'Sign in', org, basePath }, body), status, {
+      'set-cookie': loginCsrfCookie(csrf, cookieScope(org, config.publicUrl)),
+      ...extra.headers,
+    })
+  }
+
+  return new Elysia({ prefix: '/orgs/:slug/admin', normalize: false })
+    .get(
+      '/login',
+      ({ params, query, request }) => {
+        const org = resolveOrg(store, params.slug)
+        const basePath = basePathOf(org, config.publicUrl)
+        // Already signed in: straight on.
+        if (currentAdmin(store, org, request)) return redirect(safeNext(query.next, basePath))
+        return renderLogin(params.slug, query.next, 200)
+      },
+      { params: SlugParams, query: LoginQuery, detail: { hide: true } },
+    )
+    .post(
+      '/login',
+      async ({ params, body, request }) => {
+        const org = resolveOrg(store, params.slug)
+        const basePath = basePathOf(org, config.publicUrl)
+        const cookieCsrf = readCookie(request.headers.get('cookie'), LOGIN_CSRF_COOKIE)
+        if (!cookieCsrf || !csrfMatches(cookieCsrf, body._csrf)) {
+          return renderLogin(params.slug, body.next, 403, {
+            email: body.email,
+            error: 'The sign-in form expired. Please enter your email and password again.',
+          })
+        }
+        const email = body.email.trim().toLowerCase()
+        const keys = [`${org.id}:email:${email}`]
+        if (config.trustProxy) keys.push(`${org.id}:client:${clientAddress(request)}`)
+        const wait = throttle.retryAfter(keys)
+        if (wait > 0) {
+          store.audit.record({
+            orgId: org.id,
+            kind: 'admin',
+            action: 'admin.sign_in',
+            outcome: 'failure',
+            subject: email,
+            reason: 'rate limited',
+          })
+          return renderLogin(params.slug, body.next, 429, {
+            email: body.email,
+            error: `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} min.`,
+            headers: { 'retry-after': String(wait) },
+          })
+        }
+        const found = await checkAdminPassword(store, org, email, body.password)
+        if (!found) {
+          throttle.fail(keys)
+          store.audit.record({
+            orgId: org.id,
+            kind: 'admin',
+            action: 'admin.sign_in',
+            outcome: 'failure',
+            subject: email,
+            reason: 'wrong email or password',
+          })
+          return renderLogin(params.slug, body.next, 401, {
+            email: body.email,
+            error: 'That email and password do not match an admin of this organization.',
+          })
+        }
+        throttle.succeed(keys)
+        const { cookie } = startAdminSession(store, org, found.adminId, config.publicUrl)
+        const scope = cookieScope(org, config.publicUrl)
+        return redirect(safeNext(body.next, basePath), {
+          'set-cookie': [cookie, loginCsrfCookie('', scope).replace('Max-Age=3600', 'Max-Age=0')],
+        })
+      },
+      { params: SlugParams, body: LoginForm, detail: { hide: true } },
+    )
+    .post(
+      '/logout',
+      ({ params, body, request }) => {
+        const org = resolveOrg(store, params.slug)
+        const basePath = basePathOf(org, config.publicUrl)
+        const admin = currentAdmin(store, org, request)
+        // A sign-out form from another site must not end the session; without a session there is
+        // nothing to protect and the browser simply lands on sign-in.
+        if (admin && !csrfMatches(admin.csrfToken, body._csrf))
+          return redirect(`${basePath}/admin/integration`)
+        const cleared = endAdminSession(store, org, request, config.publicUrl)
+        if (admin) {
+          store.audit.record({
+            orgId: org.id,
+            kind: 'admin',
+            action: 'admin.signed_out',
+            outcome: 'success',
+            actor: `admin:${admin.adminId}`,
+          })
+        }
+        return redirect(`${basePath}/admin/login`, { 'set-cookie': cleared })
+      },
+      { params: SlugParams, body: LogoutForm, detail: { hide: true } },
+    )
+    .get(
+      '',
+      ({ params }) =>
+        redirect(`${basePathOf(resolveOrg(store, params.slug), config.publicUrl)}/admin/integration`),
+      { params: SlugParams, detail: { hide: true } },
+    )
+}
+
+/** The client's address as named by a trusted proxy; only called when TRUST_PROXY is on. */
+function clientAddress(request: Request): string {
+  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
+  return forwarded || 'unknown'
+}

@@ -1,0 +1,255 @@
+/**
+ * Settings → Okta Integration pages over the integration service (the same functions the admin API
+ * calls): view, set up / update, rotate the SCIM token (with a confirm step), and remove (dry-run
+ * count first, the org slug typed to confirm, then progress on the settings page).
+ */
+import { Elysia, t } from 'elysia'
+import { ServiceError } from '../errors.ts'
+import type { AppDeps } from '../http/context.ts'
+import { errorJson } from '../http/errors.ts'
+import { resolveOrg } from '../http/org-routing.ts'
+import {
+  integrationStatus,
+  removeIntegration,
+  rotateScimToken,
+  setUpIntegration,
+} from '../integration/service.ts'
+import { currentAdmin } from './admin-session.ts'
+import { actorOf, type ConsoleContext, consoleContext, consolePage, formContext } from './console.ts'
+import { type Flash, redirect } from './layout.ts'
+import type { FieldErrors } from './views/forms.ts'
+import {
+  integrationPage,
+  removeConfirmPage,
+  rotateConfirmPage,
+  type SetUpValues,
+  valuesFromStatus,
+} from './views/integration.ts'
+
+const SlugParams = t.Object({ slug: t.String() })
+const Csrf = t.String({ maxLength: 200 })
+const SetUpForm = t.Object({
+  _csrf: Csrf,
+  ssoUrl: t.String({ maxLength: 2048 }),
+  issuer: t.String({ maxLength: 1024 }),
+  certificate: t.String({ maxLength: 20000 }),
+  nextCertificate: t.Optional(t.String({ maxLength: 20000 })),
+  retireNext: t.Optional(t.Literal('1')),
+})
+const RemoveForm = t.Object({ _csrf: Csrf, confirmSlug: t.String({ maxLength: 200 }) })
+const CsrfForm = t.Object({ _csrf: Csrf })
+const Saved = t.Object(
+  { saved: t.Optional(t.String()), removing: t.Optional(t.String()) },
+  { additionalProperties: true },
+)
+
+const page = (context: ConsoleContext) => `${context.basePath}/admin/integration`
+
+export function integrationPageRoutes(deps: AppDeps) {
+  const { store, config } = deps
+
+  const render = (
+    context: ConsoleContext,
+    options: {
+      values?: SetUpValues
+      errors?: FieldErrors
+      scimToken?: string
+      status?: number
+      flashes?: Flash[]
+    } = {},
+  ) => {
+    const status = integrationStatus(store, context.org, config.publicUrl)
+    const body = integrationPage({
+      basePath: context.basePath,
+      slug: context.org.slug,
+      csrfToken: context.admin.csrfToken,
+      status,
+      apiStatusUrl: `${context.basePath}/admin/integration/status.json`,
+      values: options.values ?? valuesFromStatus(status),
+      errors: options.errors ?? {},
+      scimToken: options.scimToken,
+    })
+    return consolePage(context, 'Okta integration', 'integration', body, {
+      status: options.status,
+      flashes: options.flashes,
+    })
+  }
+
+  return new Elysia({ prefix: '/orgs/:slug/admin/integration', normalize: false })
+    // The page's live status. The admin session cookie is scoped to the org URL's path, so under
+    // `{PUBLIC_URL}/orgs/{slug}` the browser does not send it to `/api/v1/…`; this answers the same
+    // JSON as `GET /api/v1/orgs/{slug}/okta`, from the same service, under the org's path.
+    .get(
+      '/status.json',
+      ({ params, request }) => {
+        const org = resolveOrg(store, params.slug)
+        if (!currentAdmin(store, org, request)) {
+          return errorJson(401, 'UNAUTHENTICATED', 'the admin session has ended; sign in again')
+        }
+        return Response.json(integrationStatus(store, org, config.publicUrl), {
+          headers: { 'cache-control': 'no-store' },
+        })
+      },
+      { params: SlugParams, detail: { hide: true } },
+    )
+    .get(
+      '',
+      ({ params, query, request }) => {
+        const context = consoleContext(deps, params.slug, request)
+        if (context instanceof Response) return context
+        const flash = query.saved
+          ? 'Saved.'
+          : query.removing
+            ? 'The integration is removed; its users are being deleted.'
+            : undefined
+        return render(context, { flashes: flash ? [{ kind: 'ok', text: flash }] : [] })
+      },
+      { params: SlugParams, query: Saved, detail: { hide: true } },
+    )
+    .post(
+      '',
+      ({ params, body, request }) => {
+        const context = formContext(
+          deps,
+          params.slug,
+          request,
+          body._csrf,
+          (base) => `${base}/admin/integration`,
+        )
+        if (context instanceof Response) return context
+        const values: SetUpValues = {
+          ssoUrl: body.ssoUrl,
+          issuer: body.issuer,
+          certificate: body.certificate,
+          nextCertificate: body.nextCertificate ?? '',
+        }
+        const nextCertificate =
+          body.retireNext === '1'
+            ? null
+            : values.nextCertificate.trim() === ''
+              ? undefined
+              : values.nextCertificate
+        try {
+          const { scimToken } = setUpIntegration(
+            store,
+            context.org,
+            {
+              ssoUrl: values.ssoUrl,
+              issuer: values.issuer,
+              certificate: values.certificate,
+              nextCertificate,
+            },
+            actorOf(context),
+          )
+          // The token is in this one answer only (no redirect, no cache); later views never have it.
+          if (scimToken) {
+            return render(context, {
+              scimToken,
+              flashes: [{ kind: 'ok', text: 'The integration is set up.' }],
+            })
+          }
+          return redirect(`${page(context)}?saved=1`)
+        } catch (error) {
+          if (error instanceof ServiceError && error.status < 500) {
+            // A field error goes next to its field; a refusal naming no field (a removal still
+            // running) goes above the form.
+            return render(context, {
+              values,
+              errors: error.field ? { [error.field]: error.message } : {},
+              flashes: [
+                {
+                  kind: 'error',
+                  text: error.field ? 'Please correct the field marked below.' : error.message,
+                },
+              ],
+              status: error.status,
+            })
+          }
+          throw error
+        }
+      },
+      { params: SlugParams, body: SetUpForm, detail: { hide: true } },
+    )
+    .get(
+      '/rotate',
+      ({ params, request }) => {
+        const context = consoleContext(deps, params.slug, request)
+        if (context instanceof Response) return context
+        return consolePage(
+          context,
+          'Rotate SCIM token',
+          'integration',
+          rotateConfirmPage(context.basePath, context.admin.csrfToken),
+        )
+      },
+      { params: SlugParams, detail: { hide: true } },
+    )
+    .post(
+      '/rotate',
+      ({ params, body, request }) => {
+        const context = formContext(
+          deps,
+          params.slug,
+          request,
+          body._csrf,
+          (b) => `${b}/admin/integration/rotate`,
+        )
+        if (context instanceof Response) return context
+        if (!integrationStatus(store, context.org, config.publicUrl).configured)
+          return redirect(page(context))
+        const { scimToken } = rotateScimToken(store, context.org, actorOf(context))
+        return render(context, {
+          scimToken,
+          flashes: [{ kind: 'ok', text: 'A new SCIM token is made; the old one no longer works.' }],
+        })
+      },
+      { params: SlugParams, body: CsrfForm, detail: { hide: true } },
+    )
+    .get(
+      '/remove',
+      ({ params, request }) => {
+        const context = consoleContext(deps, params.slug, request)
+        if (context instanceof Response) return context
+        return removePage(context)
+      },
+      { params: SlugParams, detail: { hide: true } },
+    )
+    .post(
+      '/remove',
+      ({ params, body, request }) => {
+        const context = formContext(
+          deps,
+          params.slug,
+          request,
+          body._csrf,
+          (b) => `${b}/admin/integration/remove`,
+        )
+        if (context instanceof Response) return context
+        if (body.confirmSlug.trim() !== context.org.slug) {
+          return removePage(context, `Type “${context.org.slug}” exactly to confirm.`)
+        }
+        removeIntegration(store, context.org, false, actorOf(context))
+        return redirect(`${page(context)}?removing=1`)
+      },
+      { params: SlugParams, body: RemoveForm, detail: { hide: true } },
+    )
+
+  function removePage(context: ConsoleContext, error?: string) {
+    if (!integrationStatus(store, context.org, config.publicUrl).configured) return redirect(page(context))
+    const preview = removeIntegration(store, context.org, true, actorOf(context))
+    return consolePage(
+      context,
+      'Remove integration',
+      'integration',
+      removeConfirmPage({
+        basePath: context.basePath,
+        slug: context.org.slug,
+        csrfToken: context.admin.csrfToken,
+        deletedUsers: preview.deletedUsers,
+        deletedGroups: preview.deletedGroups,
+        error,
+      }),
+      { status: error ? 400 : 200 },
+    )
+  }
+}
