@@ -99,6 +99,14 @@ export function accountRoutes(deps: AppDeps) {
           tags: ['Account'],
           summary: 'Account page of the signed-in person (HTML); redirects to sign-in without a session',
           security: [],
+          responses: {
+            200: {
+              description: 'The account page',
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+            302: { description: 'No session: to `{orgURL}/okta/login?next=…`' },
+            401: { description: 'No session and no Okta integration (HTML page)' },
+          },
         },
       },
     )

@@ -14,8 +14,10 @@ import {
   rotateScimToken,
   setUpIntegration,
 } from '../integration/service.ts'
+import { resync } from '../sync/resync.ts'
 import { currentAdmin } from './admin-session.ts'
 import { actorOf, type ConsoleContext, consoleContext, consolePage, formContext } from './console.ts'
+import { formatCount } from './format.ts'
 import { type Flash, redirect } from './layout.ts'
 import type { FieldErrors } from './views/forms.ts'
 import {
@@ -39,7 +41,7 @@ const SetUpForm = t.Object({
 const RemoveForm = t.Object({ _csrf: Csrf, confirmSlug: t.String({ maxLength: 200 }) })
 const CsrfForm = t.Object({ _csrf: Csrf })
 const Saved = t.Object(
-  { saved: t.Optional(t.String()), removing: t.Optional(t.String()) },
+  { saved: t.Optional(t.String()), removing: t.Optional(t.String()), resynced: t.Optional(t.String()) },
   { additionalProperties: true },
 )
 
@@ -75,164 +77,181 @@ export function integrationPageRoutes(deps: AppDeps) {
     })
   }
 
-  return new Elysia({ prefix: '/orgs/:slug/admin/integration', normalize: false })
-    // The page's live status. The admin session cookie is scoped to the org URL's path, so under
-    // `{PUBLIC_URL}/orgs/{slug}` the browser does not send it to `/api/v1/…`; this answers the same
-    // JSON as `GET /api/v1/orgs/{slug}/okta`, from the same service, under the org's path.
-    .get(
-      '/status.json',
-      ({ params, request }) => {
-        const org = resolveOrg(store, params.slug)
-        if (!currentAdmin(store, org, request)) {
-          return errorJson(401, 'UNAUTHENTICATED', 'the admin session has ended; sign in again')
-        }
-        return Response.json(integrationStatus(store, org, config.publicUrl), {
-          headers: { 'cache-control': 'no-store' },
-        })
-      },
-      { params: SlugParams, detail: { hide: true } },
-    )
-    .get(
-      '',
-      ({ params, query, request }) => {
-        const context = consoleContext(deps, params.slug, request)
-        if (context instanceof Response) return context
-        const flash = query.saved
-          ? 'Saved.'
-          : query.removing
-            ? 'The integration is removed; its users are being deleted.'
-            : undefined
-        return render(context, { flashes: flash ? [{ kind: 'ok', text: flash }] : [] })
-      },
-      { params: SlugParams, query: Saved, detail: { hide: true } },
-    )
-    .post(
-      '',
-      ({ params, body, request }) => {
-        const context = formContext(
-          deps,
-          params.slug,
-          request,
-          body._csrf,
-          (base) => `${base}/admin/integration`,
-        )
-        if (context instanceof Response) return context
-        const values: SetUpValues = {
-          ssoUrl: body.ssoUrl,
-          issuer: body.issuer,
-          certificate: body.certificate,
-          nextCertificate: body.nextCertificate ?? '',
-        }
-        const nextCertificate =
-          body.retireNext === '1'
-            ? null
-            : values.nextCertificate.trim() === ''
-              ? undefined
-              : values.nextCertificate
-        try {
-          const { scimToken } = setUpIntegration(
-            store,
-            context.org,
-            {
-              ssoUrl: values.ssoUrl,
-              issuer: values.issuer,
-              certificate: values.certificate,
-              nextCertificate,
-            },
-            actorOf(context),
+  return (
+    new Elysia({ prefix: '/orgs/:slug/admin/integration', normalize: false })
+      // The page's live status. The admin session cookie is scoped to the org URL's path, so under
+      // `{PUBLIC_URL}/orgs/{slug}` the browser does not send it to `/api/v1/…`; this answers the same
+      // JSON as `GET /api/v1/orgs/{slug}/okta`, from the same service, under the org's path.
+      .get(
+        '/status.json',
+        ({ params, request }) => {
+          const org = resolveOrg(store, params.slug)
+          if (!currentAdmin(store, org, request)) {
+            return errorJson(401, 'UNAUTHENTICATED', 'the admin session has ended; sign in again')
+          }
+          return Response.json(integrationStatus(store, org, config.publicUrl), {
+            headers: { 'cache-control': 'no-store' },
+          })
+        },
+        { params: SlugParams, detail: { hide: true } },
+      )
+      .get(
+        '',
+        ({ params, query, request }) => {
+          const context = consoleContext(deps, params.slug, request)
+          if (context instanceof Response) return context
+          const merged = Number(query.resynced)
+          const flash = query.saved
+            ? 'Saved.'
+            : query.removing
+              ? 'The integration is removed; its users are being deleted.'
+              : Number.isInteger(merged) && merged >= 0
+                ? `Re-sync started: ${formatCount(merged, 'duplicate pair')} merged, full reconcile running.`
+                : undefined
+          return render(context, { flashes: flash ? [{ kind: 'ok', text: flash }] : [] })
+        },
+        { params: SlugParams, query: Saved, detail: { hide: true } },
+      )
+      .post(
+        '',
+        ({ params, body, request }) => {
+          const context = formContext(
+            deps,
+            params.slug,
+            request,
+            body._csrf,
+            (base) => `${base}/admin/integration`,
           )
-          // The token is in this one answer only (no redirect, no cache); later views never have it.
-          if (scimToken) {
-            return render(context, {
-              scimToken,
-              flashes: [{ kind: 'ok', text: 'The integration is set up.' }],
-            })
+          if (context instanceof Response) return context
+          const values: SetUpValues = {
+            ssoUrl: body.ssoUrl,
+            issuer: body.issuer,
+            certificate: body.certificate,
+            nextCertificate: body.nextCertificate ?? '',
           }
-          return redirect(`${page(context)}?saved=1`)
-        } catch (error) {
-          if (error instanceof ServiceError && error.status < 500) {
-            // A field error goes next to its field; a refusal naming no field (a removal still
-            // running) goes above the form.
-            return render(context, {
-              values,
-              errors: error.field ? { [error.field]: error.message } : {},
-              flashes: [
-                {
-                  kind: 'error',
-                  text: error.field ? 'Please correct the field marked below.' : error.message,
-                },
-              ],
-              status: error.status,
-            })
+          const nextCertificate =
+            body.retireNext === '1'
+              ? null
+              : values.nextCertificate.trim() === ''
+                ? undefined
+                : values.nextCertificate
+          try {
+            const { scimToken } = setUpIntegration(
+              store,
+              context.org,
+              {
+                ssoUrl: values.ssoUrl,
+                issuer: values.issuer,
+                certificate: values.certificate,
+                nextCertificate,
+              },
+              actorOf(context),
+            )
+            // The token is in this one answer only (no redirect, no cache); later views never have it.
+            if (scimToken) {
+              return render(context, {
+                scimToken,
+                flashes: [{ kind: 'ok', text: 'The integration is set up.' }],
+              })
+            }
+            return redirect(`${page(context)}?saved=1`)
+          } catch (error) {
+            if (error instanceof ServiceError && error.status < 500) {
+              // A field error goes next to its field; a refusal naming no field (a removal still
+              // running) goes above the form.
+              return render(context, {
+                values,
+                errors: error.field ? { [error.field]: error.message } : {},
+                flashes: [
+                  {
+                    kind: 'error',
+                    text: error.field ? 'Please correct the field marked below.' : error.message,
+                  },
+                ],
+                status: error.status,
+              })
+            }
+            throw error
           }
-          throw error
-        }
-      },
-      { params: SlugParams, body: SetUpForm, detail: { hide: true } },
-    )
-    .get(
-      '/rotate',
-      ({ params, request }) => {
-        const context = consoleContext(deps, params.slug, request)
-        if (context instanceof Response) return context
-        return consolePage(
-          context,
-          'Rotate SCIM token',
-          'integration',
-          rotateConfirmPage(context.basePath, context.admin.csrfToken),
-        )
-      },
-      { params: SlugParams, detail: { hide: true } },
-    )
-    .post(
-      '/rotate',
-      ({ params, body, request }) => {
-        const context = formContext(
-          deps,
-          params.slug,
-          request,
-          body._csrf,
-          (b) => `${b}/admin/integration/rotate`,
-        )
-        if (context instanceof Response) return context
-        if (!integrationStatus(store, context.org, config.publicUrl).configured)
-          return redirect(page(context))
-        const { scimToken } = rotateScimToken(store, context.org, actorOf(context))
-        return render(context, {
-          scimToken,
-          flashes: [{ kind: 'ok', text: 'A new SCIM token is made; the old one no longer works.' }],
-        })
-      },
-      { params: SlugParams, body: CsrfForm, detail: { hide: true } },
-    )
-    .get(
-      '/remove',
-      ({ params, request }) => {
-        const context = consoleContext(deps, params.slug, request)
-        if (context instanceof Response) return context
-        return removePage(context)
-      },
-      { params: SlugParams, detail: { hide: true } },
-    )
-    .post(
-      '/remove',
-      ({ params, body, request }) => {
-        const context = formContext(
-          deps,
-          params.slug,
-          request,
-          body._csrf,
-          (b) => `${b}/admin/integration/remove`,
-        )
-        if (context instanceof Response) return context
-        if (body.confirmSlug.trim() !== context.org.slug) {
-          return removePage(context, `Type “${context.org.slug}” exactly to confirm.`)
-        }
-        removeIntegration(store, context.org, false, actorOf(context))
-        return redirect(`${page(context)}?removing=1`)
-      },
-      { params: SlugParams, body: RemoveForm, detail: { hide: true } },
-    )
+        },
+        { params: SlugParams, body: SetUpForm, detail: { hide: true } },
+      )
+      .post(
+        '/resync',
+        ({ params, body, request }) => {
+          const context = formContext(deps, params.slug, request, body._csrf, (b) => `${b}/admin/integration`)
+          if (context instanceof Response) return context
+          if (!integrationStatus(store, context.org, config.publicUrl).configured)
+            return redirect(page(context))
+          const result = resync(store, context.org, { dryRun: false, actor: actorOf(context) })
+          return redirect(`${page(context)}?resynced=${result.merges.length}`)
+        },
+        { params: SlugParams, body: CsrfForm, detail: { hide: true } },
+      )
+      .get(
+        '/rotate',
+        ({ params, request }) => {
+          const context = consoleContext(deps, params.slug, request)
+          if (context instanceof Response) return context
+          return consolePage(
+            context,
+            'Rotate SCIM token',
+            'integration',
+            rotateConfirmPage(context.basePath, context.admin.csrfToken),
+          )
+        },
+        { params: SlugParams, detail: { hide: true } },
+      )
+      .post(
+        '/rotate',
+        ({ params, body, request }) => {
+          const context = formContext(
+            deps,
+            params.slug,
+            request,
+            body._csrf,
+            (b) => `${b}/admin/integration/rotate`,
+          )
+          if (context instanceof Response) return context
+          if (!integrationStatus(store, context.org, config.publicUrl).configured)
+            return redirect(page(context))
+          const { scimToken } = rotateScimToken(store, context.org, actorOf(context))
+          return render(context, {
+            scimToken,
+            flashes: [{ kind: 'ok', text: 'A new SCIM token is made; the old one no longer works.' }],
+          })
+        },
+        { params: SlugParams, body: CsrfForm, detail: { hide: true } },
+      )
+      .get(
+        '/remove',
+        ({ params, request }) => {
+          const context = consoleContext(deps, params.slug, request)
+          if (context instanceof Response) return context
+          return removePage(context)
+        },
+        { params: SlugParams, detail: { hide: true } },
+      )
+      .post(
+        '/remove',
+        ({ params, body, request }) => {
+          const context = formContext(
+            deps,
+            params.slug,
+            request,
+            body._csrf,
+            (b) => `${b}/admin/integration/remove`,
+          )
+          if (context instanceof Response) return context
+          if (body.confirmSlug.trim() !== context.org.slug) {
+            return removePage(context, `Type “${context.org.slug}” exactly to confirm.`)
+          }
+          removeIntegration(store, context.org, false, actorOf(context))
+          return redirect(`${page(context)}?removing=1`)
+        },
+        { params: SlugParams, body: RemoveForm, detail: { hide: true } },
+      )
+  )
 
   function removePage(context: ConsoleContext, error?: string) {
     if (!integrationStatus(store, context.org, config.publicUrl).configured) return redirect(page(context))

@@ -212,7 +212,15 @@ ${
 
 function manageCards(input: IntegrationPageInput): SafeHtml {
   if (!input.status.configured) return html``
-  return html`<section class="card" aria-labelledby="token-manage-title">
+  return html`<section class="card" aria-labelledby="resync-title">
+<h2 id="resync-title">Re-sync</h2>
+<p>Merges the <a href="${input.basePath}/admin/duplicates">duplicate users</a> (preview them there first), then checks every account against Okta's data in a full reconcile. The progress shows above.</p>
+<form method="post" action="${input.basePath}/admin/integration/resync">
+${csrfField(input.csrfToken)}
+<button type="submit">Re-sync now</button>
+</form>
+</section>
+<section class="card" aria-labelledby="token-manage-title">
 <h2 id="token-manage-title">SCIM token</h2>
 <p>The token was shown once when it was made. Rotating makes a new one and the old one stops working at once: Okta's provisioning fails until you paste the new token there.</p>
 <p><a class="button" href="${input.basePath}/admin/integration/rotate">Rotate SCIM token…</a></p>
