@@ -67,7 +67,10 @@ class Phase {
     this.latencies.push(performance.now() - t0)
     if (response.status !== expected) {
       this.errors++
-      if (this.errors <= 3) console.error(`${this.name}: ${init.method ?? 'GET'} ${url} → ${response.status} ${text.slice(0, 200)}`)
+      if (this.errors <= 3)
+        console.error(
+          `${this.name}: ${init.method ?? 'GET'} ${url} → ${response.status} ${text.slice(0, 200)}`,
+        )
       return null
     }
     return text ? (JSON.parse(text) as Record<string, unknown>) : {}
@@ -145,7 +148,11 @@ async function scenario(preload: number): Promise<PhaseResult[]> {
     if (preload > 0) {
       const phase = new Phase(`preload ${preload} (POST only)`, preload)
       await pool(preload, async (i) => {
-        await phase.call(`${base}/Users`, { method: 'POST', headers, body: JSON.stringify(user(`pre${i}@bench.example`, `Pre${i}`, 'Load')) }, 201)
+        await phase.call(
+          `${base}/Users`,
+          { method: 'POST', headers, body: JSON.stringify(user(`pre${i}@bench.example`, `Pre${i}`, 'Load')) },
+          201,
+        )
       })
       results.push(phase.finish())
     }
@@ -154,9 +161,17 @@ async function scenario(preload: number): Promise<PhaseResult[]> {
     const push = new Phase('push: GET filter + POST', USERS)
     await pool(USERS, async (i) => {
       const email = `user${i}@bench.example`
-      const found = await push.call(`${base}/Users?filter=${encodeURIComponent(`userName eq "${email}"`)}&startIndex=1&count=100`, { headers }, 200)
+      const found = await push.call(
+        `${base}/Users?filter=${encodeURIComponent(`userName eq "${email}"`)}&startIndex=1&count=100`,
+        { headers },
+        200,
+      )
       if (found && found.totalResults !== 0) push.errors++
-      const created = await push.call(`${base}/Users`, { method: 'POST', headers, body: JSON.stringify(user(email, `User${i}`, 'Bench')) }, 201)
+      const created = await push.call(
+        `${base}/Users`,
+        { method: 'POST', headers, body: JSON.stringify(user(email, `User${i}`, 'Bench')) },
+        201,
+      )
       ids[i] = created?.id as string
     })
     results.push(push.finish())
@@ -176,7 +191,11 @@ async function scenario(preload: number): Promise<PhaseResult[]> {
       Operations: [{ op: 'replace', value: { active: false } }],
     })
     await pool(deactivations, async (i) => {
-      await patch.call(`${base}/Users/${ids[USERS - 1 - i]}`, { method: 'PATCH', headers, body: deactivate }, 200)
+      await patch.call(
+        `${base}/Users/${ids[USERS - 1 - i]}`,
+        { method: 'PATCH', headers, body: deactivate },
+        200,
+      )
     })
     results.push(patch.finish())
 
@@ -185,8 +204,24 @@ async function scenario(preload: number): Promise<PhaseResult[]> {
     const groups = new Phase('groups: GET filter + POST', 0)
     await pool(groupNames.length, async (g) => {
       const name = groupNames[g] as string
-      await groups.call(`${base}/Groups?filter=${encodeURIComponent(`displayName eq "${name}"`)}`, { headers }, 200)
-      const created = await groups.call(`${base}/Groups`, { method: 'POST', headers, body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: name, members: [] }) }, 201)
+      await groups.call(
+        `${base}/Groups?filter=${encodeURIComponent(`displayName eq "${name}"`)}`,
+        { headers },
+        200,
+      )
+      const created = await groups.call(
+        `${base}/Groups`,
+        {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({
+            schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+            displayName: name,
+            members: [],
+          }),
+        },
+        201,
+      )
       groupIds[g] = created?.id as string
     })
     results.push(groups.finish())
@@ -204,20 +239,26 @@ async function scenario(preload: number): Promise<PhaseResult[]> {
       const chunk = chunks[c] as { group: string; members: string[] }
       const body = JSON.stringify({
         schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-        Operations: [{ op: 'add', path: 'members', value: chunk.members.map((value) => ({ value, display: value })) }],
+        Operations: [
+          { op: 'add', path: 'members', value: chunk.members.map((value) => ({ value, display: value })) },
+        ],
       })
       await fill.call(`${base}/Groups/${chunk.group}`, { method: 'PATCH', headers, body }, 204)
     })
     results.push(fill.finish())
 
     const everyone = await fetch(`${base}/Groups/${groupIds[10]}?attributes=displayName`, { headers })
-    const check = await fetch(`${base}/Users?filter=${encodeURIComponent('active eq true')}&count=0`, { headers })
+    const check = await fetch(`${base}/Users?filter=${encodeURIComponent('active eq true')}&count=0`, {
+      headers,
+    })
     const summary = (await check.json()) as { totalResults: number }
     const expectedActive = preload + USERS - deactivations
     if (everyone.status !== 200 || summary.totalResults !== expectedActive) {
       console.error(`check failed: ${summary.totalResults} active users, expected ${expectedActive}`)
     }
-    const sync = await fetch(`${server.url}/api/v1/orgs/${slug}/sync`, { headers: { authorization: `Bearer ${key}` } })
+    const sync = await fetch(`${server.url}/api/v1/orgs/${slug}/sync`, {
+      headers: { authorization: `Bearer ${key}` },
+    })
     if (sync.status === 200) console.log(`sync scheduler state right after the push: ${await sync.text()}`)
     return results
   } finally {

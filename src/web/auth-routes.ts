@@ -40,8 +40,8 @@ const LoginForm = t.Object({
 })
 const LogoutForm = t.Object({ _csrf: t.String({ maxLength: 200 }) })
 
-function loginCsrfCookie(value: string, scope: { path: string; secure: boolean }): string {
-  return `${LOGIN_CSRF_COOKIE}=${value}; Path=${scope.path}; HttpOnly; SameSite=Strict; Max-Age=3600${
+function loginCsrfCookie(value: string, scope: { path: string; secure: boolean }, maxAge = 3600): string {
+  return `${LOGIN_CSRF_COOKIE}=${value}; Path=${scope.path}; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${
     scope.secure ? '; Secure' : ''
   }`
 }
@@ -134,7 +134,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
         const { cookie } = startAdminSession(store, org, found.adminId, config.publicUrl)
         const scope = cookieScope(org, config.publicUrl)
         return redirect(safeNext(body.next, basePath), {
-          'set-cookie': [cookie, loginCsrfCookie('', scope).replace('Max-Age=3600', 'Max-Age=0')],
+          'set-cookie': [cookie, loginCsrfCookie('', scope, 0)],
         })
       },
       { params: SlugParams, body: LoginForm, detail: { hide: true } },

@@ -20,7 +20,9 @@ export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM)
 }
 
-export async function launchBrowser(options: { viewport?: { width: number; height: number } } = {}): Promise<Browser> {
+export async function launchBrowser(
+  options: { viewport?: { width: number; height: number } } = {},
+): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'okb-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -102,7 +102,9 @@ describe('connect GitHub and Bitbucket', () => {
 
     const bitbucket = await client.get(await authorize(client, 'bitbucket'))
     expect(bitbucket.status).toBe(303)
-    expect(standIn.requests.findLast((r) => r.path === '/bitbucket/token')?.authorization).toStartWith('Basic ')
+    expect(standIn.requests.findLast((r) => r.path === '/bitbucket/token')?.authorization).toStartWith(
+      'Basic ',
+    )
     expect(app.store.linkedIdentities.ofAccount(org.id, account.id).map((l) => l.provider)).toEqual([
       'bitbucket',
       'github',
@@ -110,8 +112,13 @@ describe('connect GitHub and Bitbucket', () => {
 
     const disconnected = await client.post(`${BASE}/account/connect/github/disconnect`, { _csrf: after.csrf })
     expect(disconnected.headers.get('location')).toBe(`${BASE}/account?disconnected=github`)
-    expect(app.store.linkedIdentities.ofAccount(org.id, account.id).map((l) => l.provider)).toEqual(['bitbucket'])
-    standIn.next.github = { login: 'octocat', emails: [{ email: 'octo@users.example', primary: true, verified: true }] }
+    expect(app.store.linkedIdentities.ofAccount(org.id, account.id).map((l) => l.provider)).toEqual([
+      'bitbucket',
+    ])
+    standIn.next.github = {
+      login: 'octocat',
+      emails: [{ email: 'octo@users.example', primary: true, verified: true }],
+    }
   })
 
   test('a callback finishes only in the session that started it, and only with the state it was given', async () => {
@@ -139,12 +146,18 @@ describe('connect GitHub and Bitbucket', () => {
     const taken = await eve.client.get(await authorize(eve.client, 'github'))
     expect(taken.status).toBe(409)
     expect(await taken.text()).toContain('already connected to someone else')
-    standIn.next.bitbucket = { login: 'nomail', emails: [{ email: 'x@users.example', primary: true, verified: false }] }
+    standIn.next.bitbucket = {
+      login: 'nomail',
+      emails: [{ email: 'x@users.example', primary: true, verified: false }],
+    }
     const noEmail = await eve.client.get(await authorize(eve.client, 'bitbucket'))
     expect(noEmail.status).toBe(400)
     expect(await noEmail.text()).toContain('no verified email')
     expect(app.store.linkedIdentities.ofAccount(eve.org.id, eve.account.id)).toHaveLength(0)
-    standIn.next.bitbucket = { login: 'bucketeer', emails: [{ email: 'bucket@users.example', primary: true, verified: true }] }
+    standIn.next.bitbucket = {
+      login: 'bucketeer',
+      emails: [{ email: 'bucket@users.example', primary: true, verified: true }],
+    }
   })
 
   test('a connected identity feeds duplicate detection', async () => {
@@ -152,7 +165,10 @@ describe('connect GitHub and Bitbucket', () => {
     const seeded = seedOrg(app.store, 'acme')
     const { scimToken } = await setUpIntegration(app, 'acme', seeded.auth)
     const ada = person(app, 'ada.local@acme.example')
-    standIn.next.github = { login: 'ada-gh', emails: [{ email: 'ada@work.example', primary: true, verified: true }] }
+    standIn.next.github = {
+      login: 'ada-gh',
+      emails: [{ email: 'ada@work.example', primary: true, verified: true }],
+    }
     expect((await ada.client.get(await authorize(ada.client, 'github'))).status).toBe(303)
     const created = await app.request(`${BASE}/okta/scim/Users`, {
       method: 'POST',
@@ -169,7 +185,10 @@ describe('connect GitHub and Bitbucket', () => {
     const duplicates = await app.request('/api/v1/orgs/acme/duplicates', { headers: seeded.auth })
     const body = (await duplicates.json()) as { items: { matchedOn: string; existing: { id: string } }[] }
     expect(body.items).toMatchObject([{ matchedOn: 'linked:github', existing: { id: ada.account.id } }])
-    standIn.next.github = { login: 'octocat', emails: [{ email: 'octo@users.example', primary: true, verified: true }] }
+    standIn.next.github = {
+      login: 'octocat',
+      emails: [{ email: 'octo@users.example', primary: true, verified: true }],
+    }
   })
 
   test('without configuration there are no buttons, and the routes say so', async () => {

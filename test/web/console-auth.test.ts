@@ -53,7 +53,8 @@ describe('admin sign-in', () => {
     expect(html).not.toContain('<script>alert')
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;')
     // Every script has a src on our own path; no inline code, no other origin.
-    for (const tag of html.match(/<script[^>]*>/g) ?? []) expect(tag).toMatch(/src="\/orgs\/evil\/admin\/assets\//)
+    for (const tag of html.match(/<script[^>]*>/g) ?? [])
+      expect(tag).toMatch(/src="\/orgs\/evil\/admin\/assets\//)
     expect(html).not.toMatch(/https?:\/\/(?!localhost)/)
   })
 
@@ -71,7 +72,9 @@ describe('admin sign-in', () => {
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0)
     expect(client.cookies.has('okb_admin')).toBe(false)
     const failures = app.store.audit.list(app.store.orgs.bySlug('acme')!.id, { kind: 'admin', limit: 20 })
-    expect(failures.filter((row) => row.action === 'admin.sign_in' && row.outcome === 'failure').length).toBe(7)
+    expect(failures.filter((row) => row.action === 'admin.sign_in' && row.outcome === 'failure').length).toBe(
+      7,
+    )
   })
 
   test('the sign-in form needs its CSRF pair', async () => {
@@ -129,7 +132,10 @@ describe('sessions', () => {
       certificate: selfSigned().certificate,
     }
     const cookie = `okb_admin=${client.cookies.get('okb_admin')}`
-    const refused = await app.request('/api/v1/orgs/acme/okta', { method: 'PUT', ...jsonBody(body, { cookie }) })
+    const refused = await app.request('/api/v1/orgs/acme/okta', {
+      method: 'PUT',
+      ...jsonBody(body, { cookie }),
+    })
     expect(refused.status).toBe(403)
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('CSRF_TOKEN_INVALID')
     expect(app.store.integrations.get(app.store.orgs.bySlug('acme')!.id)).toBeNull()
@@ -153,7 +159,9 @@ describe('sessions', () => {
     client.cookies.set('okb_admin', old.token)
     const response = await client.get(`${BASE}/admin/integration`)
     expect(response.status).toBe(303)
-    expect(response.headers.get('location')).toContain(`next=${encodeURIComponent(`${BASE}/admin/integration`)}`)
+    expect(response.headers.get('location')).toContain(
+      `next=${encodeURIComponent(`${BASE}/admin/integration`)}`,
+    )
   })
 
   test('sign-out needs the CSRF token and ends the session', async () => {
@@ -167,7 +175,9 @@ describe('sessions', () => {
     const out = await client.post(`${BASE}/admin/logout`, { _csrf: csrf })
     expect(out.status).toBe(303)
     expect(out.headers.get('location')).toBe(`${BASE}/admin/login`)
-    const again = await app.request(`${BASE}/admin/integration`, { headers: { cookie: `okb_admin=${token}` } })
+    const again = await app.request(`${BASE}/admin/integration`, {
+      headers: { cookie: `okb_admin=${token}` },
+    })
     expect(again.status).toBe(303)
   })
 
@@ -177,7 +187,9 @@ describe('sessions', () => {
     const admin = await seedAdmin(app, 'initech')
     const client = new ConsoleClient(app, 'https://initech.example')
     const first = await client.get('/admin/integration')
-    expect(first.headers.get('location')).toBe(`/admin/login?next=${encodeURIComponent('/admin/integration')}`)
+    expect(first.headers.get('location')).toBe(
+      `/admin/login?next=${encodeURIComponent('/admin/integration')}`,
+    )
     const signedIn = await client.signIn('', admin.email, undefined, '/admin/integration')
     expect(signedIn.headers.get('location')).toBe('/admin/integration')
     const cookie = signedIn.headers.getSetCookie().find((c) => c.startsWith('okb_admin='))

@@ -156,7 +156,9 @@ describe.skipIf(!chromiumAvailable())('console in Chromium', () => {
     scimToken = ((await page.textContent('#scim-token')) ?? '').trim()
     expect(scimToken).toStartWith('okb_scim_')
     expect(await page.textContent('.token-once')).toContain('you will not see this again')
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(base).origin })
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: new URL(base).origin,
+    })
     await page.click('button[data-copy="scim-token"]')
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(scimToken)
     await shot('04-integration-token-once')
@@ -173,7 +175,10 @@ describe.skipIf(!chromiumAvailable())('console in Chromium', () => {
     })
     expect(await page.textContent('#connected-users')).toBe('0')
     // A person who had a local account before the integration: Okta's push makes a duplicate.
-    expect((await api('/users', { method: 'POST', body: { email: 'grace@acme.example', name: 'Grace Hopper' } })).status).toBe(201)
+    expect(
+      (await api('/users', { method: 'POST', body: { email: 'grace@acme.example', name: 'Grace Hopper' } }))
+        .status,
+    ).toBe(201)
     const pushed = [
       scimUser('ada@acme.example', '<script>alert("x")</script>', 'Lovelace'),
       scimUser('bob@acme.example', 'Bob', 'Builder'),
@@ -242,9 +247,14 @@ describe.skipIf(!chromiumAvailable())('console in Chromium', () => {
   })
 
   test('a re-sync from the settings page shows the full reconcile progress live', async () => {
-    directoryWriter(store, orgId).users(Array.from({ length: BULK_USERS }, (_, i) => ({ userName: `bulk${i}@acme.example` })))
+    directoryWriter(store, orgId).users(
+      Array.from({ length: BULK_USERS }, (_, i) => ({ userName: `bulk${i}@acme.example` })),
+    )
     await eventually(async () => {
-      const sync = (await api('/sync')).body as { pendingChanges: number; fullReconcile: { running: boolean } }
+      const sync = (await api('/sync')).body as {
+        pendingChanges: number
+        fullReconcile: { running: boolean }
+      }
       return sync.pendingChanges === 0 && !sync.fullReconcile.running
     })
     await page.goto(`${base}/admin/integration`)
@@ -267,7 +277,9 @@ describe.skipIf(!chromiumAvailable())('console in Chromium', () => {
     await page.waitForFunction(
       (before) => {
         const last = document.getElementById('last-reconcile')
-        return last?.closest('[data-show-if]')?.hasAttribute('hidden') === false && last.textContent !== before
+        return (
+          last?.closest('[data-show-if]')?.hasAttribute('hidden') === false && last.textContent !== before
+        )
       },
       lastBefore,
       { timeout: 30_000 },
@@ -310,11 +322,13 @@ describe.skipIf(!chromiumAvailable())('console in Chromium', () => {
     const session = issueSession(store, { orgId, kind: 'user', subjectId: ada?.id as string })
     await browser.context.addCookies([{ name: 'okb_session', value: session.token, url: base }])
     await page.goto(`${base}/account`)
+    expect(await page.textContent('#connected-accounts')).toContain('Optional: connect your GitHub')
+    await shot('12-account')
     await page.click('a:has-text("Connect GitHub")')
     await page.waitForURL(/connected=github/)
     expect(await page.textContent('#connected-accounts')).toContain('GitHub is connected.')
     expect(await page.textContent('#connected-accounts')).toContain('octocat (octo@users.example)')
-    await shot('12-account-connected')
+    await shot('13-account-connected')
   })
 
   test('remove the integration after the dry-run count, then watch it finish', async () => {
@@ -323,11 +337,11 @@ describe.skipIf(!chromiumAvailable())('console in Chromium', () => {
     const expected = BULK_USERS + 2 // every provisioned user except Grace, who existed before
     expect(await page.textContent('#dry-run-users')).toBe(`${expected.toLocaleString('en-US')} users`)
     await page.fill('#f-confirmSlug', 'acme')
-    await shot('13-remove-confirm')
+    await shot('14-remove-confirm')
     await page.click('button:has-text("Remove the integration")')
     await page.waitForURL(/removing=1/)
     await page.locator('#removal-done').waitFor({ state: 'visible', timeout: 60_000 })
-    await shot('14-removal-finished')
+    await shot('15-removal-finished')
     await page.goto(`${base}/admin/integration`)
     expect(await page.isVisible('#not-configured')).toBe(true)
     const users = await api('/users')
@@ -342,7 +356,7 @@ describe.skipIf(!chromiumAvailable())('console in Chromium', () => {
       expect(overflow).toBeLessThanOrEqual(0)
     }
     await page.goto(`${base}/admin/integration`)
-    await shot('15-phone-integration')
+    await shot('16-phone-integration')
     expect(cspViolations).toEqual([])
     expect(dialogs).toEqual([])
   })

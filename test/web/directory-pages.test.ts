@@ -52,8 +52,14 @@ describe('users page', () => {
 
   test('lists provisioned and local people, escapes names, searches and pages', async () => {
     const { app, org, scimToken, scheduler, client } = await world()
-    const ada = await scim(app, scimToken, '/Users', scimUser('ada@acme.example', '<script>alert(1)</script>', '"Lovelace"'))
-    for (let i = 0; i < 55; i++) await scim(app, scimToken, '/Users', scimUser(`user${i}@acme.example`, 'User', String(i)))
+    const ada = await scim(
+      app,
+      scimToken,
+      '/Users',
+      scimUser('ada@acme.example', '<script>alert(1)</script>', '"Lovelace"'),
+    )
+    for (let i = 0; i < 55; i++)
+      await scim(app, scimToken, '/Users', scimUser(`user${i}@acme.example`, 'User', String(i)))
     await scim(app, scimToken, '/Groups', {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
       displayName: 'Engineering & <Ops>',
@@ -119,7 +125,9 @@ describe('groups and roles page', () => {
       { group: 'Admins', role: 'admin' as const },
       { group: 'Elsewhere', role: 'member' as const },
     ]
-    expect(mappingsFromForm(current, { 'group-0': 'admins', 'role-0': '', newGroup: ' New ', newRole: 'admin' })).toEqual([
+    expect(
+      mappingsFromForm(current, { 'group-0': 'admins', 'role-0': '', newGroup: ' New ', newRole: 'admin' }),
+    ).toEqual([
       { group: 'Elsewhere', role: 'member' },
       { group: 'New', role: 'admin' },
     ])
@@ -129,10 +137,20 @@ describe('groups and roles page', () => {
 describe('duplicates page', () => {
   test('previews the merge, then merges the pair into the older account', async () => {
     const { app, org, scimToken, scheduler, client } = await world()
-    const local = createLocalUser(app.store, org.id, { email: 'Grace@Acme.example', name: 'Grace Hopper' }, 'test')
+    const local = createLocalUser(
+      app.store,
+      org.id,
+      { email: 'Grace@Acme.example', name: 'Grace Hopper' },
+      'test',
+    )
     const empty = await client.page(`${BASE}/admin/duplicates`)
     expect(empty.html).toContain('No duplicates — nothing to merge.')
-    const provisioned = await scim(app, scimToken, '/Users', scimUser('grace@acme.example', 'Grace', 'Hopper'))
+    const provisioned = await scim(
+      app,
+      scimToken,
+      '/Users',
+      scimUser('grace@acme.example', 'Grace', 'Hopper'),
+    )
     scheduler.drain()
     const page = await client.page(`${BASE}/admin/duplicates`)
     expect(page.html).toContain('<td>same email</td>')
@@ -151,7 +169,13 @@ describe('duplicates page', () => {
 describe('audit log page', () => {
   test('newest first, filtered by kind, escaped', async () => {
     const { app, org, client } = await world()
-    app.store.audit.record({ orgId: org.id, kind: 'saml', action: 'saml.sign_in', outcome: 'failure', reason: '<img src=x onerror=alert(1)>' })
+    app.store.audit.record({
+      orgId: org.id,
+      kind: 'saml',
+      action: 'saml.sign_in',
+      outcome: 'failure',
+      reason: '<img src=x onerror=alert(1)>',
+    })
     const all = await client.page(`${BASE}/admin/audit`)
     const actions = [...all.html.matchAll(/<td>([a-z_.]+)(?:<details>|<\/td>)/g)].map((m) => m[1])
     expect(actions[0]).toBe('saml.sign_in')

@@ -39,7 +39,9 @@ describe('integration settings page', () => {
     const { status, html } = await client.page(PAGE)
     expect(status).toBe(200)
     expect(html).toContain('id="not-configured"')
-    expect(html).toContain('<code id="acs-url" aria-labelledby="acs-url-label">http://localhost:3000/orgs/acme/okta/auth</code>')
+    expect(html).toContain(
+      '<code id="acs-url" aria-labelledby="acs-url-label">http://localhost:3000/orgs/acme/okta/auth</code>',
+    )
     expect(html).toContain('>http://localhost:3000/orgs/acme</code>')
     expect(html).toContain('>http://localhost:3000/orgs/acme/okta/scim</code>')
     expect(html).toContain('>email</code>')
@@ -149,5 +151,32 @@ describe('integration settings page', () => {
     expect(app.store.integrations.get(org.id)).toBeNull()
     const after = await client.page(`${PAGE}?removing=1`)
     expect(after.html).toContain('The integration is removed')
+  })
+
+  test('the live status JSON needs the admin session and matches the admin API', async () => {
+    const { app, client } = await signedIn()
+    const anonymous = await app.request(`${PAGE}/status.json`)
+    expect(anonymous.status).toBe(401)
+    const live = await client.request(`${PAGE}/status.json`, { headers: { accept: 'application/json' } })
+    expect(live.status).toBe(200)
+    const body = (await live.json()) as Record<string, unknown>
+    expect(body).toMatchObject({
+      configured: false,
+      connectedUsers: 0,
+      scimBaseUrl: 'http://localhost:3000/orgs/acme/okta/scim',
+    })
+    expect(body.sync).toMatchObject({ pendingChanges: 0, fullReconcile: { running: false } })
+  })
+
+  test('an unknown org or page answers with a plain page, never a stack trace', async () => {
+    const { client } = await signedIn()
+    const missing = await client.get('/orgs/nope/admin/integration')
+    expect(missing.status).toBe(404)
+    const text = await missing.text()
+    expect(text).toContain('<h1>Not found</h1>')
+    expect(text).not.toMatch(/\.ts:\d+/)
+    const badCursor = await client.get(`${BASE}/admin/users?cursor=%%%`)
+    expect(badCursor.status).toBe(400)
+    expect(await badCursor.text()).toContain('cursor is not valid')
   })
 })

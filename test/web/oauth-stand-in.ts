@@ -24,7 +24,10 @@ export function startOAuthStandIn(clients: Record<'github' | 'bitbucket', { id: 
   /** Who "signs in" at the provider next. */
   const next: Record<'github' | 'bitbucket', StandInAccount> = {
     github: { login: 'octocat', emails: [{ email: 'octo@users.example', primary: true, verified: true }] },
-    bitbucket: { login: 'bucketeer', emails: [{ email: 'bucket@users.example', primary: true, verified: true }] },
+    bitbucket: {
+      login: 'bucketeer',
+      emails: [{ email: 'bucket@users.example', primary: true, verified: true }],
+    },
   }
   const requests: { path: string; body?: string; authorization?: string | null }[] = []
 
@@ -64,9 +67,12 @@ export function startOAuthStandIn(clients: Record<'github' | 'bitbucket', { id: 
         let secret = form.get('client_secret')
         if (provider === 'bitbucket') {
           const basic = /^Basic (.+)$/.exec(request.headers.get('authorization') ?? '')?.[1]
-          ;[id, secret] = Buffer.from(basic ?? '', 'base64').toString().split(':') as [string, string]
+          ;[id, secret] = Buffer.from(basic ?? '', 'base64')
+            .toString()
+            .split(':') as [string, string]
         }
-        if (id !== client.id || secret !== client.secret) return Response.json({ error: 'invalid_client' }, { status: 401 })
+        if (id !== client.id || secret !== client.secret)
+          return Response.json({ error: 'invalid_client' }, { status: 401 })
         const grant = grants.get(form.get('code') ?? '')
         grants.delete(form.get('code') ?? '')
         const verifier = form.get('code_verifier') ?? ''
@@ -81,7 +87,8 @@ export function startOAuthStandIn(clients: Record<'github' | 'bitbucket', { id: 
       }
       const bearer = /^Bearer (.+)$/.exec(request.headers.get('authorization') ?? '')?.[1] ?? ''
       const session = tokens.get(bearer)
-      if (!session || session.provider !== provider) return Response.json({ message: 'Bad credentials' }, { status: 401 })
+      if (!session || session.provider !== provider)
+        return Response.json({ message: 'Bad credentials' }, { status: 401 })
       if (action === 'user') {
         return Response.json(
           provider === 'github'

@@ -104,10 +104,26 @@
     )
   }
 
+  // Polling must not keep an unattended session alive forever: after this long without a key
+  // press or pointer move (and nothing running) it pauses until the admin is back.
+  const UNATTENDED_MS = 15 * 60 * 1000
+
   function startPolling(root) {
     const url = root.dataset.pollUrl
     const base = Math.max(250, Number(root.dataset.pollMs) || 2000)
     let failures = 0
+    let lastSeen = Date.now()
+    let paused = false
+    const seen = () => {
+      lastSeen = Date.now()
+      if (paused) {
+        paused = false
+        void tick()
+      }
+    }
+    for (const type of ['keydown', 'pointermove', 'pointerdown', 'focus']) {
+      window.addEventListener(type, seen, { passive: true })
+    }
     const tick = async () => {
       let delay = base * 3
       try {
@@ -125,6 +141,10 @@
           apply(root, data)
           failures = 0
           if (busy(data)) delay = base
+          else if (Date.now() - lastSeen > UNATTENDED_MS) {
+            paused = true
+            return
+          }
         } else failures++
       } catch {
         failures++

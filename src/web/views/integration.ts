@@ -151,9 +151,11 @@ ${copyable('auth-mode', 'Authentication Mode', 'HTTP Header')}
 </section>`
 }
 
-function steps(): SafeHtml {
+function steps(configured: boolean): SafeHtml {
+  // Open while setting up; folded away once the integration works.
   return html`<section class="card" aria-labelledby="steps-title">
-<h2 id="steps-title">Step by step in Okta</h2>
+<details${configured ? html`` : html` open`}>
+<summary><h2 id="steps-title">Step by step in Okta</h2></summary>
 <ol class="steps">
 <li>In the Okta Admin Console open <em>Applications → Applications</em> and press <em>Create App Integration</em>. Choose <em>SAML 2.0</em>, then <em>Next</em>.</li>
 <li><em>General Settings</em>: give the app a name, then <em>Next</em>.</li>
@@ -163,6 +165,7 @@ function steps(): SafeHtml {
 <li>On the <em>Provisioning</em> tab, <em>Integration → Edit</em>: paste the <strong>SCIM connector base URL</strong>, set <strong>Unique identifier field for users</strong> to <code>email</code>, tick <em>Push New Users</em>, <em>Push Profile Updates</em> and <em>Push Groups</em>, choose <strong>Authentication Mode: HTTP Header</strong> and paste the token. <em>Test Connector Configuration</em>, then <em>Save</em>.</li>
 <li><em>Provisioning → To App → Edit</em>: enable <em>Create Users</em>, <em>Update User Attributes</em> and <em>Deactivate Users</em>. Then assign people and groups on the <em>Assignments</em> tab and push groups on <em>Push Groups</em>. The connected users count above goes up as Okta pushes them.</li>
 </ol>
+</details>
 </section>`
 }
 
@@ -248,7 +251,7 @@ ${
 ${status.configured ? statusCard(status) : html``}
 ${certificateCard(status)}
 ${oktaValuesCard(status)}
-${removing ? html`` : html`${steps()}${setUpForm(input)}`}
+${removing ? html`` : html`${steps(status.configured)}${setUpForm(input)}`}
 ${manageCards(input)}
 </div>`
 }
