@@ -38,10 +38,7 @@ function found(ctx: ScimContext, id: string): ScimGroupRow {
   return row
 }
 
-function ensureUniqueName(ctx: ScimContext, lower: string, displayName: string, self?: string): void {
-  const holder = ctx.store.directory.groupIdByDisplayName(ctx.orgId, lower)
-  if (holder && holder !== self) throw uniqueness(`a group with displayName "${displayName}" already exists`)
-}
+const taken = (displayName: string) => uniqueness(`a group with displayName "${displayName}" already exists`)
 
 function countMembers(changes: MemberChange[], limit: number): void {
   let total = 0
@@ -138,7 +135,6 @@ export function createGroup(ctx: ScimContext, body: unknown): ScimResult {
   const members = membersOf(input)
   countMembers([{ kind: 'add', ids: members }], ctx.limits.maxMembersPerRequest)
   const row = ctx.store.transaction(() => {
-    ensureUniqueName(ctx, columns.display_name_lower, columns.display_name)
     const inserted: ScimGroupRow = {
       id: resourceId(),
       org_id: ctx.orgId,
@@ -148,7 +144,7 @@ export function createGroup(ctx: ScimContext, body: unknown): ScimResult {
       created_at: ctx.now,
       updated_at: ctx.now,
     }
-    ctx.store.directory.insertGroup(inserted)
+    if (!ctx.store.directory.insertGroup(inserted)) throw taken(columns.display_name)
     ctx.store.directory.appendChange(ctx.orgId, 'group', 'upsert', inserted.id, null, ctx.now)
     if (members.length > 0) applyMembers(ctx, inserted.id, [{ kind: 'add', ids: members }])
     return inserted
@@ -201,7 +197,7 @@ function save(
     version: current.version + 1,
     updated_at: Math.max(ctx.now, current.updated_at),
   }
-  ctx.store.directory.updateGroup(next)
+  if (!ctx.store.directory.updateGroup(next)) throw taken(next.display_name)
   if (changed) ctx.store.directory.appendChange(ctx.orgId, 'group', 'upsert', current.id, null, ctx.now)
   return next
 }
@@ -214,14 +210,12 @@ export function replaceGroup(
 ): ScimResult {
   const input = validateGroup(body)
   const resource = normalizeGroup(input as Json)
-  const columns = groupColumns(resource)
   // PUT replaces the whole group, members included (Okta sends the full list).
   const changes: MemberChange[] = [{ kind: 'replace', ids: membersOf(input) }]
   countMembers(changes, ctx.limits.maxMembersPerRequest)
   const row = ctx.store.transaction(() => {
     const current = found(ctx, id)
     checkIfMatch(ifMatch, current.version)
-    ensureUniqueName(ctx, columns.display_name_lower, columns.display_name, id)
     const outcome = applyMembers(ctx, id, changes)
     return save(ctx, current, resource, outcome.changed > 0)
   })
@@ -248,10 +242,6 @@ export function patchGroup(
     for (const operation of parseOperations(request, extensions)) patcher.apply(operation)
     countMembers(changes, ctx.limits.maxMembersPerRequest)
     const next = normalizeGroup(validateGroup(patcher.resource) as Json)
-    const columns = groupColumns(next)
-    if (columns.display_name_lower !== current.display_name_lower) {
-      ensureUniqueName(ctx, columns.display_name_lower, columns.display_name, id)
-    }
     const outcome = applyMembers(ctx, id, changes)
     return save(ctx, current, next, outcome.changed > 0)
   })

@@ -7,6 +7,7 @@ import type { Db } from './database.ts'
 
 export interface EventRow {
   id: number
+  change_seq: number | null
   org_id: string
   type: string
   at: number
@@ -20,11 +21,14 @@ export interface NewEvent {
   accountId?: string | null
   groupId?: string | null
   data?: Record<string, unknown>
+  /** The directory change this event announces, when one change maps to one event (memberships). */
+  changeSeq?: number
 }
 
 export function eventRepository(db: Db) {
+  // OR IGNORE: an event keyed by its change is written once however often the change is applied.
   const insert = db.query(
-    'INSERT INTO events (org_id, type, at, account_id, group_id, data) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT OR IGNORE INTO events (org_id, type, at, account_id, group_id, data, change_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
   )
   const page = db.query<EventRow, [string, number, number]>(
     'SELECT * FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?',
@@ -33,14 +37,18 @@ export function eventRepository(db: Db) {
     'SELECT type, count(*) AS n FROM events WHERE org_id = ? GROUP BY type',
   )
   return {
-    append(orgId: string, event: NewEvent, at: number): void {
-      insert.run(
-        orgId,
-        event.type,
-        at,
-        event.accountId ?? null,
-        event.groupId ?? null,
-        JSON.stringify(event.data ?? {}),
+    /** Appends the event; false when an event of the same change was written before. */
+    append(orgId: string, event: NewEvent, at: number): boolean {
+      return (
+        insert.run(
+          orgId,
+          event.type,
+          at,
+          event.accountId ?? null,
+          event.groupId ?? null,
+          JSON.stringify(event.data ?? {}),
+          event.changeSeq ?? null,
+        ).changes > 0
       )
     },
     /** Events after the exclusive id cursor, oldest first. */

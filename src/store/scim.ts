@@ -64,6 +64,22 @@ export interface Page<T> {
 }
 
 type Bindings = Array<string | number | null>
+
+const bindings = (row: ScimUserRow | ScimGroupRow) => row as unknown as Record<string, string | number | null>
+
+/**
+ * Runs a write that may hit a UNIQUE index (userName or group displayName per org): the index is
+ * the check, so a uniqueness test costs no extra query and cannot race.
+ */
+function unlessDuplicate(write: () => unknown): boolean {
+  try {
+    write()
+    return true
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return false
+    throw error
+  }
+}
 const FILTER_CACHE_SIZE = 128
 
 export function directoryRepository(db: Db) {
@@ -182,12 +198,10 @@ export function directoryRepository(db: Db) {
     userIdByUserName: (orgId: string, userNameLower: string) =>
       userIdByName.get(orgId, userNameLower)?.id ?? null,
     userExists: (orgId: string, id: string) => userExists.get(id, orgId) !== null,
-    insertUser(row: ScimUserRow): void {
-      insertUser.run(row as unknown as Record<string, string | number | null>)
-    },
-    updateUser(row: ScimUserRow): void {
-      updateUser.run(row as unknown as Record<string, string | number | null>)
-    },
+    /** False when the org already has a user with this userName (the unique index says so). */
+    insertUser: (row: ScimUserRow) => unlessDuplicate(() => insertUser.run(bindings(row))),
+    /** False when another user of the org has this userName. */
+    updateUser: (row: ScimUserRow) => unlessDuplicate(() => updateUser.run(bindings(row))),
     deleteUser: (orgId: string, id: string) => deleteUser.run(id, orgId).changes > 0,
     listUsers: (orgId: string, filter: SqlFilter | null, offset: number, limit: number) =>
       page<ScimUserRow>('scim_users', 'u', orgId, filter, offset, limit),
@@ -195,12 +209,10 @@ export function directoryRepository(db: Db) {
     groupById: (orgId: string, id: string) => groupById.get(id, orgId),
     groupIdByDisplayName: (orgId: string, displayNameLower: string) =>
       groupIdByName.get(orgId, displayNameLower)?.id ?? null,
-    insertGroup(row: ScimGroupRow): void {
-      insertGroup.run(row as unknown as Record<string, string | number | null>)
-    },
-    updateGroup(row: ScimGroupRow): void {
-      updateGroup.run(row as unknown as Record<string, string | number | null>)
-    },
+    /** False when the org already has a group with this displayName. */
+    insertGroup: (row: ScimGroupRow) => unlessDuplicate(() => insertGroup.run(bindings(row))),
+    /** False when another group of the org has this displayName. */
+    updateGroup: (row: ScimGroupRow) => unlessDuplicate(() => updateGroup.run(bindings(row))),
     deleteGroup: (orgId: string, id: string) => deleteGroup.run(id, orgId).changes > 0,
     listGroups: (orgId: string, filter: SqlFilter | null, offset: number, limit: number) =>
       page<ScimGroupRow>('scim_groups', 'g', orgId, filter, offset, limit),

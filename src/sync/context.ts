@@ -40,7 +40,11 @@ export interface ApplyContext {
   /** Set when a change affects too many roles to recompute inline. */
   needsFullReconcile: boolean
   counts: Record<string, number>
-  emit(type: EventType, event: Omit<NewEvent, 'type'>): void
+  /** Per-batch caches for membership events: SCIM user → account id, group → displayName. */
+  accountIds: Map<string, string | null>
+  groupNames: Map<string, string | null>
+  /** Appends an event; false when an event keyed by the same change exists already. */
+  emit(type: EventType, event: Omit<NewEvent, 'type'>): boolean
   /** A per-account audit row, for security-relevant changes only (see docs/sync.md). */
   audit(
     action: string,
@@ -63,9 +67,12 @@ export function createApplyContext(store: Store, orgId: string, now: number, act
     touched: new Set(),
     needsFullReconcile: false,
     counts,
+    accountIds: new Map(),
+    groupNames: new Map(),
     emit(type, event) {
-      store.events.append(orgId, { type, ...event }, now)
-      counts[type] = (counts[type] ?? 0) + 1
+      const written = store.events.append(orgId, { type, ...event }, now)
+      if (written) counts[type] = (counts[type] ?? 0) + 1
+      return written
     },
     audit(action, subject, data, outcome = 'success') {
       store.audit.record({ orgId, kind: 'sync', action, outcome, actor, subject, data }, now)

@@ -4,9 +4,9 @@
  * the org's lease. A crash before the commit leaves nothing applied; after it, everything is, so a
  * restarted process resumes exactly where the last commit stopped.
  *
- * Every change is applied by reading the resource's current directory state, so repeating a change
- * (or a whole batch) is harmless, and several changes of the same resource in one batch collapse
- * into one application.
+ * A user or group change is applied by reading the resource's current directory state, so repeating
+ * it is harmless and several changes of one resource in a batch collapse into one; a membership
+ * change is announced with its seq as the event's key, so repeating it writes nothing new.
  */
 import type { Store } from '../store/index.ts'
 import type { DirectoryChangeRow } from '../store/sync.ts'
@@ -29,8 +29,7 @@ export interface FeedBatchResult {
 export function applyChange(ctx: ApplyContext, change: DirectoryChangeRow): void {
   if (change.kind === 'user') applyUser(ctx, change.resource_id)
   else if (change.kind === 'group') applyGroup(ctx, change.resource_id)
-  else if (change.kind === 'membership' && change.related_id)
-    applyMembership(ctx, change.resource_id, change.related_id)
+  else if (change.kind === 'membership' && change.related_id) applyMembership(ctx, change)
 }
 
 export function applyFeedBatch(
@@ -52,11 +51,15 @@ export function applyFeedBatch(
     if (!last)
       return { applied: 0, lastSeq: state.applied_seq, oldestAt: null, leaseHeld: true, changeTimes: [] }
     const ctx = createApplyContext(store, orgId, now)
+    // Users and groups are applied from their current state, so repeats in one batch collapse;
+    // membership changes are each announced (an add and a later remove are both history).
     const seen = new Set<string>()
     for (const change of changes) {
-      const key = `${change.kind}:${change.resource_id}:${change.related_id ?? ''}`
-      if (seen.has(key)) continue
-      seen.add(key)
+      if (change.kind !== 'membership') {
+        const key = `${change.kind}:${change.resource_id}`
+        if (seen.has(key)) continue
+        seen.add(key)
+      }
       applyChange(ctx, change)
     }
     recomputeRoles(ctx)

@@ -1,14 +1,21 @@
 /**
  * Applying groups and memberships. They have one source, the directory; the scheduler announces
- * their changes in the org's change feed and recomputes the roles they give. The mirror
- * (`sync_groups`, `sync_memberships`) records what was already announced, so each transition is
- * announced exactly once however often a change is applied.
+ * their changes in the org's change feed and recomputes the roles they give (from the directory's
+ * current memberships). Group events come from comparing the directory with the announced groups
+ * (`sync_groups`); a membership event is keyed by the change that caused it, so it is written once
+ * however often the change is applied.
  */
+import type { DirectoryChangeRow } from '../store/sync.ts'
 import { type ApplyContext, MAX_INLINE_ROLE_RECOMPUTE } from './context.ts'
 
 /** The account id of a SCIM user, if it has one (memberships of a pending duplicate have none). */
 function accountIdOf(ctx: ApplyContext, scimUserId: string): string | null {
-  return ctx.store.accounts.byScimUser(ctx.orgId, scimUserId)?.id ?? null
+  let id = ctx.accountIds.get(scimUserId)
+  if (id === undefined) {
+    id = ctx.store.accounts.byScimUser(ctx.orgId, scimUserId)?.id ?? null
+    ctx.accountIds.set(scimUserId, id)
+  }
+  return id
 }
 
 /** Recompute the roles of these users now, or of everyone by a full reconcile if they are too many. */
@@ -28,6 +35,7 @@ export function applyGroup(ctx: ApplyContext, groupId: string): void {
   const { store, orgId, now } = ctx
   const group = store.directoryRead.group(orgId, groupId)
   const known = store.syncMirror.group(orgId, groupId)
+  ctx.groupNames.delete(groupId)
   if (group && !known) {
     store.syncMirror.putGroup(orgId, groupId, group.display_name, now)
     ctx.emit('group.created', {
@@ -53,44 +61,43 @@ export function applyGroup(ctx: ApplyContext, groupId: string): void {
     return
   }
   if (!group && known) {
-    const members = store.syncMirror.memberCount(orgId, groupId)
-    if (isMapped(ctx, known.display_name_lower)) {
-      touchMembers(
-        ctx,
-        () => store.syncMirror.membersOfGroup(orgId, groupId, MAX_INLINE_ROLE_RECOMPUTE + 1),
-        members,
-      )
-    }
-    // One group.deleted event stands for the memberships that went with the group.
-    while (store.syncMirror.removeGroupMembers(orgId, groupId, 5000) > 0) {}
+    // The SCIM API reports each member's removal before the group's deletion (those recompute the
+    // members' roles); anything else is repaired by a full reconcile.
+    if (isMapped(ctx, known.display_name_lower)) ctx.needsFullReconcile = true
     store.syncMirror.removeGroup(orgId, groupId)
-    ctx.emit('group.deleted', { groupId, data: { displayName: known.display_name, members } })
+    ctx.emit('group.deleted', { groupId, data: { displayName: known.display_name } })
   }
 }
 
-export function applyMembership(ctx: ApplyContext, groupId: string, userId: string): void {
+/**
+ * Announces one membership change as it happened (`add` → membership.added, `remove` →
+ * membership.removed) and marks the user's role for recomputation from the directory.
+ */
+export function applyMembership(ctx: ApplyContext, change: DirectoryChangeRow): void {
   const { store, orgId } = ctx
-  const inDirectory = store.directoryRead.hasMembership(orgId, groupId, userId)
-  if (inDirectory) {
-    if (!store.syncMirror.group(orgId, groupId)) applyGroup(ctx, groupId)
-    // The insert tells whether it was announced already (INSERT OR IGNORE changes nothing then).
-    if (!store.syncMirror.addMembership(orgId, userId, groupId)) return
-  } else if (!store.syncMirror.removeMembership(orgId, userId, groupId)) return
-  ctx.emit(inDirectory ? 'membership.added' : 'membership.removed', {
+  const groupId = change.resource_id
+  const userId = change.related_id as string
+  ctx.touched.add(userId)
+  const added = change.op === 'add'
+  if (added && !store.syncMirror.group(orgId, groupId)) applyGroup(ctx, groupId)
+  ctx.emit(added ? 'membership.added' : 'membership.removed', {
     accountId: accountIdOf(ctx, userId),
     groupId,
-    data: { group: store.syncMirror.group(orgId, groupId)?.display_name ?? null, scimUserId: userId },
+    changeSeq: change.seq,
+    data: { group: groupName(ctx, groupId), scimUserId: userId },
   })
-  ctx.touched.add(userId)
 }
 
-/** Full reconcile: makes the announced memberships of one user equal to the directory's. */
-export function reconcileMemberships(ctx: ApplyContext, userId: string): void {
-  const { store, orgId } = ctx
-  const actual = new Set(store.directoryRead.groupIdsOfUser(orgId, userId))
-  const announced = new Set(store.syncMirror.groupIdsOfUser(orgId, userId))
-  for (const groupId of actual) if (!announced.has(groupId)) applyMembership(ctx, groupId, userId)
-  for (const groupId of announced) if (!actual.has(groupId)) applyMembership(ctx, groupId, userId)
+function groupName(ctx: ApplyContext, groupId: string): string | null {
+  let name = ctx.groupNames.get(groupId)
+  if (name === undefined) {
+    name =
+      ctx.store.syncMirror.group(ctx.orgId, groupId)?.display_name ??
+      ctx.store.directoryRead.group(ctx.orgId, groupId)?.display_name ??
+      null
+    ctx.groupNames.set(groupId, name)
+  }
+  return name
 }
 
 /** End of batch: each touched user's account gets the role its groups give (highest wins). */

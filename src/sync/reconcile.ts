@@ -6,20 +6,21 @@
  *
  * Phases, in order, each a keyset walk resumed from `sync_state.reconcile_cursor`:
  *   groups        directory groups      → group created / renamed
- *   users         directory users       → account, profile, active, sessions, duplicates, memberships, role
+ *   users         directory users       → account, profile, active, sessions, duplicates, role
  *   accounts      accounts linked to a SCIM user → the user is gone: delete / unlink
  *   mirrorGroups  announced groups      → the group is gone: group.deleted
- *   mirrorUsers   announced memberships → the user is gone: forget them
+ * Memberships have no org-side copy to drift (roles are computed from the directory), so the users
+ * phase recomputes every role from the directory's memberships.
  */
 import { endSessionsOf } from '../sessions/service.ts'
 import type { Keyset } from '../store/directory-read.ts'
 import type { Store } from '../store/index.ts'
 import { type ApplyContext, createApplyContext, tally } from './context.ts'
-import { applyGroup, recomputeRoles, reconcileMemberships } from './groups.ts'
+import { applyGroup, recomputeRoles } from './groups.ts'
 import { applyUser } from './users.ts'
 
-type Phase = 'groups' | 'users' | 'accounts' | 'mirrorGroups' | 'mirrorUsers' | 'done'
-const PHASES: Phase[] = ['groups', 'users', 'accounts', 'mirrorGroups', 'mirrorUsers', 'done']
+type Phase = 'groups' | 'users' | 'accounts' | 'mirrorGroups' | 'done'
+const PHASES: Phase[] = ['groups', 'users', 'accounts', 'mirrorGroups', 'done']
 
 interface Cursor {
   phase: Phase
@@ -42,12 +43,11 @@ function parseKeyset(after: string): Keyset | null {
 
 const nextPhase = (phase: Phase): Phase => PHASES[PHASES.indexOf(phase) + 1] ?? 'done'
 
-/** An estimate of the items a reconcile walks (announced users are counted as directory users). */
+/** The items a reconcile walks, counted when it starts. */
 export function reconcileTotal(store: Store, orgId: string): number {
-  const users = store.directoryRead.countUsers(orgId)
   return (
     store.directoryRead.countGroups(orgId) +
-    2 * users +
+    store.directoryRead.countUsers(orgId) +
     store.accounts.countLinked(orgId) +
     store.syncMirror.countGroups(orgId)
   )
@@ -74,15 +74,11 @@ export interface ReconcileBatchResult {
 function walk(ctx: ApplyContext, cursor: Cursor, limit: number, deadline: number, skip = false): number {
   const { store, orgId } = ctx
   const apply = skip
-    ? { group: () => {}, user: () => {}, memberships: () => {} }
-    : {
-        group: (id: string) => applyGroup(ctx, id),
-        user: (id: string) => applyUser(ctx, id),
-        memberships: (id: string) => reconcileMemberships(ctx, id),
-      }
+    ? { group: () => {}, user: () => {} }
+    : { group: (id: string) => applyGroup(ctx, id), user: (id: string) => applyUser(ctx, id) }
   let items = 0
   while (cursor.phase !== 'done' && items < limit && performance.now() < deadline) {
-    const size = Math.min(100, limit - items)
+    const size = Math.min(50, limit - items)
     let page = 0
     switch (cursor.phase) {
       case 'groups': {
@@ -98,7 +94,6 @@ function walk(ctx: ApplyContext, cursor: Cursor, limit: number, deadline: number
         const users = store.directoryRead.usersPage(orgId, parseKeyset(cursor.after), size)
         for (const user of users) {
           apply.user(user.id)
-          apply.memberships(user.id)
           if (!skip) ctx.touched.add(user.id)
           const account = skip ? null : store.accounts.byScimUser(orgId, user.id)
           // Sessions of an inactive account must not exist (they may if a crash hit mid-deactivation
@@ -129,15 +124,6 @@ function walk(ctx: ApplyContext, cursor: Cursor, limit: number, deadline: number
           cursor.after = group.group_id
         }
         page = groups.length
-        break
-      }
-      case 'mirrorUsers': {
-        const users = store.syncMirror.usersPage(orgId, cursor.after, size)
-        for (const userId of users) {
-          if (!store.directoryRead.user(orgId, userId)) apply.user(userId)
-          cursor.after = userId
-        }
-        page = users.length
         break
       }
     }

@@ -8,7 +8,7 @@
  *      deleted — not counted;
  *   3. provisioned users still waiting as duplicates: deleted — not counted;
  *   4. provisioned users that never became an account: deleted — counted (the dry run counts them);
- *   5. groups and their memberships, the announced-state mirror, the change feed; then done.
+ *   5. groups and their memberships, the announced groups, the change feed; then done.
  * Steps 1–3 delete the SCIM user together with its account row, so step 4 sees exactly the users
  * the dry run counted as account-less, whatever the order. Every statement names the org.
  */
@@ -46,10 +46,7 @@ export function removalBatch(
     for (const account of created) {
       endSessionsOf(store, orgId, account.id)
       store.accounts.remove(orgId, account.id)
-      if (account.scim_user_id) {
-        store.syncMirror.removeUser(orgId, account.scim_user_id)
-        store.removal.deleteScimUser(orgId, account.scim_user_id)
-      }
+      if (account.scim_user_id) store.removal.deleteScimUser(orgId, account.scim_user_id)
       ctx.emit('account.deleted', {
         accountId: account.id,
         data: { email: account.email, reason: 'integration removed' },
@@ -62,7 +59,6 @@ export function removalBatch(
     for (const account of merged) {
       const scimUserId = account.scim_user_id as string
       store.accounts.setScimUser(orgId, account.id, null, now)
-      store.syncMirror.removeUser(orgId, scimUserId)
       store.removal.deleteScimUser(orgId, scimUserId)
       ctx.emit('account.updated', {
         accountId: account.id,
@@ -73,14 +69,12 @@ export function removalBatch(
 
     const waiting = store.removal.pendingDuplicates(orgId, limit)
     for (const scimUserId of waiting) {
-      store.syncMirror.removeUser(orgId, scimUserId)
       store.removal.deleteScimUser(orgId, scimUserId)
     }
     if (waiting.length > 0) return progress()
 
     const orphans = store.removal.orphanUsers(orgId, limit)
     for (const scimUserId of orphans) {
-      store.syncMirror.removeUser(orgId, scimUserId)
       store.removal.deleteScimUser(orgId, scimUserId)
       deleted++
     }
@@ -100,7 +94,6 @@ export function removalBatch(
       budget--
     }
     if (budget < limit * 10) return progress()
-    if (store.syncMirror.clearMembershipsChunk(orgId, limit) > 0) return progress()
     store.syncMirror.clearGroups(orgId)
     const lastSeq = store.removal.lastSeq(orgId)
     if (store.removal.deleteChanges(orgId, limit * 10) > 0) {

@@ -36,13 +36,11 @@ export function findPreexisting(store: Store, orgId: string, emailLower: string)
 
 export function applyUser(ctx: ApplyContext, scimUserId: string): void {
   const { store, orgId, now } = ctx
+  ctx.accountIds.delete(scimUserId)
   const user = store.directoryRead.user(orgId, scimUserId)
   const account = store.accounts.byScimUser(orgId, scimUserId)
   if (!user) {
     if (account) detachAccount(ctx, account, 'deleted in the identity provider')
-    // The directory's memberships went with the user; forget the announced ones without an event
-    // each (account.deleted says it all, and a deleted user may have thousands).
-    store.syncMirror.removeUser(orgId, scimUserId)
     return
   }
   if (account) {

@@ -17,7 +17,8 @@ describe('directory changes', () => {
     await scim.patch(`/Users/${bob}`, { Operations: [{ op: 'replace', value: { active: false } }] })
     // The same values again change nothing, so the feed stays as it is.
     await scim.patch(`/Users/${bob}`, { Operations: [{ op: 'replace', value: { active: false } }] })
-    const group = (await scim.post('/Groups', { displayName: 'G', members: [{ value: ann }] })).body.id as string
+    const group = (await scim.post('/Groups', { displayName: 'G', members: [{ value: ann }] })).body
+      .id as string
     await scim.patch(`/Groups/${group}`, {
       Operations: [
         { op: 'add', path: 'members', value: [{ value: bob }, { value: ann }] },
@@ -49,9 +50,14 @@ describe('directory changes', () => {
     expect((await scim.post('/Users', oktaUser('ANN@refused.example'))).status).toBe(409)
     expect((await scim.post('/Groups', { displayName: 'taken' })).status).toBe(409)
     expect((await scim.put(`/Users/${ann}`, { userName: '' })).status).toBe(400)
-    expect((await scim.patch('/Users/missing', { Operations: [{ op: 'replace', value: { active: false } }] })).status).toBe(404)
+    expect(
+      (await scim.patch('/Users/missing', { Operations: [{ op: 'replace', value: { active: false } }] }))
+        .status,
+    ).toBe(404)
     expect(changes(scim)).toHaveLength(before)
-    const rows = scim.app.store.db.query<{ n: number }, [string]>('SELECT count(*) AS n FROM scim_users WHERE org_id = ?').get(scim.orgId)
+    const rows = scim.app.store.db
+      .query<{ n: number }, [string]>('SELECT count(*) AS n FROM scim_users WHERE org_id = ?')
+      .get(scim.orgId)
     expect(rows?.n).toBe(1)
   })
 
@@ -82,7 +88,12 @@ describe('directory changes', () => {
         { op: 'replace', value: { active: false } },
       ],
     })
-    expect(row()).toMatchObject({ email_lower: 'second@columns.example', given_name: 'Mira', active: 0, version: 2 })
+    expect(row()).toMatchObject({
+      email_lower: 'second@columns.example',
+      given_name: 'Mira',
+      active: 0,
+      version: 2,
+    })
     expect(scim.app.store.integrations.countActiveScimUsers(scim.orgId)).toBe(0)
     const status = await scim.app.request('/api/v1/orgs/columns/okta', { headers: scim.adminAuth })
     expect(((await status.json()) as Json).connectedUsers).toBe(0)

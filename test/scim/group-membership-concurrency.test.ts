@@ -62,14 +62,12 @@ describe('group membership under concurrency', () => {
         members: users.slice(0, 30).map((value) => ({ value })),
       })
     ).body.id as string
-    const removals = users
-      .slice(0, 15)
-      .map((id) =>
-        scim.patch(`/Groups/${groupId}`, {
-          schemas: [PATCH_OP],
-          Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }],
-        }),
-      )
+    const removals = users.slice(0, 15).map((id) =>
+      scim.patch(`/Groups/${groupId}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }],
+      }),
+    )
     const additions = [users.slice(30, 45), users.slice(45, 60), users.slice(20, 40)].map((chunk) =>
       addMembers(scim, groupId, chunk),
     )

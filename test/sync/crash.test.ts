@@ -70,7 +70,6 @@ describe('kill -9 during sync', () => {
     ).toBe(USERS)
     expect(one("SELECT count(*) AS n FROM events WHERE org_id = ? AND type = 'membership.added'")).toBe(USERS)
     expect(one("SELECT count(*) AS n FROM events WHERE org_id = ? AND type = 'group.created'")).toBe(1)
-    expect(one('SELECT count(*) AS n FROM sync_memberships WHERE org_id = ?')).toBe(USERS)
     expect(
       one(
         "SELECT count(*) AS n FROM events WHERE org_id = ? AND type NOT IN ('account.created', 'membership.added', 'group.created')",

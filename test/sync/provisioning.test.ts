@@ -95,7 +95,7 @@ describe('provisioning through the change feed', () => {
       events: store.db
         .query('SELECT id, type, account_id, group_id, data FROM events WHERE org_id = ? ORDER BY id')
         .all(orgId),
-      mirror: store.db.query('SELECT * FROM sync_memberships WHERE org_id = ? ORDER BY user_id').all(orgId),
+      groups: store.db.query('SELECT group_id, display_name FROM sync_groups WHERE org_id = ?').all(orgId),
     })
     const before = snapshot()
     expect(before.events).toHaveLength(3 + 1 + 3 + 1)

@@ -10,7 +10,7 @@ import { createScheduler } from '../../src/sync/scheduler.ts'
 import { accountOf, api, eventTypes, signIn, syncTestbed } from './setup.ts'
 
 describe('full reconcile', () => {
-  test('repairs missing and extra accounts, profile, active, role, sessions and memberships', async () => {
+  test('repairs missing and extra accounts, profile, active, role and sessions', async () => {
     const { app, store, scheduler, acme } = await syncTestbed({ reconcileBatchSize: 3 })
     const orgId = acme.org.id
     await api(app, acme.auth, '/api/v1/orgs/acme/role-mappings', {
@@ -66,7 +66,6 @@ describe('full reconcile', () => {
         'account.role_changed',
         'account.deactivated',
         'account.deleted',
-        'membership.added',
         'account.role_changed',
       ].sort(),
     )

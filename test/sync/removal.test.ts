@@ -72,7 +72,6 @@ describe('integration removal', () => {
       'scim_memberships',
       'duplicates',
       'directory_changes',
-      'sync_memberships',
       'sync_groups',
     ]) {
       expect(count(store, table, orgId)).toBe(0)

@@ -6,6 +6,7 @@
 import * as m001 from './001_init.ts'
 import * as m020 from './020_saml_expiry.ts'
 import * as m030 from './030_sync.ts'
+import * as m031 from './031_membership_events.ts'
 import * as m040 from './040_oauth_states.ts'
 
 export interface Migration {
@@ -18,5 +19,6 @@ export const migrations: Migration[] = [
   { version: 1, name: 'init', up: m001.up },
   { version: 20, name: 'saml_expiry', up: m020.up },
   { version: 30, name: 'sync', up: m030.up },
+  { version: 31, name: 'membership_events', up: m031.up },
   { version: 40, name: 'oauth_states', up: m040.up },
 ]
