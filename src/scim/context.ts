@@ -16,6 +16,8 @@ export interface ScimContext {
   base: string
   limits: ScimLimits
   now: number
+  /** Runs a write transaction (group-committed with other requests' writes, see write-batch.ts). */
+  write<T>(work: () => T): Promise<T>
 }
 
 export interface ScimResult {

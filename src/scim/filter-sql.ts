@@ -74,8 +74,9 @@ export const USER_TARGET: Target = {
   },
 }
 
+// Through the memberships' (user_id, group_id) index: the groups of one user, not a scan of groups.
 const memberOf = (placeholder: string) =>
-  `EXISTS (SELECT 1 FROM scim_memberships m WHERE m.group_id = g.id AND m.user_id = ${placeholder})`
+  `g.id IN (SELECT m.group_id FROM scim_memberships m WHERE m.user_id = ${placeholder})`
 
 export const GROUP_TARGET: Target = {
   coreUri: 'urn:ietf:params:scim:schemas:core:2.0:group',

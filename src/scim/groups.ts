@@ -55,53 +55,55 @@ interface MemberOutcome {
   skipped: string[]
 }
 
-/** Applies member changes in order as row deltas, each with its feed entry. */
+/** Applies member changes in order as set operations, with one feed entry per (group, user) delta. */
 function applyMembers(ctx: ScimContext, groupId: string, changes: MemberChange[]): MemberOutcome {
   const directory = ctx.store.directory
   const outcome: MemberOutcome = { changed: 0, skipped: [] }
-  const add = (userId: string) => {
-    if (!directory.userExists(ctx.orgId, userId)) {
-      outcome.skipped.push(userId)
-      return
-    }
-    if (directory.addMember(ctx.orgId, groupId, userId)) {
-      directory.appendChange(ctx.orgId, 'membership', 'add', groupId, userId, ctx.now)
-      outcome.changed++
-    }
+  const add = (ids: string[]) => {
+    const unique = [...new Set(ids)]
+    if (unique.length === 0) return
+    const known = directory.existingUserIds(ctx.orgId, unique)
+    for (const id of unique) if (!known.has(id)) outcome.skipped.push(id)
+    const candidates = unique.filter((id) => known.has(id))
+    if (candidates.length === 0) return
+    const added = directory.addMembers(ctx.orgId, groupId, candidates)
+    const inOrder = candidates.filter((id) => added.has(id))
+    directory.appendChanges(ctx.orgId, 'membership', 'add', groupId, inOrder, ctx.now)
+    outcome.changed += inOrder.length
   }
-  const remove = (userId: string) => {
-    if (directory.removeMember(groupId, userId)) {
-      directory.appendChange(ctx.orgId, 'membership', 'remove', groupId, userId, ctx.now)
-      outcome.changed++
-    }
+  const remove = (ids: string[]) => {
+    const unique = [...new Set(ids)]
+    if (unique.length === 0) return
+    const removed = directory.removeMembers(groupId, unique)
+    const inOrder = unique.filter((id) => removed.has(id))
+    directory.appendChanges(ctx.orgId, 'membership', 'remove', groupId, inOrder, ctx.now)
+    outcome.changed += inOrder.length
   }
   for (const change of changes) {
     switch (change.kind) {
       case 'add':
-        for (const id of change.ids) add(id)
+        add(change.ids)
         break
       case 'remove':
-        for (const id of change.ids) remove(id)
+        remove(change.ids)
         break
       case 'removeAll':
-        for (const id of directory.memberIds(groupId)) remove(id)
+        remove(directory.memberIds(groupId))
         break
       case 'removeWhere':
-        for (const member of directory.members(groupId)) {
-          if (
-            matchesElement(change.filter, {
-              value: member.id,
-              display: member.display_name ?? member.user_name,
-            })
-          ) {
-            remove(member.id)
-          }
-        }
+        remove(
+          directory
+            .members(groupId)
+            .filter((m) =>
+              matchesElement(change.filter, { value: m.id, display: m.display_name ?? m.user_name }),
+            )
+            .map((m) => m.id),
+        )
         break
       case 'replace': {
         const wanted = new Set(change.ids)
-        for (const id of directory.memberIds(groupId)) if (!wanted.has(id)) remove(id)
-        for (const id of wanted) add(id)
+        remove(directory.memberIds(groupId).filter((id) => !wanted.has(id)))
+        add(change.ids)
         break
       }
     }
@@ -128,13 +130,13 @@ function membersOf(input: GroupInput): string[] {
   return (input.members ?? []).map((member) => member.value)
 }
 
-export function createGroup(ctx: ScimContext, body: unknown): ScimResult {
+export async function createGroup(ctx: ScimContext, body: unknown): Promise<ScimResult> {
   const input = validateGroup(body)
   const resource = normalizeGroup(input as Json)
   const columns = groupColumns(resource)
   const members = membersOf(input)
   countMembers([{ kind: 'add', ids: members }], ctx.limits.maxMembersPerRequest)
-  const row = ctx.store.transaction(() => {
+  const row = await ctx.write(() => {
     const inserted: ScimGroupRow = {
       id: resourceId(),
       org_id: ctx.orgId,
@@ -202,18 +204,18 @@ function save(
   return next
 }
 
-export function replaceGroup(
+export async function replaceGroup(
   ctx: ScimContext,
   id: string,
   body: unknown,
   ifMatch: string | null,
-): ScimResult {
+): Promise<ScimResult> {
   const input = validateGroup(body)
   const resource = normalizeGroup(input as Json)
   // PUT replaces the whole group, members included (Okta sends the full list).
   const changes: MemberChange[] = [{ kind: 'replace', ids: membersOf(input) }]
   countMembers(changes, ctx.limits.maxMembersPerRequest)
-  const row = ctx.store.transaction(() => {
+  const row = await ctx.write(() => {
     const current = found(ctx, id)
     checkIfMatch(ifMatch, current.version)
     const outcome = applyMembers(ctx, id, changes)
@@ -222,15 +224,15 @@ export function replaceGroup(
   return { status: 200, body: render(ctx, row, null), etag: etag(row.version) }
 }
 
-export function patchGroup(
+export async function patchGroup(
   ctx: ScimContext,
   id: string,
   body: unknown,
   ifMatch: string | null,
   p: Projection | null,
-): ScimResult {
+): Promise<ScimResult> {
   const request = validatePatch(body)
-  const row = ctx.store.transaction(() => {
+  const row = await ctx.write(() => {
     const current = found(ctx, id)
     checkIfMatch(ifMatch, current.version)
     const resource = JSON.parse(current.resource) as Json
@@ -251,14 +253,12 @@ export function patchGroup(
   return { status: 200, body: render(ctx, row, p), etag: etag(row.version) }
 }
 
-export function deleteGroup(ctx: ScimContext, id: string, ifMatch: string | null): ScimResult {
-  ctx.store.transaction(() => {
+export async function deleteGroup(ctx: ScimContext, id: string, ifMatch: string | null): Promise<ScimResult> {
+  await ctx.write(() => {
     const current = found(ctx, id)
     checkIfMatch(ifMatch, current.version)
     const directory = ctx.store.directory
-    for (const userId of directory.memberIds(id)) {
-      directory.appendChange(ctx.orgId, 'membership', 'remove', id, userId, ctx.now)
-    }
+    directory.appendChanges(ctx.orgId, 'membership', 'remove', id, directory.memberIds(id), ctx.now)
     directory.deleteGroup(ctx.orgId, id)
     directory.appendChange(ctx.orgId, 'group', 'delete', id, null, ctx.now)
   })

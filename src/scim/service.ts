@@ -18,6 +18,7 @@ import { InFlightLimiter } from './limiter.ts'
 import { LIST_SCHEMA } from './model.ts'
 import type { Json } from './resources.ts'
 import { createUser, deleteUser, getUser, listUsers, patchUser, replaceUser } from './users.ts'
+import { createWriteBatcher } from './write-batch.ts'
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8'
 
@@ -127,6 +128,7 @@ export function errorResponse(error: ScimError): ScimResponse {
 export function createScimService(deps: ScimServiceDeps) {
   const { store, log, metrics, limits } = deps
   const limiter = new InFlightLimiter(deps.maxInFlightPerOrg)
+  const batcher = createWriteBatcher(store)
 
   function authenticate(slug: string, authorization: string | null) {
     const token = tokenFrom(authorization)
@@ -174,7 +176,7 @@ export function createScimService(deps: ScimServiceDeps) {
     }
   }
 
-  function run(request: ScimRequest, ctx: ScimContext, body: unknown): ScimResult {
+  function run(request: ScimRequest, ctx: ScimContext, body: unknown): ScimResult | Promise<ScimResult> {
     const id = request.id ?? ''
     const documentation = `${deps.publicUrl}/docs`
     switch (request.operation) {
@@ -237,8 +239,9 @@ export function createScimService(deps: ScimServiceDeps) {
         base: `${orgUrl(org, deps.publicUrl)}/okta/scim`,
         limits,
         now: Date.now(),
+        write: batcher.run,
       }
-      const result = run(request, ctx, body)
+      const result = await run(request, ctx, body)
       const headers: Record<string, string> = {}
       if (result.etag) headers.etag = result.etag
       if (result.location) headers.location = result.location

@@ -46,10 +46,10 @@ function ensureUniqueUserName(
   if (holder && holder !== self) throw uniqueness(`a user with userName "${userName}" already exists`)
 }
 
-export function createUser(ctx: ScimContext, body: unknown): ScimResult {
+export async function createUser(ctx: ScimContext, body: unknown): Promise<ScimResult> {
   const resource = normalizeUser(validateUser(body) as Json)
   const columns = userColumns(resource)
-  const row = ctx.store.transaction(() => {
+  const row = await ctx.write(() => {
     ensureUniqueUserName(ctx, columns.user_name_lower, columns.user_name)
     const inserted: ScimUserRow = {
       id: resourceId(),
@@ -107,9 +107,14 @@ function store(ctx: ScimContext, current: ScimUserRow, resource: Json): ScimUser
   return next
 }
 
-export function replaceUser(ctx: ScimContext, id: string, body: unknown, ifMatch: string | null): ScimResult {
+export async function replaceUser(
+  ctx: ScimContext,
+  id: string,
+  body: unknown,
+  ifMatch: string | null,
+): Promise<ScimResult> {
   const resource = normalizeUser(validateUser(body) as Json)
-  const row = ctx.store.transaction(() => {
+  const row = await ctx.write(() => {
     const current = found(ctx, id)
     checkIfMatch(ifMatch, current.version)
     return store(ctx, current, resource)
@@ -117,15 +122,15 @@ export function replaceUser(ctx: ScimContext, id: string, body: unknown, ifMatch
   return { status: 200, body: render(ctx, row, null), etag: etag(row.version) }
 }
 
-export function patchUser(
+export async function patchUser(
   ctx: ScimContext,
   id: string,
   body: unknown,
   ifMatch: string | null,
   p: Projection,
-): ScimResult {
+): Promise<ScimResult> {
   const request = validatePatch(body)
-  const row = ctx.store.transaction(() => {
+  const row = await ctx.write(() => {
     const current = found(ctx, id)
     checkIfMatch(ifMatch, current.version)
     const resource = JSON.parse(current.resource) as Json
@@ -139,8 +144,8 @@ export function patchUser(
   return { status: 200, body: render(ctx, row, p), etag: etag(row.version) }
 }
 
-export function deleteUser(ctx: ScimContext, id: string, ifMatch: string | null): ScimResult {
-  ctx.store.transaction(() => {
+export async function deleteUser(ctx: ScimContext, id: string, ifMatch: string | null): Promise<ScimResult> {
+  await ctx.write(() => {
     const current = found(ctx, id)
     checkIfMatch(ifMatch, current.version)
     const directory = ctx.store.directory

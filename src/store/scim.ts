@@ -140,12 +140,24 @@ export function directoryRepository(db: Db) {
   const groupIdsOfUser = db.query<{ group_id: string }, [string]>(
     'SELECT group_id FROM scim_memberships WHERE user_id = ?',
   )
-  const addMember = db.query(
-    'INSERT OR IGNORE INTO scim_memberships (org_id, group_id, user_id) VALUES (?, ?, ?)',
+  // Member lists are handled as sets, one statement per step, with the ids as a JSON array.
+  const existingUsers = db.query<{ id: string }, [string, string]>(
+    // `+org_id`: look the ids up by primary key, never by scanning the org.
+    'SELECT id FROM scim_users WHERE +org_id = ? AND id IN (SELECT value FROM json_each(?))',
   )
-  const removeMember = db.query('DELETE FROM scim_memberships WHERE group_id = ? AND user_id = ?')
+  const addMembers = db.query<{ user_id: string }, [string, string, string]>(
+    `INSERT OR IGNORE INTO scim_memberships (org_id, group_id, user_id)
+     SELECT ?, ?, value FROM json_each(?) RETURNING user_id`,
+  )
+  const removeMembers = db.query<{ user_id: string }, [string, string]>(
+    'DELETE FROM scim_memberships WHERE group_id = ? AND user_id IN (SELECT value FROM json_each(?)) RETURNING user_id',
+  )
   const appendChange = db.query(
     'INSERT INTO directory_changes (org_id, kind, op, resource_id, related_id, at) VALUES (?, ?, ?, ?, ?, ?)',
+  )
+  const appendChanges = db.query(
+    `INSERT INTO directory_changes (org_id, kind, op, resource_id, related_id, at)
+     SELECT ?, ?, ?, ?, value, ? FROM json_each(?) ORDER BY key`,
   )
 
   // Bounded cache of statements for filtered lists, keyed by their SQL text.
@@ -167,6 +179,22 @@ export function directoryRepository(db: Db) {
     return prepared
   }
 
+  function pageSql(
+    table: string,
+    alias: string,
+    filter: SqlFilter | null,
+  ): { select: string; count: string } {
+    const where = `${alias}.org_id = ?${filter ? ` AND (${filter.where})` : ''}`
+    // Unfiltered, the (org_id, created_at, id) index gives the order. Filtered, `+` keeps the
+    // planner from walking that index over the whole org instead of using the filter's index
+    // (userName, email, externalId): the few matches are sorted instead.
+    const order = filter ? `+${alias}.created_at, +${alias}.id` : `${alias}.created_at, ${alias}.id`
+    return {
+      select: `SELECT ${alias}.* FROM ${table} ${alias} WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`,
+      count: `SELECT count(*) AS n FROM ${table} ${alias} WHERE ${where}`,
+    }
+  }
+
   /** One page in stable creation order; the count query runs only when the page cannot tell. */
   function page<T>(
     table: string,
@@ -176,20 +204,14 @@ export function directoryRepository(db: Db) {
     offset: number,
     limit: number,
   ): Page<T> {
-    const where = `${alias}.org_id = ?${filter ? ` AND (${filter.where})` : ''}`
+    const sql = pageSql(table, alias, filter)
     const params: Bindings = [orgId, ...(filter?.params ?? [])]
     let rows: T[] = []
     if (limit > 0) {
-      rows = statement(
-        `SELECT ${alias}.* FROM ${table} ${alias} WHERE ${where} ORDER BY ${alias}.created_at, ${alias}.id LIMIT ? OFFSET ?`,
-      ).all(...params, limit, offset) as T[]
+      rows = statement(sql.select).all(...params, limit, offset) as T[]
       if (offset === 0 && rows.length < limit) return { rows, total: rows.length }
     }
-    const counted = statement(`SELECT count(*) AS n FROM ${table} ${alias} WHERE ${where}`).get(
-      ...params,
-    ) as {
-      n: number
-    }
+    const counted = statement(sql.count).get(...params) as { n: number }
     return { rows, total: counted.n }
   }
 
@@ -205,6 +227,14 @@ export function directoryRepository(db: Db) {
     deleteUser: (orgId: string, id: string) => deleteUser.run(id, orgId).changes > 0,
     listUsers: (orgId: string, filter: SqlFilter | null, offset: number, limit: number) =>
       page<ScimUserRow>('scim_users', 'u', orgId, filter, offset, limit),
+    /** SQLite's plan for a filtered user list (diagnostics, and tests that filters use an index). */
+    explainListUsers: (filter: SqlFilter | null) =>
+      db
+        .query<{ detail: string }, Bindings>(
+          `EXPLAIN QUERY PLAN ${pageSql('scim_users', 'u', filter).select}`,
+        )
+        .all('', ...(filter?.params ?? []), 1, 0)
+        .map((row) => row.detail),
 
     groupById: (orgId: string, id: string) => groupById.get(id, orgId),
     groupIdByDisplayName: (orgId: string, displayNameLower: string) =>
@@ -221,11 +251,15 @@ export function directoryRepository(db: Db) {
     memberIds: (groupId: string) => memberIds.all(groupId).map((row) => row.user_id),
     groupsOfUser: (userId: string) => groupsOfUser.all(userId),
     groupIdsOfUser: (userId: string) => groupIdsOfUser.all(userId).map((row) => row.group_id),
-    /** True when the membership is new. */
-    addMember: (orgId: string, groupId: string, userId: string) =>
-      addMember.run(orgId, groupId, userId).changes > 0,
-    /** True when the membership existed. */
-    removeMember: (groupId: string, userId: string) => removeMember.run(groupId, userId).changes > 0,
+    /** Which of `ids` are users of the org. */
+    existingUserIds: (orgId: string, ids: string[]) =>
+      new Set(existingUsers.all(orgId, JSON.stringify(ids)).map((row) => row.id)),
+    /** Adds memberships (the users must exist); returns the ids that were not members yet. */
+    addMembers: (orgId: string, groupId: string, userIds: string[]) =>
+      new Set(addMembers.all(orgId, groupId, JSON.stringify(userIds)).map((row) => row.user_id)),
+    /** Removes memberships; returns the ids that were members. */
+    removeMembers: (groupId: string, userIds: string[]) =>
+      new Set(removeMembers.all(groupId, JSON.stringify(userIds)).map((row) => row.user_id)),
 
     appendChange(
       orgId: string,
@@ -236,6 +270,18 @@ export function directoryRepository(db: Db) {
       at: number,
     ): void {
       appendChange.run(orgId, kind, op, resourceId, relatedId, at)
+    },
+    /** One entry per related id, in the given order (membership deltas of one group). */
+    appendChanges(
+      orgId: string,
+      kind: ChangeKind,
+      op: ChangeOp,
+      resourceId: string,
+      relatedIds: string[],
+      at: number,
+    ): void {
+      if (relatedIds.length > 0)
+        appendChanges.run(orgId, kind, op, resourceId, at, JSON.stringify(relatedIds))
     },
   }
 }

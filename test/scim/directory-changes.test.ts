@@ -61,6 +61,25 @@ describe('directory changes', () => {
     expect(rows?.n).toBe(1)
   })
 
+  test('concurrent writes committed together still succeed or fail one by one', async () => {
+    const scim = await scimOrg('batched')
+    await scim.post('/Users', oktaUser('taken@batched.example'))
+    const before = changes(scim).length
+    // Sent at once, these share a commit; the duplicates fail alone.
+    const replies = await Promise.all(
+      ['a', 'taken', 'b', 'TAKEN', 'c', 'a'].map((name) =>
+        scim.post('/Users', oktaUser(`${name}@batched.example`)),
+      ),
+    )
+    expect(replies.map((r) => r.status)).toEqual([201, 409, 201, 409, 201, 409])
+    expect(
+      changes(scim)
+        .slice(before)
+        .map((c) => c.resource_id),
+    ).toEqual(replies.filter((r) => r.status === 201).map((r) => r.body.id as string))
+    expect((await scim.get('/Users?count=0')).body.totalResults).toBe(4)
+  })
+
   test('columns follow the stored resource; connectedUsers counts active users', async () => {
     const scim = await scimOrg('columns')
     const body = oktaUser('Mixed.Case@Columns.example', 'Mia', 'Case')

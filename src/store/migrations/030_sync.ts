@@ -1,6 +1,8 @@
 /**
  * Sync scheduler tables and indexes.
  *
+ * (`sync_memberships` was replaced by event keys in 031 and is dropped there.)
+ *
  * `sync_groups` / `sync_memberships` record which groups and memberships the scheduler has already
  * announced in the org's change feed (`events`). They are not a second source of truth (the
  * directory is): they let applying a change stay idempotent (a membership already announced is not
