@@ -60,7 +60,10 @@ async function pool(count: number, concurrency: number, work: (i: number) => Pro
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0
   const sorted = Float64Array.from(values).sort()
-  return Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number) * 100) / 100
+  return (
+    Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number) * 100) /
+    100
+  )
 }
 
 const report = (extra: Record<string, unknown>) =>
@@ -86,7 +89,9 @@ if (mode === 'push') {
   // Each user lands in groups × perGroup / users groups, spread evenly.
   const stride = Math.max(1, Math.floor(users / groups))
   await pool(groups, 8, async (g) => {
-    const members = Array.from({ length: perGroup }, (_, k) => ({ value: ids[(g * stride + k * 997) % users] }))
+    const members = Array.from({ length: perGroup }, (_, k) => ({
+      value: ids[(g * stride + k * 997) % users],
+    }))
     await call('POST', '/Groups', {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
       displayName: `Group ${g}`,
@@ -106,7 +111,10 @@ if (mode === 'push') {
   let n = 0
   while (!existsSync(stopFile)) {
     const i = (n * 7919) % users
-    const found = await call('GET', `/Users?filter=${encodeURIComponent(`userName eq "user${i}@bench.example"`)}`)
+    const found = await call(
+      'GET',
+      `/Users?filter=${encodeURIComponent(`userName eq "user${i}@bench.example"`)}`,
+    )
     const id = (found?.Resources as Array<{ id: string }> | undefined)?.[0]?.id
     if (id) {
       await call('PATCH', `/Users/${id}`, {

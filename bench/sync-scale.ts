@@ -29,7 +29,14 @@ const GROUPS = Number(flags.get('groups') ?? 10_000)
 const MEMBERS = Number(flags.get('members') ?? 100)
 
 const dataDir = mkdtempSync(join(tmpdir(), 'okb-bench-sync-'))
-const config = loadConfig(new Map([['port', '0'], ['host', '127.0.0.1'], ['data-dir', dataDir]]), {})
+const config = loadConfig(
+  new Map([
+    ['port', '0'],
+    ['host', '127.0.0.1'],
+    ['data-dir', dataDir],
+  ]),
+  {},
+)
 const log = createLogger('warn')
 const metrics = createMetrics()
 const store = openStore(sqlitePath(config))
@@ -38,20 +45,36 @@ const { key } = createApiKey(store, { orgSlug: 'bench' })
 const { scimToken } = setUpIntegration(
   store,
   org,
-  { ssoUrl: 'https://bench.okta.com/app/x/sso/saml', issuer: 'http://www.okta.com/x', certificate: selfSigned().certificate },
+  {
+    ssoUrl: 'https://bench.okta.com/app/x/sso/saml',
+    issuer: 'http://www.okta.com/x',
+    certificate: selfSigned().certificate,
+  },
   'bench',
 )
 
 // Lag of each applied change, in 1 ms buckets up to 2 minutes.
 const lagBuckets = new Uint32Array(120_001)
 let lagCount = 0
+// How much of the wall time the scheduler spent in feed batches, and how big they were.
+const feedWork = { batches: 0, changes: 0, ms: 0 }
 const deps: AppDeps = { config, store, log, metrics, version: 'bench' }
 const fetchHandler = createFetch(createApp(deps), deps)
-const server = Bun.serve({ port: 0, hostname: '127.0.0.1', maxRequestBodySize: config.maxBodyBytes, fetch: fetchHandler })
+const server = Bun.serve({
+  port: 0,
+  hostname: '127.0.0.1',
+  maxRequestBodySize: config.maxBodyBytes,
+  fetch: fetchHandler,
+})
 const scheduler = createScheduler(
   { store, log, metrics, config },
   {
     onBatch(report) {
+      if (report.kind === 'feed') {
+        feedWork.batches++
+        feedWork.changes += report.items
+        feedWork.ms += report.durationMs
+      }
       for (const at of report.changeTimes ?? []) {
         lagBuckets[Math.min(120_000, Math.max(0, Math.round(report.appliedAt - at)))]++
         lagCount++
@@ -102,12 +125,22 @@ async function untilInSync(): Promise<void> {
 
 // (a) The push, with the scheduler applying as it goes.
 const pushStarted = performance.now()
-const push = await client(['push', scimBase, scimToken as string, String(USERS), String(GROUPS), String(MEMBERS)])
+const push = await client([
+  'push',
+  scimBase,
+  scimToken as string,
+  String(USERS),
+  String(GROUPS),
+  String(MEMBERS),
+])
 const pushSeconds = (performance.now() - pushStarted) / 1000
 await untilInSync()
 const drainedSeconds = (performance.now() - pushStarted) / 1000
 const counts = store.db
-  .query<{ users: number; groups: number; memberships: number; accounts: number }, [string, string, string, string]>(
+  .query<
+    { users: number; groups: number; memberships: number; accounts: number },
+    [string, string, string, string]
+  >(
     `SELECT (SELECT count(*) FROM scim_users WHERE org_id = ?) AS users, (SELECT count(*) FROM scim_groups WHERE org_id = ?) AS groups,
        (SELECT count(*) FROM scim_memberships WHERE org_id = ?) AS memberships, (SELECT count(*) FROM accounts WHERE org_id = ?) AS accounts`,
   )
@@ -138,14 +171,32 @@ await scheduler.stop()
 await server.stop(true)
 const result = {
   directory: counts,
-  push: { ...push, wallSeconds: Math.round(pushSeconds * 10) / 10, inSyncAfterSeconds: Math.round(drainedSeconds * 10) / 10 },
-  lag: { changes: lagCount, p50Seconds: lagPercentile(50), p99Seconds: lagPercentile(99), maxSeconds: lagPercentile(100) },
+  push: {
+    ...push,
+    wallSeconds: Math.round(pushSeconds * 10) / 10,
+    inSyncAfterSeconds: Math.round(drainedSeconds * 10) / 10,
+  },
+  feedBatches: {
+    ...feedWork,
+    ms: Math.round(feedWork.ms),
+    busyShareOfPush: Math.round(feedWork.ms / 10 / drainedSeconds) / 100,
+  },
+  lag: {
+    changes: lagCount,
+    p50Seconds: lagPercentile(50),
+    p99Seconds: lagPercentile(99),
+    maxSeconds: lagPercentile(100),
+  },
   fullReconcile: {
     seconds: Math.round(reconcileSeconds * 10) / 10,
     processed: reconciled?.reconcile_processed,
     scimDuring: probed,
   },
-  removal: { ...removalCounts, seconds: Math.round(removalSeconds * 10) / 10, deleted: state()?.removal_deleted },
+  removal: {
+    ...removalCounts,
+    seconds: Math.round(removalSeconds * 10) / 10,
+    deleted: state()?.removal_deleted,
+  },
   peakRssMB: Math.round(peakRss / 1024 / 1024),
 }
 console.log(JSON.stringify(result, null, 2))

@@ -4,7 +4,7 @@
  */
 import pkg from '../package.json'
 import { runStoreCommand, UsageError } from './cli/commands.ts'
-import { COMMAND_HELP, MAIN_HELP } from './cli/help.ts'
+import { acceptsFlag, COMMAND_HELP, groupHelp, MAIN_HELP } from './cli/help.ts'
 import { type CliIo, EXIT, processIo } from './cli/output.ts'
 import { type Config, ConfigError, loadConfig, parseFlags, sqlitePath } from './config/index.ts'
 import { createApp, createFetch } from './http/app.ts'
@@ -28,17 +28,29 @@ export function startServer(config: Config, log: Logger = createLogger(config.lo
   const store = openStore(sqlitePath(config), (operation, seconds) =>
     metrics.storeDuration.observe({ operation }, seconds),
   )
-  const deps: AppDeps = { config, store, log, metrics, version: VERSION }
-  const app = createApp(deps)
-  const fetch = createFetch(app, deps)
-  const server = Bun.serve({
-    port: config.port,
-    hostname: config.host,
-    maxRequestBodySize: config.maxBodyBytes,
-    fetch,
-  })
-  // With --port 0 the OS picks the port; the default public URL must name the real one.
+  // The app is built after the socket is bound: with --port 0 the OS picks the port, and the
+  // default public URL (which SCIM locations and Okta values derive from) must name the real one.
+  let handle: ReturnType<typeof createFetch> | null = null
+  let server: ReturnType<typeof Bun.serve>
+  try {
+    server = Bun.serve({
+      port: config.port,
+      hostname: config.host,
+      // Only a backstop: createFetch refuses bodies over maxBodyBytes itself, in the format of the
+      // surface they were sent to (SCIM error, admin JSON, a page); Bun's own 413 has an empty body.
+      maxRequestBodySize: Math.max(config.maxBodyBytes * 64, 256 * 1024 * 1024),
+      fetch: (request, bun) =>
+        handle
+          ? handle(request, bun)
+          : new Response('starting', { status: 503, headers: { 'retry-after': '1' } }),
+    })
+  } catch (error) {
+    store.close()
+    throw error
+  }
   if (config.publicUrl === 'http://localhost:0') config.publicUrl = `http://localhost:${server.port}`
+  const deps: AppDeps = { config, store, log, metrics, version: VERSION }
+  handle = createFetch(createApp(deps), deps)
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`
   log.info('listening', { url, publicUrl: config.publicUrl, store: sqlitePath(config), version: VERSION })
   const scheduler = createScheduler({ store, log, metrics, config })
@@ -59,6 +71,13 @@ export function startServer(config: Config, log: Logger = createLogger(config.lo
   }
 }
 
+/** A refused invocation: one line on stderr and, with --json, one error object on stdout. */
+function refuse(io: CliIo, flags: Map<string, string>, code: string, message: string, exit: number): number {
+  if (flags.has('json')) io.out(JSON.stringify({ error: { code, message } }))
+  io.err(`okta-bridge: ${message}`)
+  return exit
+}
+
 export async function main(
   argv: string[],
   env: Record<string, string | undefined>,
@@ -74,22 +93,49 @@ export async function main(
     io.out(MAIN_HELP)
     return EXIT.ok
   }
-  if (command.startsWith('serve') && flags.has('help')) {
-    io.out(COMMAND_HELP.serve as string)
+  const group = positionals[0] === 'serve' ? 'serve' : command
+  if (flags.has('help') && groupHelp(group)) {
+    io.out(groupHelp(group) as string)
     return EXIT.ok
+  }
+  const known = positionals[0] === 'serve' ? 'serve' : command
+  if (COMMAND_HELP[known] === undefined || positionals.length > (known === 'serve' ? 1 : 2)) {
+    return refuse(
+      io,
+      flags,
+      'USAGE',
+      `unknown command "${positionals.join(' ')}"; see okta-bridge --help`,
+      EXIT.usage,
+    )
+  }
+  // A mistyped flag (--data_dir) must not silently fall back to a default store.
+  const unknownFlag = [...flags.keys()].find((flag) => !acceptsFlag(known, flag))
+  if (unknownFlag !== undefined) {
+    return refuse(
+      io,
+      flags,
+      'USAGE',
+      `unknown flag --${unknownFlag} for "${known}"; see okta-bridge ${known} --help`,
+      EXIT.usage,
+    )
   }
   let config: Config
   try {
     config = loadConfig(flags, env)
   } catch (error) {
-    if (error instanceof ConfigError) {
-      io.err(`okta-bridge: invalid setting ${error.message}`)
-      return EXIT.usage
-    }
+    if (error instanceof ConfigError)
+      return refuse(io, flags, 'INVALID_SETTING', `invalid setting ${error.message}`, EXIT.usage)
     throw error
   }
-  if (command === 'serve' || positionals[0] === 'serve') {
-    const server = startServer(config)
+  if (known === 'serve') {
+    let server: RunningServer
+    try {
+      server = startServer(config)
+    } catch (error) {
+      // An unusable data dir or a taken port: one line naming what, not a stack trace.
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]
+      return refuse(io, flags, 'CANNOT_START', `cannot start: ${reason}`, EXIT.usage)
+    }
     await new Promise<void>((resolve) => {
       const shutdown = () => {
         server.stop().then(resolve, resolve)
@@ -99,19 +145,12 @@ export async function main(
     })
     return EXIT.ok
   }
-  if (COMMAND_HELP[command] === undefined) {
-    io.err(`okta-bridge: unknown command "${positionals.join(' ')}"; see okta-bridge --help`)
-    return EXIT.usage
-  }
   try {
     return await runStoreCommand(command, flags, config, io)
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`error: ${error.message}`)
-      return EXIT.usage
-    }
-    io.err(`error: ${error instanceof Error ? error.message : String(error)}`)
-    return EXIT.refused
+    if (error instanceof UsageError) return refuse(io, flags, 'USAGE', error.message, EXIT.usage)
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] as string
+    return refuse(io, flags, 'FAILED', reason, EXIT.refused)
   }
 }
 

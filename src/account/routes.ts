@@ -126,7 +126,7 @@ export function accountRoutes(deps: AppDeps) {
         detail: {
           tags: ['Account'],
           summary: 'The signed-in person as JSON (session cookie `okb_session`)',
-          security: [],
+          security: [{ session: [] }],
         },
       },
     )
@@ -170,8 +170,21 @@ export function accountRoutes(deps: AppDeps) {
         detail: {
           tags: ['Account'],
           summary: 'Sign out (ends the session; same-origin form with its CSRF token, or same-origin fetch)',
-          security: [],
-          responses: { 200: { description: 'Signed-out page' }, 204: { description: 'Signed out' } },
+          security: [{ session: [] }],
+          requestBody: {
+            required: false,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: { type: 'object', properties: { csrf: { type: 'string' } } },
+              },
+            },
+          },
+          responses: {
+            200: { description: 'Signed-out page' },
+            204: { description: 'Signed out' },
+            403: { description: 'Not from the org’s own page and no CSRF token (HTML page)' },
+            404: { description: 'No such organization (JSON or HTML page)' },
+          },
         },
       },
     )

@@ -24,7 +24,9 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody 
 export function integrationRoutes(deps: AdminRouteDeps) {
   const { store, config } = deps
   return new Elysia({ prefix: '/api/v1/orgs/:slug', normalize: false })
-    .resolve(({ params, request }) => adminPrincipal(deps, params.slug, request))
+    // `derive` (not `resolve`) so the credential is checked before the body is validated: a caller
+    // without one gets 401, and another org's caller 404, not a validation message about a body.
+    .derive(({ params, request }) => adminPrincipal(deps, params.slug, request))
     .get('/okta', ({ org }) => integrationStatus(store, org, config.publicUrl), {
       params: OrgSlugParams,
       response: { 200: IntegrationStatusModel, ...errors },

@@ -26,7 +26,9 @@ export const SpKeysModel = t.Object(
 export function samlAdminRoutes(deps: AdminRouteDeps) {
   const { store, config } = deps
   return new Elysia({ prefix: '/api/v1/orgs/:slug/okta', normalize: false })
-    .resolve(({ params, request }) => adminPrincipal(deps, params.slug, request))
+    // `derive` (not `resolve`) so the credential is checked before the body is validated: a caller
+    // without one gets 401, and another org's caller 404, not a validation message about a body.
+    .derive(({ params, request }) => adminPrincipal(deps, params.slug, request))
     .get('/sp-keys', ({ org }) => spKeyStatus(store, org), {
       params: OrgSlugParams,
       response: { 200: SpKeysModel, ...errors },

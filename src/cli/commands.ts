@@ -73,6 +73,7 @@ export async function runStoreCommand(
     throw new UsageError(`unknown command "${name}"; see okta-bridge --help`)
   } catch (error) {
     if (error instanceof UsageError) {
+      if (flags.has('json')) io.out(JSON.stringify({ error: { code: 'USAGE', message: error.message } }))
       io.err(`error: ${error.message}`)
       return EXIT.usage
     }

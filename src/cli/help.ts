@@ -43,3 +43,25 @@ Creates an admin API key for the org (send it as Authorization: Bearer <key>). T
 once; only its hash is stored.
 Output (--json): {"id","key"}`,
 }
+
+/** The flags each command takes besides the settings and --json/--help/--version. */
+const COMMAND_FLAGS: Record<string, string[]> = {
+  serve: [],
+  'org create': ['slug', 'name', 'url'],
+  'admin create': ['org', 'email', 'password-stdin'],
+  'api-key create': ['org', 'name'],
+}
+
+const COMMON_FLAGS = new Set(['json', 'help', 'version', ...SETTINGS.map((s) => s.flag)])
+
+export function acceptsFlag(command: string, flag: string): boolean {
+  return COMMON_FLAGS.has(flag) || (COMMAND_FLAGS[command] ?? []).includes(flag)
+}
+
+/** Help for a command (`org create`) or for every command of a group (`org`), or null. */
+export function groupHelp(name: string): string | null {
+  const own = COMMAND_HELP[name]
+  if (own !== undefined) return own
+  const members = Object.keys(COMMAND_HELP).filter((command) => command.startsWith(`${name} `))
+  return members.length > 0 ? members.map((command) => COMMAND_HELP[command]).join('\n\n') : null
+}

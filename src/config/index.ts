@@ -135,6 +135,21 @@ export const SETTINGS: Setting[] = [
 
 export class ConfigError extends Error {}
 
+/** What a valid value looks like, for the one-line error (TypeBox's own words are too generic). */
+const EXPECTED: Partial<Record<keyof Config, string>> = {
+  port: 'use a port number from 0 to 65535',
+  host: 'use an interface address such as 0.0.0.0 or 127.0.0.1',
+  publicUrl: 'use an http(s) URL without query or fragment, such as https://sso.example.com',
+  logLevel: 'use one of debug, info, warn, error',
+  maxBodyBytes: 'use a whole number of bytes, at least 1024',
+  syncIntervalMs: 'use a whole number of milliseconds, at least 10',
+  fullReconcileIntervalMs: 'use a whole number of milliseconds, at least 1000',
+}
+
+/** Flags that are on by being present and never take a value. */
+const SWITCHES = new Set(['json', 'help', 'version', 'password-stdin'])
+const BOOLEAN_WORDS = ['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']
+
 /** Splits `--name value` / `--name=value` flags out of argv; other words are returned as positionals. */
 export function parseFlags(argv: string[]): { flags: Map<string, string>; positionals: string[] } {
   const flags = new Map<string, string>()
@@ -152,7 +167,14 @@ export function parseFlags(argv: string[]): { flags: Map<string, string>; positi
     }
     const name = word.slice(2)
     const next = argv[i + 1]
-    if (next !== undefined && !next.startsWith('--')) {
+    // Switches never take the next word (`--json org create` is not json=org); --trust-proxy takes
+    // it only when it is a boolean word.
+    const takesValue = SWITCHES.has(name)
+      ? false
+      : name === 'trust-proxy'
+        ? next !== undefined && BOOLEAN_WORDS.includes(next.trim().toLowerCase())
+        : true
+    if (takesValue && next !== undefined && !next.startsWith('--')) {
       flags.set(name, next)
       i++
     } else flags.set(name, 'true')
@@ -204,7 +226,9 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     const key = firstError.path.replace(/^\//, '').split('/')[0] ?? ''
     const setting = SETTINGS.find((s) => s.key === key)
     const name = setting ? `${setting.env} (--${setting.flag})` : key
-    throw new ConfigError(`${name}: ${JSON.stringify(raw[key])} is invalid: ${firstError.message}`)
+    throw new ConfigError(
+      `${name}: ${JSON.stringify(raw[key])} is invalid: ${EXPECTED[key as keyof Config] ?? firstError.message}`,
+    )
   }
   return raw as Config
 }

@@ -15,9 +15,10 @@ import { rememberPeerAddress } from '../saml/client-address.ts'
 import { samlRoutes } from '../saml/routes.ts'
 import { scimErrorSurface, scimRoutes } from '../scim/routes.ts'
 import { adminSessionLookup, webRoutes } from '../web/index.ts'
+import { carryBodyLimit, limitStreamedBody, overflowResponse, tooLargeResponse } from './body-limit.ts'
 import type { AppDeps } from './context.ts'
 import { docsRoutes } from './docs.ts'
-import { errorJson, errorPage, mapAdminError } from './errors.ts'
+import { errorPage, mapAdminError } from './errors.ts'
 import { operationsRoutes } from './operations.ts'
 import { rewriteForOwnOrigin } from './org-routing.ts'
 
@@ -52,10 +53,17 @@ export function createApp(input: AppDeps & Partial<AdminRouteDeps>, surfaces: Er
     .onRequest(({ request }) => {
       started.set(request, performance.now())
     })
-    .onAfterResponse(({ request, route, set, params }) => {
+    .onAfterResponse(({ request, route, set, params, responseValue }) => {
       const begin = started.get(request)
       const seconds = begin === undefined ? 0 : (performance.now() - begin) / 1000
-      const status = String(typeof set.status === 'number' ? set.status : 200)
+      // A handler that returns a Response (pages, SAML, redirects) sets its status there, not in `set`.
+      const status = String(
+        responseValue instanceof Response
+          ? responseValue.status
+          : typeof set.status === 'number'
+            ? set.status
+            : 200,
+      )
       const labels = { route: route || 'unmatched', method: request.method, status }
       metrics.httpRequests.inc(labels)
       metrics.httpDuration.observe(labels, seconds)
@@ -66,7 +74,9 @@ export function createApp(input: AppDeps & Partial<AdminRouteDeps>, surfaces: Er
       const path = new URL(request.url).pathname
       const surface = [scimSurface, ...surfaces].find((s) => s.matches(path))
       let response: Response
-      if (surface) response = surface.map(code, error, request)
+      const overflow = overflowResponse(request)
+      if (overflow) response = overflow
+      else if (surface) response = surface.map(code, error, request)
       else if (!path.startsWith('/api/') && wantsHtml(request)) {
         if (error instanceof ServiceError && error.status < 500) {
           response = errorPage(
@@ -107,26 +117,12 @@ export function createFetch(app: { handle(request: Request): Promise<Response> }
     request: Request,
     server?: { requestIP(request: Request): { address: string } | null },
   ): Promise<Response> => {
-    const length = Number(request.headers.get('content-length') ?? '0')
-    if (length > config.maxBodyBytes) {
-      const path = new URL(request.url).pathname
-      // The SAML ACS is reached by people's browsers: a page, not JSON.
-      if (/\/okta\/auth$/.test(path)) {
-        return errorPage(413, 'We could not sign you in', 'The sign-in message was too large to accept.')
-      }
-      if (/\/okta\/scim(\/|$)/.test(path)) {
-        return Response.json(
-          {
-            schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
-            status: '413',
-            detail: `request body larger than ${config.maxBodyBytes} bytes`,
-          },
-          { status: 413, headers: { 'content-type': 'application/scim+json' } },
-        )
-      }
-      return errorJson(413, 'BODY_TOO_LARGE', `request body larger than ${config.maxBodyBytes} bytes`)
+    if (Number(request.headers.get('content-length') ?? '0') > config.maxBodyBytes) {
+      return tooLargeResponse(new URL(request.url).pathname, config.maxBodyBytes)
     }
-    const routed = rewriteForOwnOrigin(request, store, config.trustProxy)
+    const incoming = limitStreamedBody(request, config.maxBodyBytes) ?? request
+    const routed = rewriteForOwnOrigin(incoming, store, config.trustProxy)
+    carryBodyLimit(incoming, routed)
     // Per-client rate limits (SAML) need the socket's address, which only the server knows.
     const peer = server?.requestIP(request)?.address
     if (peer) rememberPeerAddress(routed, peer)

@@ -57,6 +57,10 @@ export function docsRoutes(version: string) {
             { name: 'SCIM', description: 'SCIM 2.0 service provider for Okta / Entra ID (RFC 7643/7644)' },
             { name: 'SAML', description: 'SAML 2.0 single sign-on' },
             { name: 'Account', description: 'The signed-in person' },
+            {
+              name: 'Console',
+              description: 'Server-rendered admin pages and their form posts (HTML; admin session cookie)',
+            },
             { name: 'Operations', description: 'Health, readiness and metrics' },
           ],
           components: {
@@ -64,11 +68,18 @@ export function docsRoutes(version: string) {
               apiKey: { type: 'http', scheme: 'bearer', description: 'Admin API key (okb_key_…)' },
               scimToken: { type: 'http', scheme: 'bearer', description: 'SCIM token of an org (okb_scim_…)' },
               session: { type: 'apiKey', in: 'cookie', name: 'okb_session', description: 'Browser session' },
+              adminSession: {
+                type: 'apiKey',
+                in: 'cookie',
+                name: 'okb_admin',
+                description: 'Admin console session (from {orgURL}/admin/login)',
+              },
             },
           },
           security: [{ apiKey: [] }],
         },
-        exclude: { paths: [/^\/docs/] },
+        // staticFile: false, or every path with a dot (status.json) would be left out.
+        exclude: { paths: [/^\/docs/], staticFile: false },
       }),
     )
     .get(

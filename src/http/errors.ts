@@ -23,11 +23,45 @@ export function errorJson(status: number, code: string, message: string, field?:
   return Response.json({ error }, { status, headers: { 'cache-control': 'no-store' } })
 }
 
+interface IssueSchema {
+  description?: string
+  const?: unknown
+  type?: string
+  minimum?: number
+  maximum?: number
+  anyOf?: IssueSchema[]
+}
+
 interface ValidationIssue {
   path?: string
   message?: string
   summary?: string
-  schema?: { description?: string }
+  schema?: IssueSchema
+}
+
+/**
+ * TypeBox words a union failure as "should be one of: 'string', 'string'", which names no value a
+ * client could send; this says which values are allowed instead.
+ */
+function expectedValues(schema: IssueSchema | undefined): string | null {
+  const options = schema?.anyOf
+  if (!options || options.length === 0) return null
+  if (options.every((o) => o.const !== undefined)) {
+    return `must be one of ${options.map((o) => JSON.stringify(o.const)).join(', ')}`
+  }
+  const integer = options.find((o) => o.type === 'integer')
+  if (integer) {
+    const min = integer.minimum ?? schema?.minimum
+    const max = integer.maximum ?? schema?.maximum
+    const range =
+      min !== undefined && max !== undefined
+        ? ` from ${min} to ${max}`
+        : min !== undefined
+          ? ` of at least ${min}`
+          : ''
+    return `must be a whole number${range}`
+  }
+  return null
 }
 
 /** Turns Elysia's validation error into one clear message naming the field. */
@@ -42,7 +76,7 @@ export function describeValidation(error: unknown): { field?: string; message: s
   if (first.message?.includes('Unexpected property') || first.summary?.includes('Unexpected property')) {
     return { field, message: `unknown ${where} "${field}"` }
   }
-  const reason = first.summary ?? first.message ?? 'is invalid'
+  const reason = expectedValues(first.schema) ?? first.summary ?? first.message ?? 'is invalid'
   return { field, message: field ? `${where} "${field}": ${reason}` : reason }
 }
 

@@ -10,10 +10,11 @@
 import type { TSchema } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { ErrorSurface } from '../http/app.ts'
+import { BodyTooLargeError } from '../http/body-limit.ts'
 import type { AppDeps } from '../http/context.ts'
 import { describeValidation } from '../http/errors.ts'
 import type { Logger } from '../observability/log.ts'
-import { errorBody, ScimError } from './errors.ts'
+import { errorBody, ScimError, tooLarge } from './errors.ts'
 import {
   DiscoveryDocument,
   GroupInput,
@@ -104,7 +105,11 @@ export function scimRoutes(deps: AppDeps, options: ScimRouteOptions = {}) {
         authorization: request.headers.get('authorization'),
         contentType: request.headers.get('content-type'),
         ifMatch: request.headers.get('if-match'),
-        readBody: () => request.arrayBuffer(),
+        // A chunked body past MAX_BODY_BYTES fails while streaming (http/body-limit.ts): a SCIM 413.
+        readBody: () =>
+          request.arrayBuffer().catch((error: unknown) => {
+            throw error instanceof BodyTooLargeError ? tooLarge(error.message) : error
+          }),
       })
       set.status = answer.status
       return toResponse(answer)

@@ -18,6 +18,7 @@ import type { Store } from '../store/index.ts'
 import { basePathOf, csrfMatches } from './admin-session.ts'
 import { html, type SafeHtml } from './html.ts'
 import { htmlResponse, page, redirect } from './layout.ts'
+import { pageDoc } from './openapi.ts'
 import { csrfField } from './views/forms.ts'
 
 // Parsed once per config (the composition root makes one config), not per request.
@@ -170,7 +171,14 @@ export function accountConnectRoutes(deps: AppDeps) {
         const provider = providers.get(found.provider.id) as OAuthProvider
         return redirect(startConnect(store, person, provider, callbackUri(person.org, config, provider.id)))
       },
-      { params: Params, detail: { hide: true } },
+      {
+        params: Params,
+        detail: pageDoc('Account', 'Connect GitHub or Bitbucket: start the OAuth flow', {
+          302: "Redirect to the provider's authorization page",
+          303: 'Not signed in: redirect to sign-in',
+          404: 'No such organization or provider (page)',
+        }),
+      },
     )
     .get(
       '/:provider/callback',
@@ -223,7 +231,17 @@ export function accountConnectRoutes(deps: AppDeps) {
         }
         return redirect(`${person.basePath}/account?connected=${provider.id}`)
       },
-      { params: Params, query: CallbackQuery, detail: { hide: true } },
+      {
+        params: Params,
+        query: CallbackQuery,
+        detail: pageDoc('Account', 'OAuth callback of the provider', {
+          302: 'Linked: back to the account page',
+          303: 'Linked: back to the account page',
+          400: 'The provider refused or the state is stale (page)',
+          404: 'No such organization or provider (page)',
+          409: 'That identity is linked to another account (page)',
+        }),
+      },
     )
     .post(
       '/:provider/disconnect',
@@ -243,6 +261,15 @@ export function accountConnectRoutes(deps: AppDeps) {
         disconnect(store, person.org, person.accountId, provider.id)
         return redirect(`${person.basePath}/account?disconnected=${provider.id}`)
       },
-      { params: Params, body: t.Object({ _csrf: t.String({ maxLength: 200 }) }), detail: { hide: true } },
+      {
+        params: Params,
+        body: t.Object({ _csrf: t.String({ maxLength: 200 }) }),
+        detail: pageDoc('Account', 'Unlink a GitHub or Bitbucket identity (form post)', {
+          303: 'Unlinked: back to the account page',
+          400: 'The form is malformed (page)',
+          403: 'The form came from another site (page)',
+          404: 'No such organization or provider (page)',
+        }),
+      },
     )
 }

@@ -42,6 +42,17 @@ export function assetRoutes() {
         },
       })
     },
-    { params: t.Object({ slug: t.String(), name: t.String() }), detail: { hide: true } },
+    {
+      params: t.Object({ slug: t.String(), name: t.String() }),
+      detail: {
+        tags: ['Console'],
+        summary: "The console's embedded stylesheet and script",
+        security: [],
+        responses: {
+          200: { description: 'The asset (text/css or text/javascript)' },
+          404: { description: 'No such asset (text/plain)' },
+        },
+      },
+    },
   )
 }

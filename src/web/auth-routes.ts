@@ -22,6 +22,7 @@ import {
   startAdminSession,
 } from './admin-session.ts'
 import { htmlResponse, page, redirect } from './layout.ts'
+import { pageDoc } from './openapi.ts'
 import type { LoginThrottle } from './rate-limit.ts'
 import { loginForm } from './views/login.ts'
 
@@ -81,7 +82,20 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
         if (currentAdmin(store, org, request)) return redirect(safeNext(query.next, basePath))
         return renderLogin(params.slug, query.next, 200)
       },
-      { params: SlugParams, query: LoginQuery, detail: { hide: true } },
+      {
+        params: SlugParams,
+        query: LoginQuery,
+        detail: pageDoc(
+          'Console',
+          'Admin sign-in page',
+          {
+            200: 'The sign-in form',
+            303: 'Already signed in: on to `next`',
+            404: 'No such organization (page)',
+          },
+          { signedIn: false },
+        ),
+      },
     )
     .post(
       '/login',
@@ -137,7 +151,23 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
           'set-cookie': [cookie, loginCsrfCookie('', scope, 0)],
         })
       },
-      { params: SlugParams, body: LoginForm, detail: { hide: true } },
+      {
+        params: SlugParams,
+        body: LoginForm,
+        detail: pageDoc(
+          'Console',
+          'Sign in as an admin (form post)',
+          {
+            303: 'Signed in: admin session cookie set, redirect to `next` or the integration page',
+            400: 'The form is malformed (page)',
+            401: 'Wrong email or password (the form again)',
+            403: 'The form expired (the form again)',
+            404: 'No such organization (page)',
+            429: 'Too many failed sign-ins (the form again, with Retry-After)',
+          },
+          { signedIn: false },
+        ),
+      },
     )
     .post(
       '/logout',
@@ -161,13 +191,27 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
         }
         return redirect(`${basePath}/admin/login`, { 'set-cookie': cleared })
       },
-      { params: SlugParams, body: LogoutForm, detail: { hide: true } },
+      {
+        params: SlugParams,
+        body: LogoutForm,
+        detail: pageDoc('Console', 'Sign out', {
+          303: 'Session ended: redirect to the sign-in page',
+          400: 'The form is malformed (page)',
+          404: 'No such organization (page)',
+        }),
+      },
     )
     .get(
       '',
       ({ params }) =>
         redirect(`${basePathOf(resolveOrg(store, params.slug), config.publicUrl)}/admin/integration`),
-      { params: SlugParams, detail: { hide: true } },
+      {
+        params: SlugParams,
+        detail: pageDoc('Console', 'The console: redirects to Settings → Okta Integration', {
+          303: 'Redirect to the integration page',
+          404: 'No such organization (page)',
+        }),
+      },
     )
 }
 

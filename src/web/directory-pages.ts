@@ -16,6 +16,7 @@ import { type ResyncResult, resync } from '../sync/resync.ts'
 import { actorOf, type ConsoleContext, consoleContext, consolePage, formContext } from './console.ts'
 import { formatCount } from './format.ts'
 import { type Flash, redirect } from './layout.ts'
+import { CONSOLE_FORM, CONSOLE_PAGE, pageDoc } from './openapi.ts'
 import { AUDIT_KINDS, auditPage } from './views/audit.ts'
 import { duplicatesPage } from './views/duplicates.ts'
 import { groupsPage } from './views/groups.ts'
@@ -100,7 +101,11 @@ export function directoryPageRoutes(deps: AppDeps) {
           })
           return consolePage(context, 'Users', 'users', body)
         }),
-      { params: SlugParams, query: UsersQuery, detail: { hide: true } },
+      {
+        params: SlugParams,
+        query: UsersQuery,
+        detail: pageDoc('Console', 'Users', { 200: 'The users page', ...CONSOLE_PAGE }),
+      },
     )
     .get(
       '/groups',
@@ -112,7 +117,11 @@ export function directoryPageRoutes(deps: AppDeps) {
             query.saved ? [{ kind: 'ok', text: 'Role mappings saved; a full reconcile applies them.' }] : [],
           ),
         ),
-      { params: SlugParams, query: CursorQuery, detail: { hide: true } },
+      {
+        params: SlugParams,
+        query: CursorQuery,
+        detail: pageDoc('Console', 'Groups and role mappings', { 200: 'The groups page', ...CONSOLE_PAGE }),
+      },
     )
     .post(
       '/groups/mappings',
@@ -131,7 +140,14 @@ export function directoryPageRoutes(deps: AppDeps) {
         }
         return redirect(`${context.basePath}/admin/groups?saved=1`)
       },
-      { params: SlugParams, body: MappingsForm, detail: { hide: true } },
+      {
+        params: SlugParams,
+        body: MappingsForm,
+        detail: pageDoc('Console', 'Save the group → role mappings (form post)', {
+          303: 'Saved: back to the groups page',
+          ...CONSOLE_FORM,
+        }),
+      },
     )
     .get(
       '/duplicates',
@@ -162,7 +178,11 @@ export function directoryPageRoutes(deps: AppDeps) {
           })
           return consolePage(context, 'Duplicates', 'duplicates', body, { flashes })
         }),
-      { params: SlugParams, query: CursorQuery, detail: { hide: true } },
+      {
+        params: SlugParams,
+        query: CursorQuery,
+        detail: pageDoc('Console', 'Duplicates', { 200: 'The duplicates page', ...CONSOLE_PAGE }),
+      },
     )
     .post(
       '/duplicates/merge',
@@ -172,7 +192,14 @@ export function directoryPageRoutes(deps: AppDeps) {
         const result = resync(store, context.org, { dryRun: false, actor: actorOf(context) })
         return redirect(`${context.basePath}/admin/duplicates?merged=${result.merges.length}`)
       },
-      { params: SlugParams, body: CsrfForm, detail: { hide: true } },
+      {
+        params: SlugParams,
+        body: CsrfForm,
+        detail: pageDoc('Console', 'Merge every duplicate (form post)', {
+          303: 'Merged: back to the duplicates page',
+          ...CONSOLE_FORM,
+        }),
+      },
     )
     .get(
       '/audit',
@@ -191,6 +218,10 @@ export function directoryPageRoutes(deps: AppDeps) {
           })
           return consolePage(context, 'Audit log', 'audit', body)
         }),
-      { params: SlugParams, query: AuditQuery, detail: { hide: true } },
+      {
+        params: SlugParams,
+        query: AuditQuery,
+        detail: pageDoc('Console', 'Audit log', { 200: 'The audit log page', ...CONSOLE_PAGE }),
+      },
     )
 }

@@ -4,9 +4,10 @@
  * count first, the org slug typed to confirm, then progress on the settings page).
  */
 import { Elysia, t } from 'elysia'
+import { IntegrationStatusModel } from '../admin/model.ts'
 import { ServiceError } from '../errors.ts'
 import type { AppDeps } from '../http/context.ts'
-import { errorJson } from '../http/errors.ts'
+import { ErrorBody, errorJson } from '../http/errors.ts'
 import { resolveOrg } from '../http/org-routing.ts'
 import {
   integrationStatus,
@@ -19,6 +20,7 @@ import { currentAdmin } from './admin-session.ts'
 import { actorOf, type ConsoleContext, consoleContext, consolePage, formContext } from './console.ts'
 import { formatCount } from './format.ts'
 import { type Flash, redirect } from './layout.ts'
+import { CONSOLE_FORM, CONSOLE_PAGE, pageDoc } from './openapi.ts'
 import type { FieldErrors } from './views/forms.ts'
 import {
   integrationPage,
@@ -93,7 +95,16 @@ export function integrationPageRoutes(deps: AppDeps) {
             headers: { 'cache-control': 'no-store' },
           })
         },
-        { params: SlugParams, detail: { hide: true } },
+        {
+          params: SlugParams,
+          response: { 200: IntegrationStatusModel, 401: ErrorBody, 404: ErrorBody },
+          detail: {
+            tags: ['Console'],
+            summary:
+              'Live integration status for the settings page (same JSON as GET /api/v1/orgs/{slug}/okta)',
+            security: [{ adminSession: [] }],
+          },
+        },
       )
       .get(
         '',
@@ -110,7 +121,14 @@ export function integrationPageRoutes(deps: AppDeps) {
                 : undefined
           return render(context, { flashes: flash ? [{ kind: 'ok', text: flash }] : [] })
         },
-        { params: SlugParams, query: Saved, detail: { hide: true } },
+        {
+          params: SlugParams,
+          query: Saved,
+          detail: pageDoc('Console', 'Settings → Okta Integration', {
+            200: 'The values to type into Okta, the set-up form, status, duplicates and re-sync',
+            ...CONSOLE_PAGE,
+          }),
+        },
       )
       .post(
         '',
@@ -174,7 +192,15 @@ export function integrationPageRoutes(deps: AppDeps) {
             throw error
           }
         },
-        { params: SlugParams, body: SetUpForm, detail: { hide: true } },
+        {
+          params: SlugParams,
+          body: SetUpForm,
+          detail: pageDoc('Console', 'Save the integration settings (form post)', {
+            200: 'Saved; on first set-up the page shows the SCIM token once',
+            ...CONSOLE_FORM,
+            400: 'A value is invalid: the form again, naming the field',
+          }),
+        },
       )
       .post(
         '/resync',
@@ -186,7 +212,14 @@ export function integrationPageRoutes(deps: AppDeps) {
           const result = resync(store, context.org, { dryRun: false, actor: actorOf(context) })
           return redirect(`${page(context)}?resynced=${result.merges.length}`)
         },
-        { params: SlugParams, body: CsrfForm, detail: { hide: true } },
+        {
+          params: SlugParams,
+          body: CsrfForm,
+          detail: pageDoc('Console', 'Merge duplicates and start a full reconcile (form post)', {
+            303: 'Done: back to the integration page',
+            ...CONSOLE_FORM,
+          }),
+        },
       )
       .get(
         '/rotate',
@@ -200,7 +233,13 @@ export function integrationPageRoutes(deps: AppDeps) {
             rotateConfirmPage(context.basePath, context.admin.csrfToken),
           )
         },
-        { params: SlugParams, detail: { hide: true } },
+        {
+          params: SlugParams,
+          detail: pageDoc('Console', 'Confirm rotating the SCIM token', {
+            200: 'The confirmation page',
+            ...CONSOLE_PAGE,
+          }),
+        },
       )
       .post(
         '/rotate',
@@ -221,7 +260,14 @@ export function integrationPageRoutes(deps: AppDeps) {
             flashes: [{ kind: 'ok', text: 'A new SCIM token is made; the old one no longer works.' }],
           })
         },
-        { params: SlugParams, body: CsrfForm, detail: { hide: true } },
+        {
+          params: SlugParams,
+          body: CsrfForm,
+          detail: pageDoc('Console', 'Rotate the SCIM token (form post)', {
+            200: 'The new SCIM token, shown once',
+            ...CONSOLE_FORM,
+          }),
+        },
       )
       .get(
         '/remove',
@@ -230,7 +276,13 @@ export function integrationPageRoutes(deps: AppDeps) {
           if (context instanceof Response) return context
           return removePage(context)
         },
-        { params: SlugParams, detail: { hide: true } },
+        {
+          params: SlugParams,
+          detail: pageDoc('Console', 'Confirm removing the integration', {
+            200: 'How many users and groups it will delete; confirm by typing the org slug',
+            ...CONSOLE_PAGE,
+          }),
+        },
       )
       .post(
         '/remove',
@@ -249,7 +301,15 @@ export function integrationPageRoutes(deps: AppDeps) {
           removeIntegration(store, context.org, false, actorOf(context))
           return redirect(`${page(context)}?removing=1`)
         },
-        { params: SlugParams, body: RemoveForm, detail: { hide: true } },
+        {
+          params: SlugParams,
+          body: RemoveForm,
+          detail: pageDoc('Console', 'Remove the integration (form post)', {
+            303: 'Removal started: back to the integration page',
+            ...CONSOLE_FORM,
+            400: 'The typed slug does not match: the confirmation page again',
+          }),
+        },
       )
   )
 

@@ -13,8 +13,19 @@ let built: string | null = null
 export function buildBinary(): string {
   if (built) return built
   const out = join(mkdtempSync(join(tmpdir(), 'okb-bin-')), 'okta-bridge')
+  // Same flags as `bun run build`. Identifiers stay unminified: with --minify the compiled binary
+  // skipped query bounds (`?limit=1001` was accepted) that `bun start` enforces.
   const result = Bun.spawnSync(
-    [process.execPath, 'build', '--compile', '--minify', 'src/main.ts', '--outfile', out],
+    [
+      process.execPath,
+      'build',
+      '--compile',
+      '--minify-syntax',
+      '--minify-whitespace',
+      'src/main.ts',
+      '--outfile',
+      out,
+    ],
     {
       cwd: root,
       stdout: 'pipe',

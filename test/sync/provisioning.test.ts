@@ -105,14 +105,24 @@ describe('provisioning through the change feed', () => {
     expect(snapshot()).toEqual(before)
   })
 
-  test('a batch is bounded and the checkpoint advances batch by batch', async () => {
-    const { store, scheduler, acme } = await syncTestbed({ feedBatchSize: 10 })
+  test('batches are bounded, each advancing the checkpoint', async () => {
+    const sizes: number[] = []
+    const { store, scheduler, acme } = await syncTestbed({
+      feedBatchSize: 10,
+      onBatch: (report) => {
+        if (report.kind === 'feed') sizes.push(report.items)
+      },
+    })
     acme.dir.users(Array.from({ length: 35 }, (_, i) => ({ userName: `n${i}@acme.example` })))
-    const state = () => store.syncState.get(acme.org.id)!
-    scheduler.tick()
-    expect(store.syncState.pending(acme.org.id, state().applied_seq).count).toBe(25)
     scheduler.drain()
-    expect(store.syncState.pending(acme.org.id, state().applied_seq).count).toBe(0)
+    expect(sizes).toEqual([10, 10, 10, 5])
+    const state = store.syncState.get(acme.org.id)!
+    expect(store.syncState.pending(acme.org.id, state.applied_seq).count).toBe(0)
+    const summaries = store.audit
+      .list(acme.org.id, { kind: 'sync', limit: 100 })
+      .filter((a) => a.action === 'sync.batch')
+      .map((a) => JSON.parse(a.data).changes)
+    expect(summaries).toEqual([5, 10, 10, 10])
     expect(store.db.query('SELECT count(*) AS n FROM accounts WHERE org_id = ?').get(acme.org.id)).toEqual({
       n: 35,
     })
