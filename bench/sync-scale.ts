@@ -76,7 +76,8 @@ const scheduler = createScheduler(
         feedWork.ms += report.durationMs
       }
       for (const at of report.changeTimes ?? []) {
-        lagBuckets[Math.min(120_000, Math.max(0, Math.round(report.appliedAt - at)))]++
+        const bucket = Math.min(120_000, Math.max(0, Math.round(report.appliedAt - at)))
+        lagBuckets[bucket] = (lagBuckets[bucket] ?? 0) + 1
         lagCount++
       }
     },

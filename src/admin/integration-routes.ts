@@ -23,48 +23,53 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody 
 
 export function integrationRoutes(deps: AdminRouteDeps) {
   const { store, config } = deps
-  return new Elysia({ prefix: '/api/v1/orgs/:slug', normalize: false })
-    // `derive` (not `resolve`) so the credential is checked before the body is validated: a caller
-    // without one gets 401, and another org's caller 404, not a validation message about a body.
-    .derive(({ params, request }) => adminPrincipal(deps, params.slug, request))
-    .get('/okta', ({ org }) => integrationStatus(store, org, config.publicUrl), {
-      params: OrgSlugParams,
-      response: { 200: IntegrationStatusModel, ...errors },
-      detail: { tags: ['Integration'], summary: 'Integration status and the values to type into Okta' },
-    })
-    .put(
-      '/okta',
-      ({ org, actor, body }) => {
-        const { scimToken } = setUpIntegration(store, org, body, actor)
-        const status = integrationStatus(store, org, config.publicUrl)
-        return scimToken ? { ...status, scimToken } : status
-      },
-      {
+  return (
+    new Elysia({ prefix: '/api/v1/orgs/:slug', normalize: false })
+      // `derive` (not `resolve`) so the credential is checked before the body is validated: a caller
+      // without one gets 401, and another org's caller 404, not a validation message about a body.
+      .derive(({ params, request }) => adminPrincipal(deps, params.slug, request))
+      .get('/okta', ({ org }) => integrationStatus(store, org, config.publicUrl), {
         params: OrgSlugParams,
-        body: SetUpBody,
         response: { 200: IntegrationStatusModel, ...errors },
+        detail: { tags: ['Integration'], summary: 'Integration status and the values to type into Okta' },
+      })
+      .put(
+        '/okta',
+        ({ org, actor, body }) => {
+          const { scimToken } = setUpIntegration(store, org, body, actor)
+          const status = integrationStatus(store, org, config.publicUrl)
+          return scimToken ? { ...status, scimToken } : status
+        },
+        {
+          params: OrgSlugParams,
+          body: SetUpBody,
+          response: { 200: IntegrationStatusModel, ...errors },
+          detail: {
+            tags: ['Integration'],
+            summary: 'Set up or update the integration',
+            description:
+              'Paste the three values from Okta. The first set-up answers with `scimToken`, the only time it is shown.',
+          },
+        },
+      )
+      .post('/okta/scim-token', ({ org, actor }) => rotateScimToken(store, org, actor), {
+        params: OrgSlugParams,
+        response: { 200: ScimTokenModel, ...errors },
         detail: {
           tags: ['Integration'],
-          summary: 'Set up or update the integration',
-          description:
-            'Paste the three values from Okta. The first set-up answers with `scimToken`, the only time it is shown.',
+          summary: 'Rotate the SCIM token (the old one stops working at once)',
         },
-      },
-    )
-    .post('/okta/scim-token', ({ org, actor }) => rotateScimToken(store, org, actor), {
-      params: OrgSlugParams,
-      response: { 200: ScimTokenModel, ...errors },
-      detail: { tags: ['Integration'], summary: 'Rotate the SCIM token (the old one stops working at once)' },
-    })
-    .delete('/okta', ({ org, actor, query }) => removeIntegration(store, org, isDryRun(query), actor), {
-      params: OrgSlugParams,
-      query: DryRunQuery,
-      response: { 200: RemovalModel, ...errors },
-      detail: {
-        tags: ['Integration'],
-        summary: 'Remove the integration and every user it created',
-        description:
-          'With `?dryRun=true` only counts. Otherwise the deletion proceeds in batches; progress in `…/sync`.',
-      },
-    })
+      })
+      .delete('/okta', ({ org, actor, query }) => removeIntegration(store, org, isDryRun(query), actor), {
+        params: OrgSlugParams,
+        query: DryRunQuery,
+        response: { 200: RemovalModel, ...errors },
+        detail: {
+          tags: ['Integration'],
+          summary: 'Remove the integration and every user it created',
+          description:
+            'With `?dryRun=true` only counts. Otherwise the deletion proceeds in batches; progress in `…/sync`.',
+        },
+      })
+  )
 }

@@ -25,48 +25,50 @@ export const SpKeysModel = t.Object(
 
 export function samlAdminRoutes(deps: AdminRouteDeps) {
   const { store, config } = deps
-  return new Elysia({ prefix: '/api/v1/orgs/:slug/okta', normalize: false })
-    // `derive` (not `resolve`) so the credential is checked before the body is validated: a caller
-    // without one gets 401, and another org's caller 404, not a validation message about a body.
-    .derive(({ params, request }) => adminPrincipal(deps, params.slug, request))
-    .get('/sp-keys', ({ org }) => spKeyStatus(store, org), {
-      params: OrgSlugParams,
-      response: { 200: SpKeysModel, ...errors },
-      detail: { tags: ['Integration'], summary: 'The SP encryption certificate, if any' },
-    })
-    .post('/sp-keys', ({ org, actor }) => generateSpKeys(store, org, actor), {
-      params: OrgSlugParams,
-      response: { 200: SpKeysModel, ...errors },
-      detail: {
-        tags: ['Integration'],
-        summary: 'Generate (or replace) the SP encryption key pair',
-        description:
-          'Answers with the certificate to paste into Okta (SAML settings → Assertion Encryption → Encryption Certificate). It is also in the SP metadata.',
-      },
-    })
-    .delete('/sp-keys', ({ org, actor }) => removeSpKeys(store, org, actor), {
-      params: OrgSlugParams,
-      response: { 200: SpKeysModel, ...errors },
-      detail: {
-        tags: ['Integration'],
-        summary: 'Remove the SP encryption key pair (encrypted assertions are then refused)',
-      },
-    })
-    .post(
-      '/certificate/retire',
-      ({ org, actor }) => {
-        retireCurrentCertificate(store, org, actor)
-        return integrationStatus(store, org, config.publicUrl)
-      },
-      {
+  return (
+    new Elysia({ prefix: '/api/v1/orgs/:slug/okta', normalize: false })
+      // `derive` (not `resolve`) so the credential is checked before the body is validated: a caller
+      // without one gets 401, and another org's caller 404, not a validation message about a body.
+      .derive(({ params, request }) => adminPrincipal(deps, params.slug, request))
+      .get('/sp-keys', ({ org }) => spKeyStatus(store, org), {
         params: OrgSlugParams,
-        response: { 200: IntegrationStatusModel, ...errors },
+        response: { 200: SpKeysModel, ...errors },
+        detail: { tags: ['Integration'], summary: 'The SP encryption certificate, if any' },
+      })
+      .post('/sp-keys', ({ org, actor }) => generateSpKeys(store, org, actor), {
+        params: OrgSlugParams,
+        response: { 200: SpKeysModel, ...errors },
         detail: {
           tags: ['Integration'],
-          summary: 'End a certificate rollover: the next IdP certificate becomes the current one',
+          summary: 'Generate (or replace) the SP encryption key pair',
           description:
-            'Until then responses signed with either the current or the next certificate are accepted. 409 when no next certificate is set.',
+            'Answers with the certificate to paste into Okta (SAML settings → Assertion Encryption → Encryption Certificate). It is also in the SP metadata.',
         },
-      },
-    )
+      })
+      .delete('/sp-keys', ({ org, actor }) => removeSpKeys(store, org, actor), {
+        params: OrgSlugParams,
+        response: { 200: SpKeysModel, ...errors },
+        detail: {
+          tags: ['Integration'],
+          summary: 'Remove the SP encryption key pair (encrypted assertions are then refused)',
+        },
+      })
+      .post(
+        '/certificate/retire',
+        ({ org, actor }) => {
+          retireCurrentCertificate(store, org, actor)
+          return integrationStatus(store, org, config.publicUrl)
+        },
+        {
+          params: OrgSlugParams,
+          response: { 200: IntegrationStatusModel, ...errors },
+          detail: {
+            tags: ['Integration'],
+            summary: 'End a certificate rollover: the next IdP certificate becomes the current one',
+            description:
+              'Until then responses signed with either the current or the next certificate are accepted. 409 when no next certificate is set.',
+          },
+        },
+      )
+  )
 }

@@ -105,7 +105,9 @@ describe('the compiled binary', () => {
 
     // Metrics: requests by route/status and store transaction timings.
     const metrics = await (await fetch(`${base}/metrics`)).text()
-    expect(metrics).toMatch(/okta_bridge_http_requests_total\{method="PUT",route="\/api\/v1\/orgs\/:slug\/okta",status="200"\} 1/)
+    expect(metrics).toMatch(
+      /okta_bridge_http_requests_total\{method="PUT",route="\/api\/v1\/orgs\/:slug\/okta",status="200"\} 1/,
+    )
     expect(metrics).toMatch(/okta_bridge_store_seconds_count\{operation="transaction"\} [1-9]/)
   })
 
