@@ -69,15 +69,17 @@ describe('users page', () => {
     scheduler.drain()
 
     const first = await client.page(`${BASE}/admin/users`)
-    expect(first.html).not.toContain('<script>alert(1)')
-    expect(first.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &quot;Lovelace&quot;')
-    expect(first.html).toContain('Engineering &amp; &lt;Ops&gt;')
     expect(first.html.match(/<tr>/g)?.length).toBe(51) // header + 50 rows
     const next = /href="([^"]+)" rel="next"/.exec(first.html)?.[1]?.replace(/&amp;/g, '&')
     expect(next).toContain('cursor=')
     const second = await client.page(next as string)
     expect(second.html.match(/<tr>/g)?.length).toBe(1 + 57 - 50)
     expect(second.html).toContain('First page')
+    // Accounts made in one scheduler batch share a creation time, so Ada may be on either page.
+    const both = first.html + second.html
+    expect(both).not.toContain('<script>alert(1)')
+    expect(both).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &quot;Lovelace&quot;')
+    expect(both).toContain('Engineering &amp; &lt;Ops&gt;')
 
     const found = await client.page(`${BASE}/admin/users?q=grace`)
     expect(found.html).toContain('Grace Hopper')
