@@ -12,7 +12,7 @@ let server: RunningBinary | null = null
 
 beforeAll(() => {
   buildBinary()
-})
+}, 120_000)
 afterAll(async () => {
   if (server) await server.stop('SIGKILL')
   rmSync(dataDir, { recursive: true, force: true })
