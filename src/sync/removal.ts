@@ -4,8 +4,8 @@
  * `removal_deleted` forward, in this order:
  *   1. accounts created via the integration: sessions ended, account deleted (linked identities
  *      go with it), its SCIM user deleted — counted;
- *   2. pre-existing accounts merged with a provisioned user: unlinked (they stay), their SCIM user
- *      deleted — not counted;
+ *   2. pre-existing accounts merged with a provisioned user: sessions ended, unlinked (they stay),
+ *      their SCIM user deleted — not counted;
  *   3. provisioned users still waiting as duplicates: deleted — not counted;
  *   4. provisioned users that never became an account: deleted — counted (the dry run counts them);
  *   5. groups and their memberships, the announced groups, the change feed; then done.
@@ -58,6 +58,8 @@ export function removalBatch(
     const merged = store.accounts.mergedLinked(orgId, limit)
     for (const account of merged) {
       const scimUserId = account.scim_user_id as string
+      // Their sessions came from Okta sign-in, which no longer exists for this org.
+      endSessionsOf(store, orgId, account.id)
       store.accounts.setScimUser(orgId, account.id, null, now)
       store.removal.deleteScimUser(orgId, scimUserId)
       ctx.emit('account.updated', {

@@ -39,6 +39,7 @@ describe('integration removal', () => {
     expect(store.accounts.byId(orgId, merged.body.id)?.scim_user_id).toBe(m)
     expect(store.duplicates.count(orgId)).toBe(1)
     const session = signIn(store, orgId, store.accounts.byScimUser(orgId, ids[5]!)!.id)
+    const mergedSession = signIn(store, orgId, merged.body.id)
 
     const globexBefore = {
       accounts: count(store, 'accounts', globex.org.id),
@@ -76,9 +77,11 @@ describe('integration removal', () => {
     ]) {
       expect(count(store, table, orgId)).toBe(0)
     }
-    expect(
-      store.sessions.byHash(new Bun.CryptoHasher('sha256').update(session.token).digest('hex')),
-    ).toBeNull()
+    for (const ended of [session, mergedSession]) {
+      expect(
+        store.sessions.byHash(new Bun.CryptoHasher('sha256').update(ended.token).digest('hex')),
+      ).toBeNull()
+    }
     expect(eventTypes(store, orgId).filter((t) => t === 'account.deleted')).toHaveLength(18)
 
     expect({
