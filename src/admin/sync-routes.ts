@@ -17,40 +17,43 @@ const tags = ['Sync']
 
 export function syncRoutes(deps: AdminRouteDeps) {
   const { store } = deps
-  return new Elysia({ prefix: '/api/v1/orgs/:slug', normalize: false })
-    .resolve(({ params, request }) => adminPrincipal(deps, params.slug, request))
-    .get('/sync', ({ org }) => syncStatus(store, org.id), {
-      params: OrgSlugParams,
-      response: { 200: SyncStatusModel, ...errors },
-      detail: {
-        tags,
-        summary: "The sync scheduler's state for the org",
-        description:
-          'Lag (age of the oldest unapplied change) and pending changes are 0 when in sync; a running full ' +
-          'reconcile shows processed/total and an ETA; a running removal shows deleted/total.',
-      },
-    })
-    .post('/resync', ({ org, actor, query }) => resync(store, org, { dryRun: isDryRun(query), actor }), {
-      params: OrgSlugParams,
-      query: ResyncQuery,
-      response: { 200: ResyncModel, ...errors, 409: ErrorBody },
-      detail: {
-        tags,
-        summary: 'Merge duplicate users and start a full reconcile',
-        description:
-          'Each pair merges into the pre-existing account, which keeps its data and links and takes the Okta identity. ' +
-          '`?dryRun=true` lists the merges without making them.',
-      },
-    })
-    .get('/events', ({ org, query }) => listEvents(store, org.id, query), {
-      params: OrgSlugParams,
-      query: EventsQuery,
-      response: { 200: EventPageModel, ...errors },
-      detail: {
-        tags,
-        summary: 'The ordered change feed for downstream apps',
-        description:
-          'Events after `after`, oldest first. Keep polling with `after=nextCursor`; ids only increase, nothing is skipped.',
-      },
-    })
+  return (
+    new Elysia({ prefix: '/api/v1/orgs/:slug', normalize: false })
+      // `derive`, not `resolve`: credentials are checked before the body and query are validated.
+      .derive(({ params, request }) => adminPrincipal(deps, params.slug, request))
+      .get('/sync', ({ org }) => syncStatus(store, org.id), {
+        params: OrgSlugParams,
+        response: { 200: SyncStatusModel, ...errors },
+        detail: {
+          tags,
+          summary: "The sync scheduler's state for the org",
+          description:
+            'Lag (age of the oldest unapplied change) and pending changes are 0 when in sync; a running full ' +
+            'reconcile shows processed/total and an ETA; a running removal shows deleted/total.',
+        },
+      })
+      .post('/resync', ({ org, actor, query }) => resync(store, org, { dryRun: isDryRun(query), actor }), {
+        params: OrgSlugParams,
+        query: ResyncQuery,
+        response: { 200: ResyncModel, ...errors, 409: ErrorBody },
+        detail: {
+          tags,
+          summary: 'Merge duplicate users and start a full reconcile',
+          description:
+            'Each pair merges into the pre-existing account, which keeps its data and links and takes the Okta identity. ' +
+            '`?dryRun=true` lists the merges without making them.',
+        },
+      })
+      .get('/events', ({ org, query }) => listEvents(store, org.id, query), {
+        params: OrgSlugParams,
+        query: EventsQuery,
+        response: { 200: EventPageModel, ...errors },
+        detail: {
+          tags,
+          summary: 'The ordered change feed for downstream apps',
+          description:
+            'Events after `after`, oldest first. Keep polling with `after=nextCursor`; ids only increase, nothing is skipped.',
+        },
+      })
+  )
 }

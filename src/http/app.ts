@@ -92,7 +92,7 @@ export function createApp(input: AppDeps & Partial<AdminRouteDeps>, surfaces: Er
           logUnexpected(error, request)
           response = errorPage(500, 'Something went wrong', 'Please try again in a moment.')
         }
-      } else response = mapAdminError(code, error, (e) => logUnexpected(e, request))
+      } else response = mapAdminError(code, error, (e) => logUnexpected(e, request), request)
       set.status = response.status
       return response
     })

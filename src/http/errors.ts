@@ -65,14 +65,31 @@ function expectedValues(schema: IssueSchema | undefined): string | null {
 }
 
 /** Turns Elysia's validation error into one clear message naming the field. */
-export function describeValidation(error: unknown): { field?: string; message: string } {
-  const candidate = error as { all?: ValidationIssue[]; type?: string }
+/**
+ * Elysia checks coerced query parameters one by one (`type: 'property'`) and then reports the bad
+ * value without its name; the request still has it, so find the parameter that carried that value.
+ */
+function queryParameterOf(value: unknown, request?: Request): string | undefined {
+  if (!request || value === undefined) return undefined
+  const names = [...new URL(request.url).searchParams]
+    .filter(([, raw]) => raw === String(value))
+    .map(([n]) => n)
+  return names.length === 1 ? names[0] : undefined
+}
+
+export function describeValidation(error: unknown, request?: Request): { field?: string; message: string } {
+  const candidate = error as { all?: ValidationIssue[]; type?: string; value?: unknown }
   const issues = Array.isArray(candidate.all) ? candidate.all : []
   const first = issues[0]
   if (!first) return { message: 'the request is not valid' }
-  const field = (first.path ?? '').replace(/^\//, '').replace(/\//g, '.') || undefined
+  const byProperty = candidate.type === 'property' ? queryParameterOf(candidate.value, request) : undefined
+  const field = byProperty ?? ((first.path ?? '').replace(/^\//, '').replace(/\//g, '.') || undefined)
   const where =
-    candidate.type === 'query' ? 'query parameter' : candidate.type === 'params' ? 'path parameter' : 'field'
+    candidate.type === 'query' || byProperty
+      ? 'query parameter'
+      : candidate.type === 'params'
+        ? 'path parameter'
+        : 'field'
   if (first.message?.includes('Unexpected property') || first.summary?.includes('Unexpected property')) {
     return { field, message: `unknown ${where} "${field}"` }
   }
@@ -80,10 +97,15 @@ export function describeValidation(error: unknown): { field?: string; message: s
   return { field, message: field ? `${where} "${field}": ${reason}` : reason }
 }
 
-export function mapAdminError(code: string | number, error: unknown, log: (e: unknown) => void): Response {
+export function mapAdminError(
+  code: string | number,
+  error: unknown,
+  log: (e: unknown) => void,
+  request?: Request,
+): Response {
   if (error instanceof ServiceError) return errorJson(error.status, error.code, error.message, error.field)
   if (code === 'VALIDATION') {
-    const { field, message } = describeValidation(error)
+    const { field, message } = describeValidation(error, request)
     return errorJson(400, 'INVALID_INPUT', message, field)
   }
   if (code === 'PARSE') return errorJson(400, 'MALFORMED_BODY', 'the request body is not valid JSON')

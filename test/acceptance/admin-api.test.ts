@@ -343,6 +343,11 @@ describe('errors: {"error": {code, message, field?}} with a 4xx on every route f
     expect(dryRun.body.error.message).toContain('"true", "false"')
     const limit = await api('/users?limit=ten')
     expect(limit.body.error.message).toContain('whole number from 1 to 1000')
+    for (const path of ['/users?limit=0', '/groups?limit=1001', '/audit?limit=0', '/events?limit=5000']) {
+      const range = await api(path)
+      expectError(range, 400, 'INVALID_INPUT')
+      expect(range.body.error.field, path).toBe('limit')
+    }
     const unknown = await api('/users', {
       method: 'POST',
       body: { email: 'u@acme.example', name: 'U', admin: true },
@@ -386,14 +391,23 @@ describe('errors: {"error": {code, message, field?}} with a 4xx on every route f
       const cross = await app.request(`/api/v1/orgs/globex${path}`, init(auth))
       expect(cross.status, `${method} ${path}`).toBe(404)
     }
-    // The credential is checked before the body: no validation details for a caller without one.
-    for (const headers of [{}, auth]) {
-      const slug = headers === auth ? 'globex' : 'acme'
-      const response = await app.request(`/api/v1/orgs/${slug}/okta`, {
-        method: 'PUT',
-        ...jsonBody({}, headers),
-      })
-      expect(response.status).toBe(headers === auth ? 404 : 401)
+    // The credential is checked before the body or query: no validation details for a caller without one.
+    const invalidRequests: Array<[string, string, unknown?]> = [
+      ['PUT', '/okta', {}],
+      ['POST', '/users', {}],
+      ['PUT', '/role-mappings', {}],
+      ['POST', '/resync?dryRun=maybe'],
+      ['GET', '/users?limit=abc'],
+    ]
+    for (const [method, path, body] of invalidRequests) {
+      for (const headers of [{}, auth]) {
+        const slug = headers === auth ? 'globex' : 'acme'
+        const response = await app.request(`/api/v1/orgs/${slug}${path}`, {
+          method,
+          ...(body === undefined ? { headers } : jsonBody(body, headers)),
+        })
+        expect(response.status, `${method} ${path}`).toBe(headers === auth ? 404 : 401)
+      }
     }
     expectError(await api('/nothing-here'), 404, 'NOT_FOUND')
   })
