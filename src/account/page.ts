@@ -5,19 +5,7 @@
  * example "Connect GitHub / Connect Bitbucket") without touching the layout.
  */
 import { createHash } from 'node:crypto'
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-}
-
-/** Escapes text for HTML content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string)
-}
+import { escapeText as escapeHtml } from '../web/html.ts'
 
 const STYLE =
   'body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2933;line-height:1.5}h1{font-size:1.5rem}dt{font-weight:600}dd{margin:0 0 .75rem}ul{padding-left:1.25rem}section{border-top:1px solid #d9e2ec;margin-top:1.5rem;padding-top:1rem}button,.button{font:inherit;padding:.4rem .9rem;border:1px solid #52606d;border-radius:4px;background:#fff;color:#1f2933;text-decoration:none;cursor:pointer}.muted{color:#52606d}'

@@ -5,6 +5,7 @@
  */
 import { Type as T } from '@sinclair/typebox'
 import { ServiceError } from '../errors.ts'
+import { escapeText as escapeHtml } from '../web/html.ts'
 
 export const ErrorBody = T.Object(
   {
@@ -112,18 +113,6 @@ export function mapAdminError(
   if (code === 'NOT_FOUND') return errorJson(404, 'NOT_FOUND', 'no such route')
   log(error)
   return errorJson(500, 'INTERNAL', 'something went wrong on our side; the details are in the server log')
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string)
 }
 
 /** A plain, self-contained page for people (no scripts, no external assets). */
