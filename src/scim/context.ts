@@ -7,6 +7,7 @@ import type { Store } from '../store/index.ts'
 import type { ScimLimits } from './discovery.ts'
 import { invalidFilter, invalidValue, ScimError } from './errors.ts'
 import { type FilterNode, parseFilter } from './filter.ts'
+import { LIST_SCHEMA } from './model.ts'
 import { etag, type Json, type Projection, projection } from './resources.ts'
 
 export interface ScimContext {
@@ -37,6 +38,24 @@ export interface ListParams {
 }
 
 const DEFAULT_COUNT = 100
+
+/** A ListResponse page (RFC 7644 §3.4.2) of rows rendered as resources. */
+export function listResult<Row>(
+  params: Pick<ListParams, 'startIndex'>,
+  page: { total: number; rows: Row[] },
+  render: (row: Row) => Json,
+): ScimResult {
+  return {
+    status: 200,
+    body: {
+      schemas: [LIST_SCHEMA],
+      totalResults: page.total,
+      startIndex: params.startIndex,
+      itemsPerPage: page.rows.length,
+      Resources: page.rows.map(render),
+    },
+  }
+}
 
 function integer(query: URLSearchParams, name: string): number | null {
   const raw = query.get(name)

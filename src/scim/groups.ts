@@ -7,11 +7,11 @@
  * recorded in the audit log.
  */
 import type { ScimGroupRow } from '../store/scim.ts'
-import { checkIfMatch, type ListParams, type ScimContext, type ScimResult } from './context.ts'
+import { checkIfMatch, type ListParams, listResult, type ScimContext, type ScimResult } from './context.ts'
 import { invalidValue, notFound, uniqueness } from './errors.ts'
 import { matchesElement } from './filter.ts'
 import { compileGroupFilter } from './filter-sql.ts'
-import { type GroupInput, LIST_SCHEMA, validateGroup, validatePatch } from './model.ts'
+import { type GroupInput, validateGroup, validatePatch } from './model.ts'
 import { JsonPatcher, type MemberChange, memberChange, parseOperations } from './patch.ts'
 import {
   etag,
@@ -167,16 +167,7 @@ export function getGroup(ctx: ScimContext, id: string, p: Projection): ScimResul
 export function listGroups(ctx: ScimContext, params: ListParams): ScimResult {
   const filter = params.filter ? compileGroupFilter(params.filter) : null
   const page = ctx.store.directory.listGroups(ctx.orgId, filter, params.offset, params.count)
-  return {
-    status: 200,
-    body: {
-      schemas: [LIST_SCHEMA],
-      totalResults: page.total,
-      startIndex: params.startIndex,
-      itemsPerPage: page.rows.length,
-      Resources: page.rows.map((row) => render(ctx, row, params.projection)),
-    },
-  }
+  return listResult(params, page, (row) => render(ctx, row, params.projection))
 }
 
 /**

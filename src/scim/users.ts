@@ -5,10 +5,10 @@
  * sees one without the other.
  */
 import type { ScimUserRow } from '../store/scim.ts'
-import { checkIfMatch, type ListParams, type ScimContext, type ScimResult } from './context.ts'
+import { checkIfMatch, type ListParams, listResult, type ScimContext, type ScimResult } from './context.ts'
 import { notFound, uniqueness } from './errors.ts'
 import { compileUserFilter } from './filter-sql.ts'
-import { ENTERPRISE_SCHEMA, LIST_SCHEMA, validatePatch, validateUser } from './model.ts'
+import { ENTERPRISE_SCHEMA, validatePatch, validateUser } from './model.ts'
 import { JsonPatcher, parseOperations } from './patch.ts'
 import {
   etag,
@@ -77,16 +77,7 @@ export function getUser(ctx: ScimContext, id: string, p: Projection): ScimResult
 export function listUsers(ctx: ScimContext, params: ListParams): ScimResult {
   const filter = params.filter ? compileUserFilter(params.filter) : null
   const page = ctx.store.directory.listUsers(ctx.orgId, filter, params.offset, params.count)
-  return {
-    status: 200,
-    body: {
-      schemas: [LIST_SCHEMA],
-      totalResults: page.total,
-      startIndex: params.startIndex,
-      itemsPerPage: page.rows.length,
-      Resources: page.rows.map((row) => render(ctx, row, params.projection)),
-    },
-  }
+  return listResult(params, page, (row) => render(ctx, row, params.projection))
 }
 
 /** Writes a changed user (version + 1) with its feed entry; unchanged content writes nothing. */
