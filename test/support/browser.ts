@@ -16,13 +16,12 @@ export interface Browser {
   close(): Promise<void>
 }
 
-export function chromiumAvailable(): boolean {
-  return existsSync(CHROMIUM)
-}
-
 export async function launchBrowser(
   options: { viewport?: { width: number; height: number } } = {},
 ): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run scripts/system-deps.sh (Debian's chromium package)`)
+  }
   const profile = mkdtempSync(join(tmpdir(), 'okb-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -17,7 +17,7 @@ import { silentLogger } from '../../src/observability/log.ts'
 import { createAdmin, createApiKey, createOrg } from '../../src/orgs/service.ts'
 import { issueSession } from '../../src/sessions/service.ts'
 import { openStore, type Store } from '../../src/store/index.ts'
-import { type Browser, chromiumAvailable, freePort, launchBrowser } from '../support/browser.ts'
+import { type Browser, freePort, launchBrowser } from '../support/browser.ts'
 import { selfSigned } from '../support/certs.ts'
 import { directoryWriter } from '../support/directory.ts'
 import { ADMIN_PASSWORD } from './console-client.ts'
@@ -117,7 +117,7 @@ const scimUser = (email: string, given: string, family: string) => ({
   active: true,
 })
 
-describe.skipIf(!chromiumAvailable())('console in Chromium', () => {
+describe('console in Chromium', () => {
   let scimToken = ''
   let userIds: string[] = []
 
