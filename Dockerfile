@@ -6,7 +6,7 @@ WORKDIR /src
 COPY package.json package-lock.json bunfig.toml tsconfig.json ./
 RUN bun install --frozen-lockfile --ignore-scripts
 COPY src ./src
-RUN bun build --compile --minify-syntax --minify-whitespace src/main.ts --outfile /out/okta-bridge
+RUN bun build --compile --minify-syntax --minify-whitespace src/main.ts src/sync/worker.ts --outfile /out/okta-bridge
 
 FROM debian:bookworm-slim
 RUN useradd --system --uid 10001 --home /data okta-bridge \

@@ -12,7 +12,7 @@ import type { AppDeps } from './http/context.ts'
 import { createLogger, type Logger } from './observability/log.ts'
 import { createMetrics } from './observability/metrics.ts'
 import { openStore } from './store/index.ts'
-import { createScheduler } from './sync/scheduler.ts'
+import { startSchedulerThread } from './sync/scheduler.ts'
 
 export const VERSION: string = pkg.version
 
@@ -53,8 +53,12 @@ export function startServer(config: Config, log: Logger = createLogger(config.lo
   handle = createFetch(createApp(deps), deps)
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`
   log.info('listening', { url, publicUrl: config.publicUrl, store: sqlitePath(config), version: VERSION })
-  const scheduler = createScheduler({ store, log, metrics, config })
-  scheduler.start()
+  // The scheduler runs on its own thread. Its entry is resolved from this file: `bun build
+  // --compile` embeds src/sync/worker.ts (the build's second entry point) relative to src/.
+  const scheduler = startSchedulerThread(
+    { store, log, metrics, config, path: sqlitePath(config) },
+    new URL('./sync/worker.ts', import.meta.url),
+  )
   let stopping: Promise<void> | null = null
   return {
     url,

@@ -5,6 +5,11 @@
  * Durability: WAL with `synchronous = NORMAL` keeps every committed transaction across a process
  * crash (`kill -9`); only an OS crash or power loss may lose the last commits, which is the usual
  * trade-off for a server store. `busy_timeout` lets the CLI write while the server runs.
+ *
+ * The server has two connections in one process: the HTTP thread's and the sync scheduler's thread's
+ * (src/sync/worker.ts). They share a write gate (below) so the HTTP thread never sleeps in SQLite's
+ * busy handler behind a scheduler batch, and WAL checkpoints (the only fsyncs) run on the scheduler's
+ * thread instead of inside a SCIM request's commit.
  */
 import { Database } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
@@ -16,6 +21,13 @@ export type Db = Database
 export interface OpenOptions {
   /** A file path, or ':memory:' for tests. */
   path: string
+  /** Page cache of this connection in KiB (64 MiB by default). */
+  cacheKiB?: number
+  /**
+   * WAL pages after which a commit checkpoints by itself (SQLite's default: 1000). A connection
+   * whose checkpoints are run by another thread sets a high value, kept only as a backstop.
+   */
+  autoCheckpointPages?: number
 }
 
 export function openDatabase(options: OpenOptions): Db {
@@ -26,9 +38,26 @@ export function openDatabase(options: OpenOptions): Db {
   db.exec('PRAGMA synchronous = NORMAL')
   db.exec('PRAGMA foreign_keys = ON')
   db.exec('PRAGMA temp_store = MEMORY')
-  db.exec('PRAGMA cache_size = -65536')
+  db.exec(`PRAGMA cache_size = -${Math.trunc(options.cacheKiB ?? 65536)}`)
+  if (options.autoCheckpointPages !== undefined) setAutoCheckpoint(db, options.autoCheckpointPages)
   migrate(db)
   return db
+}
+
+/** Sets after how many WAL pages a commit on this connection checkpoints by itself (0: never). */
+export function setAutoCheckpoint(db: Db, pages: number): void {
+  db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.trunc(pages))}`)
+}
+
+/**
+ * Copies committed WAL pages into the database file without waiting for (or blocking) readers and
+ * writers; returns the WAL's size in pages and how many of them are now in the database file.
+ */
+export function checkpointPassive(db: Db): { walPages: number; checkpointed: number } {
+  const row = db
+    .query<{ busy: number; log: number; checkpointed: number }, []>('PRAGMA wal_checkpoint(PASSIVE)')
+    .get()
+  return { walPages: row?.log ?? 0, checkpointed: row?.checkpointed ?? 0 }
 }
 
 export function migrate(db: Db): number[] {
@@ -62,7 +91,188 @@ export function migrate(db: Db): number[] {
   return ran
 }
 
+/**
+ * Write gate: one lock word shared (SharedArrayBuffer) by the threads of one process that write to
+ * the same file — the HTTP thread and the sync scheduler's thread. SQLite lets one writer in at a
+ * time and makes the other sleep in its busy handler (1, 2, 5, 10 … ms, with no notion of who came
+ * first), which on the HTTP thread stalls every request in flight. Taking the gate before BEGIN
+ * instead hands the lock over the moment the holder commits (Atomics.notify), and the HTTP thread
+ * has priority: the scheduler only enters while no priority writer waits. Other processes (the CLI)
+ * still meet the ordinary busy timeout.
+ */
+const LOCK = 0
+const WAITING = 1
+const GATE_TIMEOUT_MS = 5000
+
+/** Per connection, since it joined a gate: transactions, time spent waiting for and holding it. */
+export interface WriteGateStats {
+  transactions: number
+  waits: number
+  waitedMs: number
+  heldMs: number
+  longestWaitMs: number
+  longestHoldMs: number
+  /** Transactions rolled back to let the priority writer in (see `yieldingConnection`). */
+  yields: number
+}
+
+interface Gate {
+  cell: Int32Array
+  priority: boolean
+  /** Transactions of this connection in progress (nested ones are savepoints under the first). */
+  depth: number
+  enteredAt: number
+  /** While > 0, a waiting priority writer makes a transaction younger than this give way. */
+  yieldWindowMs: number
+  stats: WriteGateStats
+}
+
+const gates = new WeakMap<Db, Gate>()
+
+/** A new gate, to share with `useWriteGate` on each thread's connection. */
+export function createWriteGate(): SharedArrayBuffer {
+  return new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)
+}
+
+/** Makes every transaction of `db` go through the gate; `priority` for the request-serving thread. */
+export function useWriteGate(db: Db, buffer: SharedArrayBuffer, priority: boolean): void {
+  const stats = {
+    transactions: 0,
+    waits: 0,
+    waitedMs: 0,
+    heldMs: 0,
+    longestWaitMs: 0,
+    longestHoldMs: 0,
+    yields: 0,
+  }
+  gates.set(db, { cell: new Int32Array(buffer), priority, depth: 0, enteredAt: 0, yieldWindowMs: 0, stats })
+}
+
+/** Thrown by a statement of a yielding connection's transaction so that it rolls back at once. */
+export class WriteGateYield extends Error {
+  constructor() {
+    super('gave way to the priority writer')
+    this.name = 'WriteGateYield'
+  }
+}
+
+/**
+ * Lets the transactions of `db` (a `yieldingConnection`) give way during their first `windowMs`
+ * — 0 turns it off. Only for work that is atomic and idempotent, so a rolled-back attempt loses
+ * nothing but its time: the scheduler's batches.
+ */
+export function allowYield(db: Db, windowMs: number): void {
+  const gate = gates.get(db)
+  if (gate) gate.yieldWindowMs = windowMs
+}
+
+const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i
+const EXECUTES = new Set<PropertyKey>(['run', 'get', 'all', 'values', 'iterate'])
+
+/**
+ * Wraps a non-priority connection (the scheduler's) so that a young transaction gives way: when the
+ * priority writer waits for the gate while `allowYield` is on and the transaction began less than
+ * its window ago, the next statement throws WriteGateYield, the transaction rolls back and the gate
+ * is free at once. Without it the HTTP thread waits for the whole batch (measured: ~10 % of its
+ * time during a push); a batch near its end still finishes (the wait is short, the work kept).
+ */
+export function yieldingConnection(db: Db): Db {
+  let connection: Db
+  const check = () => {
+    const gate = gates.get(connection)
+    if (
+      gate &&
+      gate.yieldWindowMs > 0 &&
+      gate.depth > 0 &&
+      Atomics.load(gate.cell, WAITING) > 0 &&
+      performance.now() - gate.enteredAt < gate.yieldWindowMs
+    ) {
+      gate.stats.yields++
+      throw new WriteGateYield()
+    }
+  }
+  const statement = <S extends object>(target: S): S =>
+    new Proxy(target, {
+      get(object, key) {
+        const value = Reflect.get(object, key, object)
+        if (typeof value !== 'function') return value
+        if (!EXECUTES.has(key)) return value.bind(object)
+        return (...args: unknown[]) => {
+          check()
+          return value.apply(object, args)
+        }
+      },
+    })
+  connection = new Proxy(db, {
+    get(object, key) {
+      const value = Reflect.get(object, key, object)
+      if (typeof value !== 'function') return value
+      if (key !== 'query' && key !== 'prepare') return value.bind(object)
+      return (sql: string, ...rest: unknown[]) => {
+        const prepared = value.call(object, sql, ...rest)
+        return TRANSACTION_CONTROL.test(sql) ? prepared : statement(prepared)
+      }
+    },
+  })
+  return connection
+}
+
+/** The gate statistics of `db`'s connection, or null when it does not use a gate. */
+export function writeGateStats(db: Db): Readonly<WriteGateStats> | null {
+  return gates.get(db)?.stats ?? null
+}
+
+const take = (cell: Int32Array) => Atomics.compareExchange(cell, LOCK, 0, 1) === 0
+
+function enter(gate: Gate): void {
+  const { cell, priority, stats } = gate
+  const started = performance.now()
+  stats.transactions++
+  if ((!priority && Atomics.load(cell, WAITING) > 0) || !take(cell)) {
+    stats.waits++
+    if (priority) Atomics.add(cell, WAITING, 1)
+    try {
+      // The priority writer enters as soon as the gate is free: it sleeps only while the gate is
+      // held (woken by the holder's notify). The other enters only while no priority writer waits;
+      // when one is about to enter, a wait on the free value gives it up to a millisecond.
+      while ((!priority && Atomics.load(cell, WAITING) > 0) || !take(cell)) {
+        const left = started + GATE_TIMEOUT_MS - performance.now()
+        if (left <= 0) throw new Error('database is locked (write gate held for 5 s)')
+        if (priority) Atomics.wait(cell, LOCK, 1, Math.min(left, 50))
+        else Atomics.wait(cell, LOCK, Atomics.load(cell, LOCK), Math.min(left, 1))
+      }
+    } finally {
+      if (priority) Atomics.sub(cell, WAITING, 1)
+    }
+  }
+  gate.enteredAt = performance.now()
+  stats.waitedMs += gate.enteredAt - started
+  stats.longestWaitMs = Math.max(stats.longestWaitMs, gate.enteredAt - started)
+}
+
+function leave(gate: Gate): void {
+  const held = performance.now() - gate.enteredAt
+  gate.stats.heldMs += held
+  gate.stats.longestHoldMs = Math.max(gate.stats.longestHoldMs, held)
+  Atomics.store(gate.cell, LOCK, 0)
+  Atomics.notify(gate.cell, LOCK)
+}
+
+/** Runs `work` (not a transaction) while holding `db`'s write gate, if it has one. */
+export function underWriteGate<T>(db: Db, work: () => T): T {
+  const gate = gates.get(db)
+  if (!gate || gate.depth > 0) return work()
+  enter(gate)
+  gate.depth++
+  try {
+    return work()
+  } finally {
+    gate.depth--
+    leave(gate)
+  }
+}
+
 /** Runs `work` in one IMMEDIATE transaction (takes the write lock up front, so no upgrade deadlock). */
 export function inTransaction<T>(db: Db, work: () => T): T {
-  return db.transaction(work).immediate()
+  return underWriteGate(db, () => db.transaction(work).immediate())
 }

@@ -1,18 +1,33 @@
 /**
  * The sync scheduler: one loop per process that, for every org with work, runs bounded batches —
  * removal first, then the change feed, then the full reconcile — each one short transaction under
- * the org's lease, yielding to the event loop between batches so SCIM requests keep their latency.
- * Idle, it sleeps `syncIntervalMs`. It starts a full reconcile for every org with an integration at
- * least once per `fullReconcileIntervalMs`.
+ * the org's lease, yielding to the event loop between batches. Idle, it sleeps `syncIntervalMs`. It
+ * starts a full reconcile for every org with an integration at least once per
+ * `fullReconcileIntervalMs`.
  *
  * `drain()` runs the same batches synchronously until nothing is left (tests, the CLI), `start()`
  * and `stop()` drive the background loop; `stop()` returns after the current batch and releases
  * the leases, so the store can close right after.
+ *
+ * The server runs the loop on a thread of its own (`startSchedulerThread`, entry src/sync/worker.ts)
+ * with its own connection: on one event loop its batches and the SCIM requests took turns, which cost
+ * a quarter of the push throughput and set the SCIM p99. That thread also runs the WAL checkpoints.
  */
 import { hostname } from 'node:os'
 import type { Config } from '../config/index.ts'
-import type { Logger } from '../observability/log.ts'
+import type { Logger, LogLevel } from '../observability/log.ts'
 import type { Metrics } from '../observability/metrics.ts'
+import {
+  allowYield,
+  checkpointPassive,
+  createWriteGate,
+  setAutoCheckpoint,
+  underWriteGate,
+  useWriteGate,
+  type WriteGateStats,
+  WriteGateYield,
+  writeGateStats,
+} from '../store/database.ts'
 import { newId } from '../store/ids.ts'
 import type { Store } from '../store/index.ts'
 import type { OrgWork } from '../store/sync.ts'
@@ -33,7 +48,9 @@ export interface BatchReport {
   orgId: string
   kind: 'feed' | 'reconcile' | 'removal'
   items: number
+  /** Wall time of the batch, including `gateWaitMs` (waiting for the HTTP thread to commit). */
   durationMs: number
+  gateWaitMs: number
   /** For feed batches: when each applied change was written (lag = appliedAt − writtenAt). */
   appliedAt: number
   changeTimes?: number[]
@@ -44,16 +61,39 @@ export interface SchedulerOptions {
   holder?: string
   feedBatchSize?: number
   reconcileBatchSize?: number
+  /**
+   * Size each feed batch (≤ feedBatchSize) to take about this long — given the org's lag in seconds
+   * — from the measured cost per change. Off by default; the scheduler's own thread uses it to keep
+   * its write transactions short, longer only when it falls behind.
+   */
+  feedBudgetMs?: (lagSeconds: number) => number
+  /**
+   * How long one feed turn keeps applying batches behind a backlog before yielding. Default: grows
+   * with the lag, 10 ms + 20 ms per second of lag, at most 60 ms (for a loop sharing its thread).
+   */
+  feedSliceMs?: number
   /** A reconcile batch stops early after this many milliseconds. */
   reconcileBudgetMs?: number
   removalBatchSize?: number
   leaseMs?: number
   progressLogMs?: number
+  /**
+   * A batch transaction younger than this (given the org's lag in seconds) gives way — rolls back,
+   * retried next — when the HTTP thread waits for the write gate; for a connection made by
+   * `yieldingConnection`. Off by default.
+   */
+  yieldWindowMs?: (lagSeconds: number) => number
+  /** Run a passive WAL checkpoint at most this often from the loop (for a connection that has its
+   * automatic checkpoints turned off). */
+  checkpointMs?: number
   now?: () => number
   onBatch?: (report: BatchReport) => void
 }
 
 type Batch = () => number
+
+/** WAL size (pages of 4 KiB) past which the scheduler's checkpoint makes the WAL start over. */
+const WAL_RESTART_PAGES = 16_384
 
 const isBusy = (error: unknown) =>
   /SQLITE_BUSY|database is locked/i.test(String((error as Error)?.message ?? error))
@@ -68,6 +108,39 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   const removalBatchSize = options.removalBatchSize ?? 500
   const leaseMs = options.leaseMs ?? 5_000
   const progressLogMs = options.progressLogMs ?? 10_000
+  const { feedBudgetMs, feedSliceMs, checkpointMs, yieldWindowMs } = options
+  // Measured cost of one change (ms) and each org's lag as of its last batch (s), for sizing feed
+  // batches to `feedBudgetMs`.
+  let msPerChange = 0.05
+  const lagOf = new Map<string, number>()
+  const feedLimit = (orgId: string) =>
+    feedBudgetMs === undefined
+      ? feedBatchSize
+      : Math.max(16, Math.min(feedBatchSize, Math.floor(feedBudgetMs(lagOf.get(orgId) ?? 0) / msPerChange)))
+  const learn = (orgId: string, result: ReturnType<typeof applyFeedBatch>, limit: number, ms: number) => {
+    if (result.applied > 0) msPerChange = 0.7 * msPerChange + 0.3 * (ms / result.applied)
+    const behind = result.applied === limit && result.oldestAt !== null
+    lagOf.set(orgId, behind ? (now() - (result.oldestAt as number)) / 1000 : 0)
+  }
+  let lastCheckpoint = 0
+  // Batches in a row that gave way; after a few, one runs to its end so the scheduler progresses.
+  let gaveWay = 0
+
+  /** Runs one batch that may give way to the HTTP thread (see `yieldWindowMs`): null if it did. */
+  function yielding<T>(run: () => T, lagSeconds = 0): T | null {
+    allowYield(store.db, yieldWindowMs === undefined || gaveWay >= 4 ? 0 : yieldWindowMs(lagSeconds))
+    try {
+      const result = run()
+      gaveWay = 0
+      return result
+    } catch (error) {
+      if (!(error instanceof WriteGateYield)) throw error
+      gaveWay++
+      return null
+    } finally {
+      allowYield(store.db, 0)
+    }
+  }
   const metrics: SyncMetrics | null = deps.metrics ? registerSyncMetrics(deps.metrics.registry, store) : null
   const backoffUntil = new Map<string, { until: number; failures: number }>()
   const lastProgressLog = new Map<string, number>()
@@ -76,17 +149,23 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   let loop: Promise<void> | null = null
   let wake: (() => void) | null = null
 
+  /** Time this connection has waited for the write gate so far (0 without a gate). */
+  const gateWaited = () => writeGateStats(store.db)?.waitedMs ?? 0
+
+  /** Reports a batch that began at `started` (performance.now()) when the gate wait was `waited0`. */
   function record(
     kind: BatchReport['kind'],
     orgId: string,
     items: number,
     started: number,
+    waited0: number,
     times?: number[],
   ) {
     const durationMs = performance.now() - started
+    const gateWaitMs = gateWaited() - waited0
     backoffUntil.delete(`${kind}:${orgId}`)
     metrics?.observeBatch(kind, items, durationMs)
-    options.onBatch?.({ orgId, kind, items, durationMs, appliedAt: now(), changeTimes: times })
+    options.onBatch?.({ orgId, kind, items, durationMs, gateWaitMs, appliedAt: now(), changeTimes: times })
   }
 
   /** Backs off one kind of work of one org (`kind:orgId`) and records the error. */
@@ -130,11 +209,14 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
 
   function feed(orgId: string): number {
     const started = performance.now()
+    const waited0 = gateWaited()
     const batch = (limit: number) => applyFeedBatch(store, orgId, { holder, leaseMs, limit, now: now() })
+    let limit = feedLimit(orgId)
     try {
-      let result: ReturnType<typeof applyFeedBatch>
+      let result: ReturnType<typeof applyFeedBatch> | null
       try {
-        result = batch(feedBatchSize)
+        result = yielding(() => batch(limit), lagOf.get(orgId))
+        if (result === null) return 1 // gave way: work remains, no idle pause
       } catch (error) {
         if (isBusy(error)) throw error
         // Narrow down to the one change that fails and skip it (see skipPoisonChange).
@@ -149,17 +231,22 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
         }
       }
       if (result.leaseHeld) heldOrgs.add(orgId)
-      if (result.applied > 0) record('feed', orgId, result.applied, started, result.changeTimes)
+      if (result.applied > 0) record('feed', orgId, result.applied, started, waited0, result.changeTimes)
+      learn(orgId, result, limit, performance.now() - started - (gateWaited() - waited0))
       let applied = result.applied
-      // Behind a backlog, keep applying (still one short transaction per batch) for a time slice
-      // that grows with the lag: 10 ms + 20 ms per second of lag, at most 60 ms before yielding.
-      // On one thread this is what keeps the lag bounded while SCIM writes keep arriving.
-      while (result.applied === feedBatchSize && result.oldestAt !== null) {
+      // Behind a backlog, keep applying (still one short transaction per batch) for a time slice.
+      // Sharing the thread with SCIM it grows with the lag: 10 ms + 20 ms per second of lag, at most
+      // 60 ms before yielding — what keeps the lag bounded while SCIM writes keep arriving.
+      while (result.applied === limit && result.oldestAt !== null) {
         const lagSeconds = (now() - result.oldestAt) / 1000
-        if (performance.now() - started > Math.min(60, 10 + 20 * lagSeconds)) break
+        if (performance.now() - started > (feedSliceMs ?? Math.min(60, 10 + 20 * lagSeconds))) break
         const next = performance.now()
-        result = batch(feedBatchSize)
-        if (result.applied > 0) record('feed', orgId, result.applied, next, result.changeTimes)
+        const waited = gateWaited()
+        limit = feedLimit(orgId)
+        result = yielding(() => batch(limit), lagOf.get(orgId))
+        if (result === null) break
+        if (result.applied > 0) record('feed', orgId, result.applied, next, waited, result.changeTimes)
+        learn(orgId, result, limit, performance.now() - next - (gateWaited() - waited))
         applied += result.applied
       }
       return applied
@@ -171,6 +258,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
 
   function reconcile(orgId: string): number {
     const started = performance.now()
+    const waited0 = gateWaited()
     const batch = (limit: number, skipOne?: string) =>
       reconcileBatch(store, orgId, {
         holder,
@@ -181,9 +269,10 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
         skipOne,
       })
     try {
-      let result: ReturnType<typeof reconcileBatch>
+      let result: ReturnType<typeof reconcileBatch> | null
       try {
-        result = batch(reconcileBatchSize)
+        result = yielding(() => batch(reconcileBatchSize))
+        if (result === null) return 1
       } catch (error) {
         if (isBusy(error)) throw error
         // Narrow down to the one failing item, then step over it (the reason is recorded).
@@ -197,7 +286,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
         }
       }
       if (result.leaseHeld) heldOrgs.add(orgId)
-      if (result.processed > 0 || result.finished) record('reconcile', orgId, result.processed, started)
+      if (result.processed > 0 || result.finished)
+        record('reconcile', orgId, result.processed, started, waited0)
       if (result.finished) {
         const state = store.syncState.get(orgId)
         log.info('sync full reconcile finished', {
@@ -215,10 +305,14 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
 
   function removal(orgId: string): number {
     const started = performance.now()
+    const waited0 = gateWaited()
     try {
-      const result = removalBatch(store, orgId, { holder, leaseMs, limit: removalBatchSize, now: now() })
+      const result = yielding(() =>
+        removalBatch(store, orgId, { holder, leaseMs, limit: removalBatchSize, now: now() }),
+      )
+      if (result === null) return 1
       if (result.leaseHeld) heldOrgs.add(orgId)
-      record('removal', orgId, result.deleted, started)
+      record('removal', orgId, result.deleted, started, waited0)
       if (result.finished) log.info('sync removal finished', { org: store.orgs.byId(orgId)?.slug ?? orgId })
       return result.leaseHeld ? result.deleted + 1 : 0
     } catch (error) {
@@ -292,15 +386,34 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
       }
     })
 
+  /** Passive WAL checkpoint when one is due: it neither waits for nor blocks other connections. */
+  function checkpoint(): void {
+    if (checkpointMs === undefined || performance.now() - lastCheckpoint < checkpointMs) return
+    lastCheckpoint = performance.now()
+    try {
+      const { walPages } = checkpointPassive(store.db)
+      // SQLite starts the WAL over from its beginning only after a checkpoint that copied all of
+      // it, which one running beside steady writes never does: the WAL would grow until the HTTP
+      // thread's backstop checkpoint. Past WAL_RESTART_PAGES, finish it under the write gate: the
+      // pages written meanwhile are left, but with its two fsyncs this holds the gate for ~5–15 ms
+      // here, so it is kept rare (every few seconds of a sustained push, never at normal load).
+      if (walPages >= WAL_RESTART_PAGES) underWriteGate(store.db, () => checkpointPassive(store.db))
+    } catch (error) {
+      log.warn('sync WAL checkpoint failed', { error: String(error) })
+    }
+  }
+
   async function run(): Promise<void> {
     while (running) {
       let worked = 0
       for (const batch of plan()) {
         if (!running) break
         worked += batch()
+        checkpoint()
         await yieldToEventLoop()
       }
-      if (running && worked === 0) await sleep(config.syncIntervalMs)
+      checkpoint()
+      if (running && worked === 0) await sleep(Math.min(config.syncIntervalMs, checkpointMs ?? Infinity))
     }
   }
 
@@ -341,3 +454,155 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
 }
 
 export type Scheduler = ReturnType<typeof createScheduler>
+
+/** Messages to the scheduler's thread (src/sync/worker.ts). */
+export type ToSchedulerThread =
+  | {
+      type: 'start'
+      path: string
+      gate: SharedArrayBuffer
+      holder: string
+      config: Pick<Config, 'syncIntervalMs' | 'fullReconcileIntervalMs'>
+      /** Send each feed batch's change times (lag measurements); off in production. */
+      changeTimes: boolean
+    }
+  | { type: 'stop' }
+
+/** Messages from the scheduler's thread. */
+export type FromSchedulerThread =
+  | { type: 'ready' }
+  | { type: 'log'; level: LogLevel; msg: string; fields?: Record<string, unknown> }
+  | { type: 'batch'; report: BatchReport }
+  /** After `stop`: how much the thread waited for and held the write gate. */
+  | { type: 'stopped'; gate: WriteGateStats | null }
+
+/** How the scheduler's thread runs its loop (see docs/sync.md, "Batches and threads"). */
+export const THREAD_OPTIONS = {
+  // Each write transaction holds the write gate; the HTTP thread waits at most about this long.
+  feedBudgetMs: (lagSeconds: number) => Math.min(25, 3 + 12 * Math.max(0, lagSeconds - 0.5)),
+  reconcileBudgetMs: 3,
+  removalBatchSize: 25,
+  // Nothing else runs on this thread: apply back to back, yielding only to read messages.
+  feedSliceMs: 100,
+  checkpointMs: 200,
+  // A batch gives way whenever the HTTP thread waits (its work is redone next; after four in a row
+  // one finishes). Behind by a second or more, only in its first 1.5 ms, so the lag stays bounded.
+  yieldWindowMs: (lagSeconds: number) => (lagSeconds < 1 ? 30 : 1.5),
+} satisfies SchedulerOptions
+
+/** The HTTP thread's connection checkpoints by itself only past this many WAL pages (backstop). */
+const BACKSTOP_CHECKPOINT_PAGES = 32_768
+
+export interface SchedulerThreadDeps extends SchedulerDeps {
+  /** The store's file; the thread opens its own connection to it. */
+  path: string
+}
+
+export interface RunningScheduler {
+  /** False when the loop runs on the calling thread (in-memory store, or the thread failed). */
+  readonly threaded: boolean
+  /** Finishes the current batch, stops the loop and releases the leases. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the scheduler on its own thread (`entry` = src/sync/worker.ts, resolved by the caller:
+ * in a `bun build --compile` binary it lives at the bundle's root). The calling thread's connection
+ * gets priority on the shared write gate and leaves WAL checkpoints to the scheduler's thread. If
+ * the thread cannot start or dies, the loop carries on here, on the calling thread.
+ */
+export function startSchedulerThread(
+  deps: SchedulerThreadDeps,
+  entry: URL | string,
+  options: Pick<SchedulerOptions, 'onBatch'> = {},
+): RunningScheduler {
+  const { store, log } = deps
+  const holder = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`
+  let fallback: Scheduler | null = null
+  const runHere = (): Scheduler => {
+    setAutoCheckpoint(store.db, 1000)
+    fallback ??= createScheduler(deps, { ...options, holder })
+    fallback.start()
+    return fallback
+  }
+  const fallBack = (why: string, error?: unknown) => {
+    if (fallback) return
+    log.error(`${why}; running the scheduler on the main thread`, { error: String(error ?? '') })
+    runHere()
+  }
+  // An in-memory store cannot be shared with another connection.
+  if (deps.path === ':memory:') {
+    const here = runHere()
+    return { threaded: false, stop: () => here.stop() }
+  }
+
+  const metrics = deps.metrics ? registerSyncMetrics(deps.metrics.registry, store) : null
+  const gate = createWriteGate()
+  useWriteGate(store.db, gate, true)
+  let stopping = false
+  let stopped: () => void = () => {}
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve
+  })
+  let worker: Worker
+  try {
+    worker = new Worker(entry)
+  } catch (error) {
+    fallBack('sync scheduler thread could not start', error)
+    return { threaded: false, stop: () => (fallback as Scheduler).stop() }
+  }
+  worker.addEventListener('message', (event: MessageEvent<FromSchedulerThread>) => {
+    const message = event.data
+    if (message.type === 'batch') {
+      const { report } = message
+      metrics?.observeBatch(report.kind, report.items, report.durationMs)
+      options.onBatch?.(report)
+    } else if (message.type === 'log') log[message.level](message.msg, message.fields)
+    else if (message.type === 'ready') setAutoCheckpoint(store.db, BACKSTOP_CHECKPOINT_PAGES)
+    else if (message.type === 'stopped') {
+      // Time each side spent waiting for the other: what the two threads cost each other.
+      log.info('sync scheduler thread stopped', { http: writeGateStats(store.db), scheduler: message.gate })
+      stopped()
+    }
+  })
+  worker.addEventListener('error', (event) => {
+    worker.terminate()
+    if (!stopping) fallBack('sync scheduler thread failed', event.message)
+    stopped()
+  })
+  worker.addEventListener('close', () => {
+    if (!stopping) fallBack('sync scheduler thread exited')
+    stopped()
+  })
+  const start: ToSchedulerThread = {
+    type: 'start',
+    path: deps.path,
+    gate,
+    holder,
+    config: {
+      syncIntervalMs: deps.config.syncIntervalMs,
+      fullReconcileIntervalMs: deps.config.fullReconcileIntervalMs,
+    },
+    changeTimes: options.onBatch !== undefined,
+  }
+  worker.postMessage(start)
+  return {
+    get threaded() {
+      return fallback === null
+    },
+    async stop() {
+      if (stopping) return await done
+      stopping = true
+      if (fallback) {
+        worker.terminate()
+        return await (fallback as Scheduler).stop()
+      }
+      worker.postMessage({ type: 'stop' } satisfies ToSchedulerThread)
+      // The thread answers after its current batch; a stuck thread is ended after 15 s.
+      const timer = setTimeout(stopped, 15_000)
+      await done
+      clearTimeout(timer)
+      worker.terminate()
+    },
+  }
+}

@@ -23,6 +23,7 @@ export function buildBinary(): string {
       '--minify-syntax',
       '--minify-whitespace',
       'src/main.ts',
+      'src/sync/worker.ts',
       '--outfile',
       out,
     ],
@@ -105,7 +106,11 @@ export async function startBinary(args: string[], env: Record<string, string> = 
     )
   })
   const timer = setTimeout(() => rejectListening(new Error('not listening after 20 s')), 20_000)
-  const url = await listening
+  // Never leave a process behind when it did not come up (it would outlive the test run).
+  const url = await listening.catch((error: Error) => {
+    proc.kill('SIGKILL')
+    throw error
+  })
   clearTimeout(timer)
   return {
     url,

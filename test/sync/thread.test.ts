@@ -1,0 +1,140 @@
+/**
+ * The scheduler on its own thread, as the server runs it (`startSchedulerThread` + src/sync/worker.ts)
+ * against a real store file: it converges while the calling thread keeps writing through the shared
+ * write gate, reports its batches to the caller's /metrics and logger, hands WAL checkpoints over,
+ * and `stop()` releases the lease. If the thread cannot start, the loop runs on the calling thread.
+ */
+import { afterEach, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import { setUpIntegration } from '../../src/integration/service.ts'
+import { createLogger } from '../../src/observability/log.ts'
+import { createMetrics } from '../../src/observability/metrics.ts'
+import { createApiKey, createOrg } from '../../src/orgs/service.ts'
+import { writeGateStats } from '../../src/store/database.ts'
+import { openStore, type Store } from '../../src/store/index.ts'
+import { type RunningScheduler, startSchedulerThread } from '../../src/sync/scheduler.ts'
+import { tempDataDir } from '../support/binary.ts'
+import { selfSigned } from '../support/certs.ts'
+import { directoryWriter } from '../support/directory.ts'
+
+const ENTRY = new URL('../../src/sync/worker.ts', import.meta.url)
+const config = { syncIntervalMs: 20, fullReconcileIntervalMs: 3_600_000 }
+const open: Array<{ store: Store; scheduler?: RunningScheduler }> = []
+
+afterEach(async () => {
+  for (const item of open.splice(0)) {
+    await item.scheduler?.stop()
+    item.store.close()
+  }
+})
+
+function org(path: string) {
+  const store = openStore(path)
+  const acme = createOrg(store, { slug: 'acme' })
+  createApiKey(store, { orgSlug: 'acme' })
+  setUpIntegration(
+    store,
+    acme,
+    {
+      ssoUrl: 'https://acme.okta.com/app/x/sso/saml',
+      issuer: 'http://www.okta.com/x',
+      certificate: selfSigned().certificate,
+    },
+    'test',
+  )
+  const entry = { store }
+  open.push(entry)
+  return { store, entry, org: acme, dir: directoryWriter(store, acme.id) }
+}
+
+const count = (store: Store, sql: string, orgId: string) =>
+  (store.db.query(sql).get(orgId) as { n: number }).n
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 3000 && !check(); i++) await Bun.sleep(10)
+  expect(check()).toBe(true)
+}
+
+describe('the scheduler on its own thread', () => {
+  test('converges while the calling thread writes, reports batches and logs, releases its lease', async () => {
+    const path = join(tempDataDir(), 'okta-bridge.sqlite')
+    const { store, entry, org: acme, dir } = org(path)
+    const lines: string[] = []
+    const metrics = createMetrics()
+    const scheduler = startSchedulerThread(
+      { store, path, log: createLogger('info', (line) => lines.push(line)), metrics, config },
+      ENTRY,
+    )
+    Object.assign(entry, { scheduler })
+    // The calling thread keeps writing (each write is a gated transaction) while the thread applies.
+    const group = dir.group('Everyone')
+    const ids: string[] = []
+    for (let i = 0; i < 2000; i += 100) {
+      const batch = dir.users(Array.from({ length: 100 }, (_, j) => ({ userName: `u${i + j}@acme.example` })))
+      dir.addMembers(group, batch)
+      ids.push(...batch)
+      await Bun.sleep(1)
+    }
+    await until(() => count(store, 'SELECT count(*) AS n FROM accounts WHERE org_id = ?', acme.id) === 2000)
+    await until(
+      () =>
+        count(
+          store,
+          "SELECT count(*) AS n FROM events WHERE org_id = ? AND type = 'membership.added'",
+          acme.id,
+        ) === 2000,
+    )
+    expect(scheduler.threaded).toBe(true)
+    expect(store.syncState.get(acme.id)?.last_error ?? null).toBeNull()
+    // Every directory write above went through the gate the thread shares.
+    expect(writeGateStats(store.db)?.transactions).toBeGreaterThanOrEqual(40)
+    // This connection leaves checkpoints to the thread (a high value is only a backstop).
+    expect(
+      (store.db.query('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number })
+        .wal_autocheckpoint,
+    ).toBe(32_768)
+    expect(metrics.registry.render()).toMatch(/okta_bridge_sync_batches_total\{kind="feed"\} [1-9]/)
+    expect(lines.some((line) => line.includes('"msg":"sync scheduler started"'))).toBe(true)
+
+    await scheduler.stop()
+    expect(lines.some((line) => line.includes('"msg":"sync scheduler stopped"'))).toBe(true)
+    expect(store.leases.get(`sync:${acme.id}`)).toBeNull()
+    // Applied exactly once: one account and one event per user.
+    expect(
+      count(
+        store,
+        "SELECT count(DISTINCT account_id) AS n FROM events WHERE org_id = ? AND type = 'account.created'",
+        acme.id,
+      ),
+    ).toBe(2000)
+  }, 60_000)
+
+  test('runs on the calling thread when the thread cannot start', async () => {
+    const path = join(tempDataDir(), 'okta-bridge.sqlite')
+    const { store, entry, org: acme, dir } = org(path)
+    const lines: string[] = []
+    const scheduler = startSchedulerThread(
+      { store, path, log: createLogger('info', (line) => lines.push(line)), config },
+      new URL('./no-such-worker.ts', import.meta.url),
+    )
+    Object.assign(entry, { scheduler })
+    dir.users([{ userName: 'solo@acme.example' }])
+    await until(() => count(store, 'SELECT count(*) AS n FROM accounts WHERE org_id = ?', acme.id) === 1)
+    expect(scheduler.threaded).toBe(false)
+    expect(lines.some((line) => line.includes('running the scheduler on the main thread'))).toBe(true)
+    await scheduler.stop()
+    expect(store.leases.get(`sync:${acme.id}`)).toBeNull()
+  }, 30_000)
+
+  test('an in-memory store keeps the loop on the calling thread', async () => {
+    const { store, entry, org: acme, dir } = org(':memory:')
+    const scheduler = startSchedulerThread(
+      { store, path: ':memory:', log: createLogger('error', () => {}), config },
+      ENTRY,
+    )
+    Object.assign(entry, { scheduler })
+    expect(scheduler.threaded).toBe(false)
+    dir.users([{ userName: 'mem@acme.example' }])
+    await until(() => count(store, 'SELECT count(*) AS n FROM accounts WHERE org_id = ?', acme.id) === 1)
+  })
+})
