@@ -40,6 +40,7 @@ export function openDatabase(options: OpenOptions): Db {
   db.exec('PRAGMA temp_store = MEMORY')
   db.exec(`PRAGMA cache_size = -${Math.trunc(options.cacheKiB ?? 65536)}`)
   if (options.autoCheckpointPages !== undefined) setAutoCheckpoint(db, options.autoCheckpointPages)
+  hookStatements(db)
   migrate(db)
   return db
 }
@@ -112,7 +113,7 @@ export interface WriteGateStats {
   heldMs: number
   longestWaitMs: number
   longestHoldMs: number
-  /** Transactions rolled back to let the priority writer in (see `yieldingConnection`). */
+  /** Transactions rolled back to let the priority writer in (see `allowYield`). */
   yields: number
 }
 
@@ -148,7 +149,7 @@ export function useWriteGate(db: Db, buffer: SharedArrayBuffer, priority: boolea
   gates.set(db, { cell: new Int32Array(buffer), priority, depth: 0, enteredAt: 0, yieldWindowMs: 0, stats })
 }
 
-/** Thrown by a statement of a yielding connection's transaction so that it rolls back at once. */
+/** Thrown by a statement of a transaction that gives way (see `allowYield`): it rolls back at once. */
 export class WriteGateYield extends Error {
   constructor() {
     super('gave way to the priority writer')
@@ -157,7 +158,7 @@ export class WriteGateYield extends Error {
 }
 
 /**
- * Lets the transactions of `db` (a `yieldingConnection`) give way during their first `windowMs`
+ * Lets the transactions of `db` (the scheduler's connection) give way during their first `windowMs`
  * — 0 turns it off. Only for work that is atomic and idempotent, so a rolled-back attempt loses
  * nothing but its time: the scheduler's batches.
  */
@@ -167,21 +168,21 @@ export function allowYield(db: Db, windowMs: number): void {
 }
 
 const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i
-const EXECUTES = new Set<PropertyKey>(['run', 'get', 'all', 'values', 'iterate'])
+const EXECUTES = ['run', 'get', 'all', 'values', 'iterate'] as const
+const HOOKED = Symbol('okta-bridge.gated')
 
 /**
- * Wraps a non-priority connection (the scheduler's) so that a young transaction gives way: when the
- * priority writer waits for the gate while `allowYield` is on and the transaction began less than
- * its window ago, the next statement throws WriteGateYield, the transaction rolls back and the gate
- * is free at once. Without it the HTTP thread waits for the whole batch (measured: ~10 % of its
- * time during a push); a batch near its end still finishes (the wait is short, the work kept).
+ * Routes a connection's statements through its gate (a no-op until `useWriteGate`): on the priority
+ * (HTTP) thread a `run()` outside a transaction — a single-statement write such as an API key's
+ * last use — takes the gate too, or a scheduler writing back to back would starve it in SQLite's
+ * busy handler; on the scheduler's thread a statement of a young transaction gives way when the HTTP
+ * thread waits (see `allowYield`): it throws, the transaction rolls back and the gate is free at
+ * once, instead of the HTTP thread waiting for the whole batch (measured: ~10 % of its time during a
+ * push). Done by wrapping each statement's methods once, as own properties.
  */
-export function yieldingConnection(db: Db): Db {
-  let connection: Db
-  const check = () => {
-    const gate = gates.get(connection)
+function hookStatements(db: Db): void {
+  const giveWay = (gate: Gate) => {
     if (
-      gate &&
       gate.yieldWindowMs > 0 &&
       gate.depth > 0 &&
       Atomics.load(gate.cell, WAITING) > 0 &&
@@ -191,30 +192,30 @@ export function yieldingConnection(db: Db): Db {
       throw new WriteGateYield()
     }
   }
-  const statement = <S extends object>(target: S): S =>
-    new Proxy(target, {
-      get(object, key) {
-        const value = Reflect.get(object, key, object)
-        if (typeof value !== 'function') return value
-        if (!EXECUTES.has(key)) return value.bind(object)
-        return (...args: unknown[]) => {
-          check()
-          return value.apply(object, args)
-        }
-      },
-    })
-  connection = new Proxy(db, {
-    get(object, key) {
-      const value = Reflect.get(object, key, object)
-      if (typeof value !== 'function') return value
-      if (key !== 'query' && key !== 'prepare') return value.bind(object)
-      return (sql: string, ...rest: unknown[]) => {
-        const prepared = value.call(object, sql, ...rest)
-        return TRANSACTION_CONTROL.test(sql) ? prepared : statement(prepared)
+  const hook = <S>(statement: S, sql: string): S => {
+    const target = statement as Record<PropertyKey, unknown>
+    if (target[HOOKED] || TRANSACTION_CONTROL.test(sql)) return statement
+    target[HOOKED] = true
+    for (const name of EXECUTES) {
+      const execute = target[name]
+      if (typeof execute !== 'function') continue
+      const bound = execute.bind(statement) as (...args: unknown[]) => unknown
+      target[name] = (...args: unknown[]) => {
+        const gate = gates.get(db)
+        if (!gate) return bound(...args)
+        if (!gate.priority) giveWay(gate)
+        else if (name === 'run' && gate.depth === 0) return underWriteGate(db, () => bound(...args))
+        return bound(...args)
       }
-    },
+    }
+    return statement
+  }
+  const query = db.query.bind(db)
+  const prepare = db.prepare.bind(db)
+  Object.assign(db, {
+    query: (sql: string, ...rest: []) => hook(query(sql, ...rest), sql),
+    prepare: (sql: string, ...rest: []) => hook(prepare(sql, ...rest), sql),
   })
-  return connection
 }
 
 /** The gate statistics of `db`'s connection, or null when it does not use a gate. */

@@ -79,8 +79,8 @@ export interface SchedulerOptions {
   progressLogMs?: number
   /**
    * A batch transaction younger than this (given the org's lag in seconds) gives way — rolls back,
-   * retried next — when the HTTP thread waits for the write gate; for a connection made by
-   * `yieldingConnection`. Off by default.
+   * retried next — when the HTTP thread waits for the write gate (the scheduler's own thread).
+   * Off by default.
    */
   yieldWindowMs?: (lagSeconds: number) => number
   /** Run a passive WAL checkpoint at most this often from the loop (for a connection that has its
@@ -123,19 +123,21 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
     lagOf.set(orgId, behind ? (now() - (result.oldestAt as number)) / 1000 : 0)
   }
   let lastCheckpoint = 0
-  // Batches in a row that gave way; after a few, one runs to its end so the scheduler progresses.
-  let gaveWay = 0
+  // Batches of one kind of one org (`kind:orgId`) that gave way in a row; after a few, one runs to
+  // its end so every kind of work progresses.
+  const gaveWay = new Map<string, number>()
 
   /** Runs one batch that may give way to the HTTP thread (see `yieldWindowMs`): null if it did. */
-  function yielding<T>(run: () => T, lagSeconds = 0): T | null {
-    allowYield(store.db, yieldWindowMs === undefined || gaveWay >= 4 ? 0 : yieldWindowMs(lagSeconds))
+  function yielding<T>(key: string, run: () => T, lagSeconds = 0): T | null {
+    const inARow = gaveWay.get(key) ?? 0
+    allowYield(store.db, yieldWindowMs === undefined || inARow >= 4 ? 0 : yieldWindowMs(lagSeconds))
     try {
       const result = run()
-      gaveWay = 0
+      gaveWay.delete(key)
       return result
     } catch (error) {
       if (!(error instanceof WriteGateYield)) throw error
-      gaveWay++
+      gaveWay.set(key, inARow + 1)
       return null
     } finally {
       allowYield(store.db, 0)
@@ -215,7 +217,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
     try {
       let result: ReturnType<typeof applyFeedBatch> | null
       try {
-        result = yielding(() => batch(limit), lagOf.get(orgId))
+        result = yielding(`feed:${orgId}`, () => batch(limit), lagOf.get(orgId))
         if (result === null) return 1 // gave way: work remains, no idle pause
       } catch (error) {
         if (isBusy(error)) throw error
@@ -243,7 +245,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
         const next = performance.now()
         const waited = gateWaited()
         limit = feedLimit(orgId)
-        result = yielding(() => batch(limit), lagOf.get(orgId))
+        result = yielding(`feed:${orgId}`, () => batch(limit), lagOf.get(orgId))
         if (result === null) break
         if (result.applied > 0) record('feed', orgId, result.applied, next, waited, result.changeTimes)
         learn(orgId, result, limit, performance.now() - next - (gateWaited() - waited))
@@ -271,7 +273,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
     try {
       let result: ReturnType<typeof reconcileBatch> | null
       try {
-        result = yielding(() => batch(reconcileBatchSize))
+        result = yielding(`reconcile:${orgId}`, () => batch(reconcileBatchSize))
         if (result === null) return 1
       } catch (error) {
         if (isBusy(error)) throw error
@@ -307,7 +309,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
     const started = performance.now()
     const waited0 = gateWaited()
     try {
-      const result = yielding(() =>
+      const result = yielding(`removal:${orgId}`, () =>
         removalBatch(store, orgId, { holder, leaseMs, limit: removalBatchSize, now: now() }),
       )
       if (result === null) return 1
@@ -479,15 +481,16 @@ export type FromSchedulerThread =
 /** How the scheduler's thread runs its loop (see docs/sync.md, "Batches and threads"). */
 export const THREAD_OPTIONS = {
   // Each write transaction holds the write gate; the HTTP thread waits at most about this long.
-  feedBudgetMs: (lagSeconds: number) => Math.min(25, 3 + 12 * Math.max(0, lagSeconds - 0.5)),
+  feedBudgetMs: (lagSeconds: number) => Math.min(25, 3 + 10 * lagSeconds),
   reconcileBudgetMs: 3,
   removalBatchSize: 25,
   // Nothing else runs on this thread: apply back to back, yielding only to read messages.
   feedSliceMs: 100,
   checkpointMs: 200,
   // A batch gives way whenever the HTTP thread waits (its work is redone next; after four in a row
-  // one finishes). Behind by a second or more, only in its first 1.5 ms, so the lag stays bounded.
-  yieldWindowMs: (lagSeconds: number) => (lagSeconds < 1 ? 30 : 1.5),
+  // one finishes). Behind by half a second or more, only in its first 1.5 ms, so the lag stays
+  // bounded.
+  yieldWindowMs: (lagSeconds: number) => (lagSeconds < 0.5 ? 30 : 1.5),
 } satisfies SchedulerOptions
 
 /** The HTTP thread's connection checkpoints by itself only past this many WAL pages (backstop). */

@@ -9,13 +9,7 @@
  * `stopped`; a `kill -9` loses at most the uncommitted batch, like any crash.
  */
 import type { Logger, LogLevel } from '../observability/log.ts'
-import {
-  openDatabase,
-  useWriteGate,
-  type WriteGateStats,
-  writeGateStats,
-  yieldingConnection,
-} from '../store/database.ts'
+import { openDatabase, useWriteGate, type WriteGateStats, writeGateStats } from '../store/database.ts'
 import { createStore } from '../store/index.ts'
 import {
   createScheduler,
@@ -46,9 +40,7 @@ self.addEventListener('message', async (event: MessageEvent<ToSchedulerThread>) 
   const message = event.data
   if (message.type === 'start' && !running) {
     // A smaller page cache than the HTTP thread's: this connection walks the feed and keysets once.
-    const db = yieldingConnection(
-      openDatabase({ path: message.path, cacheKiB: 16 * 1024, autoCheckpointPages: 0 }),
-    )
+    const db = openDatabase({ path: message.path, cacheKiB: 16 * 1024, autoCheckpointPages: 0 })
     useWriteGate(db, message.gate, false)
     const store = createStore(db)
     const scheduler = createScheduler(
