@@ -125,6 +125,8 @@ interface Gate {
   enteredAt: number
   /** While > 0, a waiting priority writer makes a transaction younger than this give way. */
   yieldWindowMs: number
+  /** Non-priority only: enter only while no priority writer waits (else: first come). */
+  defer: boolean
   stats: WriteGateStats
 }
 
@@ -146,7 +148,15 @@ export function useWriteGate(db: Db, buffer: SharedArrayBuffer, priority: boolea
     longestHoldMs: 0,
     yields: 0,
   }
-  gates.set(db, { cell: new Int32Array(buffer), priority, depth: 0, enteredAt: 0, yieldWindowMs: 0, stats })
+  gates.set(db, {
+    cell: new Int32Array(buffer),
+    priority,
+    depth: 0,
+    enteredAt: 0,
+    yieldWindowMs: 0,
+    defer: true,
+    stats,
+  })
 }
 
 /** Thrown by a statement of a transaction that gives way (see `allowYield`): it rolls back at once. */
@@ -165,6 +175,16 @@ export class WriteGateYield extends Error {
 export function allowYield(db: Db, windowMs: number): void {
   const gate = gates.get(db)
   if (gate) gate.yieldWindowMs = windowMs
+}
+
+/**
+ * Whether the non-priority connection `db` lets a waiting priority writer go first (the default).
+ * Off, it takes the gate as soon as it is free — so a scheduler that fell behind still gets its turns
+ * while SCIM writes arrive back to back.
+ */
+export function deferToPriority(db: Db, on: boolean): void {
+  const gate = gates.get(db)
+  if (gate) gate.defer = on
 }
 
 const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i
@@ -227,16 +247,17 @@ const take = (cell: Int32Array) => Atomics.compareExchange(cell, LOCK, 0, 1) ===
 
 function enter(gate: Gate): void {
   const { cell, priority, stats } = gate
+  const defer = !priority && gate.defer
   const started = performance.now()
   stats.transactions++
-  if ((!priority && Atomics.load(cell, WAITING) > 0) || !take(cell)) {
+  if ((defer && Atomics.load(cell, WAITING) > 0) || !take(cell)) {
     stats.waits++
     if (priority) Atomics.add(cell, WAITING, 1)
     try {
       // The priority writer enters as soon as the gate is free: it sleeps only while the gate is
       // held (woken by the holder's notify). The other enters only while no priority writer waits;
       // when one is about to enter, a wait on the free value gives it up to a millisecond.
-      while ((!priority && Atomics.load(cell, WAITING) > 0) || !take(cell)) {
+      while ((defer && Atomics.load(cell, WAITING) > 0) || !take(cell)) {
         const left = started + GATE_TIMEOUT_MS - performance.now()
         if (left <= 0) throw new Error('database is locked (write gate held for 5 s)')
         if (priority) Atomics.wait(cell, LOCK, 1, Math.min(left, 50))

@@ -21,6 +21,7 @@ import {
   allowYield,
   checkpointPassive,
   createWriteGate,
+  deferToPriority,
   setAutoCheckpoint,
   underWriteGate,
   useWriteGate,
@@ -78,8 +79,8 @@ export interface SchedulerOptions {
   leaseMs?: number
   progressLogMs?: number
   /**
-   * A batch transaction younger than this (given the org's lag in seconds) gives way — rolls back,
-   * retried next — when the HTTP thread waits for the write gate (the scheduler's own thread).
+   * A feed batch transaction younger than this (given the org's lag in seconds) gives way — rolls
+   * back, retried next — when the HTTP thread waits for the write gate (the scheduler's own thread).
    * Off by default.
    */
   yieldWindowMs?: (lagSeconds: number) => number
@@ -131,6 +132,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   function yielding<T>(key: string, run: () => T, lagSeconds = 0): T | null {
     const inARow = gaveWay.get(key) ?? 0
     allowYield(store.db, yieldWindowMs === undefined || inARow >= 4 ? 0 : yieldWindowMs(lagSeconds))
+    // Behind by a second or more, the feed stops letting SCIM writes go first at the gate.
+    deferToPriority(store.db, lagSeconds < 1)
     try {
       const result = run()
       gaveWay.delete(key)
@@ -141,6 +144,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
       return null
     } finally {
       allowYield(store.db, 0)
+      deferToPriority(store.db, true)
     }
   }
   const metrics: SyncMetrics | null = deps.metrics ? registerSyncMetrics(deps.metrics.registry, store) : null
@@ -271,10 +275,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
         skipOne,
       })
     try {
-      let result: ReturnType<typeof reconcileBatch> | null
+      let result: ReturnType<typeof reconcileBatch>
       try {
-        result = yielding(`reconcile:${orgId}`, () => batch(reconcileBatchSize))
-        if (result === null) return 1
+        result = batch(reconcileBatchSize)
       } catch (error) {
         if (isBusy(error)) throw error
         // Narrow down to the one failing item, then step over it (the reason is recorded).
@@ -309,10 +312,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
     const started = performance.now()
     const waited0 = gateWaited()
     try {
-      const result = yielding(`removal:${orgId}`, () =>
-        removalBatch(store, orgId, { holder, leaseMs, limit: removalBatchSize, now: now() }),
-      )
-      if (result === null) return 1
+      const result = removalBatch(store, orgId, { holder, leaseMs, limit: removalBatchSize, now: now() })
       if (result.leaseHeld) heldOrgs.add(orgId)
       record('removal', orgId, result.deleted, started, waited0)
       if (result.finished) log.info('sync removal finished', { org: store.orgs.byId(orgId)?.slug ?? orgId })
@@ -487,10 +487,11 @@ export const THREAD_OPTIONS = {
   // Nothing else runs on this thread: apply back to back, yielding only to read messages.
   feedSliceMs: 100,
   checkpointMs: 200,
-  // A batch gives way whenever the HTTP thread waits (its work is redone next; after four in a row
-  // one finishes). Behind by half a second or more, only in its first 1.5 ms, so the lag stays
-  // bounded.
-  yieldWindowMs: (lagSeconds: number) => (lagSeconds < 0.5 ? 30 : 1.5),
+  // A feed batch gives way whenever the HTTP thread waits (its work is redone next; after four in a
+  // row one finishes) — while the org is less than half a second behind. Further behind, and for
+  // the reconcile and the removal, batches finish: at 1.1 million changes or 220,000 items with SCIM
+  // requests arriving all the time, giving way cost more than the lag and reconcile targets allow.
+  yieldWindowMs: (lagSeconds: number) => (lagSeconds < 0.5 ? 30 : 0),
 } satisfies SchedulerOptions
 
 /** The HTTP thread's connection checkpoints by itself only past this many WAL pages (backstop). */
