@@ -9,7 +9,7 @@
  *
  *   bun bench/sync-scale.ts [--users 100000] [--groups 10000] [--members 100]
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, parseFlags, sqlitePath } from '../src/config/index.ts'
@@ -216,4 +216,7 @@ const result = {
 }
 console.log(JSON.stringify(result, null, 2))
 store.close()
-if (!existsSync(stopFile)) process.exit(1)
+const probedOk = existsSync(stopFile)
+// A million-membership store is ~1 GB: do not leave it in /tmp.
+rmSync(dataDir, { recursive: true, force: true })
+if (!probedOk) process.exit(1)
