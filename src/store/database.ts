@@ -294,6 +294,24 @@ export function underWriteGate<T>(db: Db, work: () => T): T {
   }
 }
 
+/**
+ * Takes `db`'s write gate, if it has one, until the returned function is called: for transactions
+ * that await between statements (the async store contract), where `underWriteGate` cannot wrap them.
+ */
+export function holdWriteGate(db: Db): () => void {
+  const gate = gates.get(db)
+  if (!gate || gate.depth > 0) return () => {}
+  enter(gate)
+  gate.depth++
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    gate.depth--
+    leave(gate)
+  }
+}
+
 /** Runs `work` in one IMMEDIATE transaction (takes the write lock up front, so no upgrade deadlock). */
 export function inTransaction<T>(db: Db, work: () => T): T {
   return underWriteGate(db, () => db.transaction(work).immediate())
