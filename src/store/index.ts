@@ -7,6 +7,7 @@
  * without retries. A PostgreSQL implementation (Bun.sql) will implement the same repository shapes
  * behind async signatures; see docs/architecture.md.
  */
+import type { SecretBox } from '../secrets/secret-box.ts'
 import { accountRepository } from './accounts.ts'
 import { auditRepository } from './audit.ts'
 import { type Db, inTransaction, openDatabase } from './database.ts'
@@ -22,6 +23,7 @@ import { removalRepository } from './removal.ts'
 import { roleRepository } from './roles.ts'
 import { samlRepository } from './saml.ts'
 import { directoryRepository } from './scim.ts'
+import { storeSecretsRepository } from './secrets.ts'
 import { sessionRepository } from './sessions.ts'
 import { syncStateRepository } from './sync.ts'
 import { syncMirrorRepository } from './sync-mirror.ts'
@@ -29,7 +31,8 @@ import { syncMirrorRepository } from './sync-mirror.ts'
 /** Called with the duration of every transaction (the server feeds it to /metrics). */
 export type StoreObserver = (operation: 'transaction', seconds: number) => void
 
-export function createStore(db: Db, observe?: StoreObserver) {
+/** `secrets`: the SECRET_KEY's box, which seals SP private keys (none: they are kept in clear). */
+export function createStore(db: Db, observe?: StoreObserver, secrets: SecretBox | null = null) {
   const transaction = <T>(work: () => T): T => {
     if (!observe) return inTransaction(db, work)
     const begin = performance.now()
@@ -44,7 +47,8 @@ export function createStore(db: Db, observe?: StoreObserver) {
     orgs: orgRepository(db),
     admins: adminRepository(db),
     apiKeys: apiKeyRepository(db),
-    integrations: integrationRepository(db),
+    integrations: integrationRepository(db, secrets),
+    secrets: storeSecretsRepository(db, secrets),
     audit: auditRepository(db),
     syncState: syncStateRepository(db),
     accounts: accountRepository(db),
@@ -73,6 +77,6 @@ export function createStore(db: Db, observe?: StoreObserver) {
 
 export type Store = ReturnType<typeof createStore>
 
-export function openStore(path: string, observe?: StoreObserver): Store {
-  return createStore(openDatabase({ path }), observe)
+export function openStore(path: string, observe?: StoreObserver, secrets: SecretBox | null = null): Store {
+  return createStore(openDatabase({ path }), observe, secrets)
 }
