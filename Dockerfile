@@ -10,7 +10,7 @@ RUN bun build --compile --minify-syntax --minify-whitespace src/main.ts src/sync
 
 FROM debian:bookworm-slim
 RUN useradd --system --uid 10001 --home /data okta-bridge \
-  && mkdir -p /data && chown okta-bridge /data
+  && mkdir -p /data && chown okta-bridge /data && chmod 700 /data
 COPY --from=build /out/okta-bridge /usr/local/bin/okta-bridge
 USER okta-bridge
 ENV DATA_DIR=/data PORT=3000 HOST=0.0.0.0

@@ -93,7 +93,7 @@ for (const [i, response] of responses.entries()) {
 }
 
 // Junk through the full ACS service: cheap gate, audit row, metric.
-const app = createTestApp({ trustProxy: true })
+const app = createTestApp({ trustProxy: { hops: 1 } })
 const org = createOrg(app.store, { slug: 'acme' })
 const { key } = createApiKey(app.store, { orgSlug: 'acme' })
 await setUpIntegration(

@@ -7,7 +7,11 @@
  *   (c) the integration removal's duration;
  *   (d) the server process's peak RSS.
  *
- *   bun bench/sync-scale.ts [--users 100000] [--groups 10000] [--members 100]
+ *   bun bench/sync-scale.ts [--users 100000] [--groups 10000] [--members 100] [--only removal]
+ *
+ * `--only removal` measures (c) alone: the directory is written in-process (the SCIM API's rows and
+ * feed entries, test/support/directory.ts) and the feed applied before the server starts — the same
+ * accounts and events as after the push, in a fraction of the time.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -20,13 +24,15 @@ import { createLogger } from '../src/observability/log.ts'
 import { createMetrics } from '../src/observability/metrics.ts'
 import { createApiKey, createOrg } from '../src/orgs/service.ts'
 import { openStore } from '../src/store/index.ts'
-import { startSchedulerThread } from '../src/sync/scheduler.ts'
+import { createScheduler, startSchedulerThread } from '../src/sync/scheduler.ts'
 import { selfSigned } from '../test/support/certs.ts'
+import { directoryWriter } from '../test/support/directory.ts'
 
 const { flags } = parseFlags(Bun.argv.slice(2))
 const USERS = Number(flags.get('users') ?? 100_000)
 const GROUPS = Number(flags.get('groups') ?? 10_000)
 const MEMBERS = Number(flags.get('members') ?? 100)
+const ONLY_REMOVAL = flags.get('only') === 'removal'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'okb-bench-sync-'))
 const config = loadConfig(
@@ -54,6 +60,32 @@ const { scimToken } = setUpIntegration(
   },
   'bench',
 )
+
+/** The directory of the push, written in-process, and the feed applied (for `--only removal`). */
+function prefill(): void {
+  const writer = directoryWriter(store, org.id)
+  const ids: string[] = []
+  for (let i = 0; i < USERS; i += 1000) {
+    const page = Array.from({ length: Math.min(1000, USERS - i) }, (_, j) => ({
+      userName: `user${i + j}@bench.example`,
+      givenName: 'Bench',
+      familyName: `User ${i + j}`,
+    }))
+    ids.push(...writer.users(page))
+  }
+  for (let g = 0; g < GROUPS; g++) {
+    const members = Array.from({ length: MEMBERS }, (_, k) => ids[(g * 37 + k * 101) % USERS] as string)
+    writer.addMembers(writer.group(`Group ${g}`), members)
+  }
+  const inProcess = createScheduler({ store, log, config })
+  inProcess.drain()
+  // Hand the org over to the server's scheduler thread at once (drain() keeps its lease).
+  store.leases.release(`sync:${org.id}`, inProcess.holder)
+}
+
+const prefillStarted = performance.now()
+if (ONLY_REMOVAL) prefill()
+const prefillSeconds = Math.round((performance.now() - prefillStarted) / 100) / 10
 
 // Lag of each applied change, in 1 ms buckets up to 2 minutes.
 const lagBuckets = new Uint32Array(120_001)
@@ -130,19 +162,60 @@ async function untilInSync(): Promise<void> {
   }
 }
 
-// (a) The push, with the scheduler applying as it goes.
-const pushStarted = performance.now()
-const push = await client([
-  'push',
-  scimBase,
-  scimToken as string,
-  String(USERS),
-  String(GROUPS),
-  String(MEMBERS),
-])
-const pushSeconds = (performance.now() - pushStarted) / 1000
-await untilInSync()
-const drainedSeconds = (performance.now() - pushStarted) / 1000
+/** (a) and (b): the push through SCIM, then a forced full reconcile while SCIM requests go on. */
+async function pushAndReconcile() {
+  // (a) The push, with the scheduler applying as it goes.
+  const pushStarted = performance.now()
+  const push = await client([
+    'push',
+    scimBase,
+    scimToken as string,
+    String(USERS),
+    String(GROUPS),
+    String(MEMBERS),
+  ])
+  const pushSeconds = (performance.now() - pushStarted) / 1000
+  await untilInSync()
+  const drainedSeconds = (performance.now() - pushStarted) / 1000
+
+  // (b) A forced full reconcile while a client keeps making SCIM requests.
+  const stopFile = join(dataDir, 'stop-probe')
+  const probe = client(['probe', scimBase, scimToken as string, String(USERS), stopFile])
+  await sleep(500)
+  const reconcileStarted = performance.now()
+  const resync = await fetch(`${base}/api/v1/orgs/bench/resync`, { method: 'POST', headers: admin })
+  if (resync.status !== 200) throw new Error(`resync: ${resync.status} ${await resync.text()}`)
+  while (state()?.reconcile_running === 1) await sleep(20)
+  const reconcileSeconds = (performance.now() - reconcileStarted) / 1000
+  const reconciled = state()
+  writeFileSync(stopFile, '')
+  const probed = await probe
+  return {
+    push: {
+      ...push,
+      wallSeconds: Math.round(pushSeconds * 10) / 10,
+      inSyncAfterSeconds: Math.round(drainedSeconds * 10) / 10,
+    },
+    feedBatches: {
+      ...feedWork,
+      ms: Math.round(feedWork.ms),
+      busyShareOfPush: Math.round(feedWork.ms / 10 / drainedSeconds) / 100,
+    },
+    lag: {
+      changes: lagCount,
+      p50Seconds: lagPercentile(50),
+      p99Seconds: lagPercentile(99),
+      maxSeconds: lagPercentile(100),
+    },
+    fullReconcile: {
+      seconds: Math.round(reconcileSeconds * 10) / 10,
+      processed: reconciled?.reconcile_processed,
+      scimDuring: probed,
+    },
+  }
+}
+
+const pushed = ONLY_REMOVAL ? { prefillSeconds } : await pushAndReconcile()
 const counts = store.db
   .query<
     { users: number; groups: number; memberships: number; accounts: number },
@@ -152,19 +225,6 @@ const counts = store.db
        (SELECT count(*) FROM scim_memberships WHERE org_id = ?) AS memberships, (SELECT count(*) FROM accounts WHERE org_id = ?) AS accounts`,
   )
   .get(org.id, org.id, org.id, org.id)
-
-// (b) A forced full reconcile while a client keeps making SCIM requests.
-const stopFile = join(dataDir, 'stop-probe')
-const probe = client(['probe', scimBase, scimToken as string, String(USERS), stopFile])
-await sleep(500)
-const reconcileStarted = performance.now()
-const resync = await fetch(`${base}/api/v1/orgs/bench/resync`, { method: 'POST', headers: admin })
-if (resync.status !== 200) throw new Error(`resync: ${resync.status} ${await resync.text()}`)
-while (state()?.reconcile_running === 1) await sleep(20)
-const reconcileSeconds = (performance.now() - reconcileStarted) / 1000
-const reconciled = state()
-writeFileSync(stopFile, '')
-const probed = await probe
 
 // (c) Removal of the integration.
 const removalStarted = performance.now()
@@ -178,27 +238,7 @@ await scheduler.stop()
 await server.stop(true)
 const result = {
   directory: counts,
-  push: {
-    ...push,
-    wallSeconds: Math.round(pushSeconds * 10) / 10,
-    inSyncAfterSeconds: Math.round(drainedSeconds * 10) / 10,
-  },
-  feedBatches: {
-    ...feedWork,
-    ms: Math.round(feedWork.ms),
-    busyShareOfPush: Math.round(feedWork.ms / 10 / drainedSeconds) / 100,
-  },
-  lag: {
-    changes: lagCount,
-    p50Seconds: lagPercentile(50),
-    p99Seconds: lagPercentile(99),
-    maxSeconds: lagPercentile(100),
-  },
-  fullReconcile: {
-    seconds: Math.round(reconcileSeconds * 10) / 10,
-    processed: reconciled?.reconcile_processed,
-    scimDuring: probed,
-  },
+  ...pushed,
   removal: {
     ...removalCounts,
     seconds: Math.round(removalSeconds * 10) / 10,
@@ -216,7 +256,7 @@ const result = {
 }
 console.log(JSON.stringify(result, null, 2))
 store.close()
-const probedOk = existsSync(stopFile)
+const probedOk = ONLY_REMOVAL || existsSync(join(dataDir, 'stop-probe'))
 // A million-membership store is ~1 GB: do not leave it in /tmp.
 rmSync(dataDir, { recursive: true, force: true })
 if (!probedOk) process.exit(1)

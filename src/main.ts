@@ -7,10 +7,14 @@ import { runStoreCommand, UsageError } from './cli/commands.ts'
 import { acceptsFlag, COMMAND_HELP, groupHelp, MAIN_HELP } from './cli/help.ts'
 import { type CliIo, EXIT, processIo } from './cli/output.ts'
 import { type Config, ConfigError, loadConfig, parseFlags, sqlitePath } from './config/index.ts'
+import { startHousekeeping } from './housekeeping/index.ts'
 import { createApp, createFetch } from './http/app.ts'
 import type { AppDeps } from './http/context.ts'
+import { metricsAccess, metricsListener } from './http/operations.ts'
 import { createLogger, type Logger } from './observability/log.ts'
 import { createMetrics } from './observability/metrics.ts'
+import { createSecretBox } from './secrets/secret-box.ts'
+import { secureStoreFiles } from './store/database.ts'
 import { openStore } from './store/index.ts'
 import { startSchedulerThread } from './sync/scheduler.ts'
 
@@ -19,15 +23,29 @@ export const VERSION: string = pkg.version
 export interface RunningServer {
   url: string
   port: number
+  /** The METRICS_PORT listener's port, when there is one. */
+  metricsPort: number | null
   stop(): Promise<void>
 }
 
 /** Opens everything and starts serving. Used by `serve` and by in-process end-to-end tests. */
 export function startServer(config: Config, log: Logger = createLogger(config.logLevel)): RunningServer {
   const metrics = createMetrics()
-  const store = openStore(sqlitePath(config), (operation, seconds) =>
-    metrics.storeDuration.observe({ operation }, seconds),
+  const modes = secureStoreFiles(sqlitePath(config))
+  const store = openStore(
+    sqlitePath(config),
+    (operation, seconds) => metrics.storeDuration.observe({ operation }, seconds),
+    config.secretKey ? createSecretBox(config.secretKey) : null,
   )
+  // Before serving: an encrypted store without its key (or with another) refuses to start, and a
+  // first start with a key seals the clear SP private keys.
+  let secrets: ReturnType<typeof store.secrets.unlock>
+  try {
+    secrets = store.secrets.unlock()
+  } catch (error) {
+    store.close()
+    throw error
+  }
   // The app is built after the socket is bound: with --port 0 the OS picks the port, and the
   // default public URL (which SCIM locations and Okta values derive from) must name the real one.
   let handle: ReturnType<typeof createFetch> | null = null
@@ -48,25 +66,62 @@ export function startServer(config: Config, log: Logger = createLogger(config.lo
     store.close()
     throw error
   }
+  let metricsServer: ReturnType<typeof Bun.serve> | null = null
+  if (config.metricsPort !== undefined) {
+    try {
+      metricsServer = Bun.serve({
+        port: config.metricsPort,
+        hostname: config.host,
+        maxRequestBodySize: 64 * 1024,
+        fetch: metricsListener({ config, metrics }),
+      })
+    } catch (error) {
+      server.stop(true)
+      store.close()
+      throw error
+    }
+  }
   if (config.publicUrl === 'http://localhost:0') config.publicUrl = `http://localhost:${server.port}`
   const deps: AppDeps = { config, store, log, metrics, version: VERSION }
   handle = createFetch(createApp(deps), deps)
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`
-  log.info('listening', { url, publicUrl: config.publicUrl, store: sqlitePath(config), version: VERSION })
+  log.info('listening', {
+    url,
+    publicUrl: config.publicUrl,
+    store: sqlitePath(config),
+    version: VERSION,
+    metrics: metricsAccess(config),
+    ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
+    secretsAtRest: secrets.encrypted ? 'encrypted' : 'clear (set SECRET_KEY to encrypt SP private keys)',
+  })
+  if (secrets.sealed > 0) log.info('sealed SP private keys with SECRET_KEY', { count: secrets.sealed })
+  if (modes.tightened.length > 0) {
+    log.warn('store files were readable by others: now 0600', { files: modes.tightened })
+  }
+  if (modes.looseFolder) {
+    log.warn('the data folder is readable by others: chmod 700 it', { folder: modes.looseFolder })
+  }
   // The scheduler runs on its own thread. Its entry is resolved from this file: `bun build
   // --compile` embeds src/sync/worker.ts (the build's second entry point) relative to src/.
   const scheduler = startSchedulerThread(
     { store, log, metrics, config, path: sqlitePath(config) },
     new URL('./sync/worker.ts', import.meta.url),
   )
+  const housekeeping = startHousekeeping({ store, config, log })
   let stopping: Promise<void> | null = null
   return {
     url,
     port: server.port ?? config.port,
+    metricsPort: metricsServer?.port ?? null,
     stop() {
       stopping ??= (async () => {
         // In-flight requests and the current sync batch finish before the store closes.
-        await Promise.all([server.stop(false), scheduler.stop()])
+        await Promise.all([
+          server.stop(false),
+          metricsServer?.stop(false),
+          scheduler.stop(),
+          housekeeping.stop(),
+        ])
         store.close()
         log.info('stopped')
       })()

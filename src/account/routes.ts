@@ -9,11 +9,12 @@ import type { AppDeps } from '../http/context.ts'
 import { ErrorBody, errorJson } from '../http/errors.ts'
 import { resolveOrg } from '../http/org-routing.ts'
 import { type Org, orgUrl } from '../orgs/service.ts'
-import { COOKIE, clearedCookie, endSession } from '../sessions/service.ts'
+import { clearCookie, cookieScope } from '../pages/cookies.ts'
+import { endSession } from '../sessions/service.ts'
 import { sameDigest } from '../store/ids.ts'
 import { accountConnectSection } from '../web/account-connect.ts'
 import { accountPage, messagePage, raw, type SafeHtml } from './page.ts'
-import { cookieScope, profileOf, signedInAccount } from './service.ts'
+import { profileOf, signedInAccount } from './service.ts'
 
 const Params = t.Object({ slug: t.String({ description: 'Organization slug', examples: ['acme'] }) })
 
@@ -62,7 +63,7 @@ export function accountRoutes(deps: AppDeps) {
       ({ params, request }) => {
         const org = resolveOrg(store, params.slug)
         const base = orgUrl(org, config.publicUrl)
-        const signedIn = signedInAccount(store, org, request.headers.get('cookie'))
+        const signedIn = signedInAccount(store, org, request.headers.get('cookie'), config.publicUrl)
         if (!signedIn) {
           if (store.integrations.get(org.id)) {
             const next = `${new URL(base).pathname.replace(/\/$/, '')}/account`
@@ -114,7 +115,7 @@ export function accountRoutes(deps: AppDeps) {
       '/me',
       ({ params, request, set }) => {
         const org = resolveOrg(store, params.slug)
-        const signedIn = signedInAccount(store, org, request.headers.get('cookie'))
+        const signedIn = signedInAccount(store, org, request.headers.get('cookie'), config.publicUrl)
         set.headers['cache-control'] = 'no-store'
         if (!signedIn)
           return errorJson(401, 'UNAUTHENTICATED', 'no signed-in person: sign in through Okta first')
@@ -135,8 +136,8 @@ export function accountRoutes(deps: AppDeps) {
       async ({ params, request }) => {
         const org = resolveOrg(store, params.slug)
         const base = orgUrl(org, config.publicUrl)
-        const scope = cookieScope(base)
-        const signedIn = signedInAccount(store, org, request.headers.get('cookie'))
+        const scope = cookieScope(org.id, base)
+        const signedIn = signedInAccount(store, org, request.headers.get('cookie'), config.publicUrl)
         const body = (await request.text()).slice(0, 4096)
         const form = new URLSearchParams(body)
         if (signedIn) {
@@ -149,7 +150,7 @@ export function accountRoutes(deps: AppDeps) {
           }
           endSession(store, signedIn.token)
         }
-        const cleared = clearedCookie(COOKIE.user, scope)
+        const cleared = clearCookie('session', scope)
         if (!(request.headers.get('accept') ?? '').includes('text/html')) {
           return new Response(null, { status: 204, headers: { 'set-cookie': cleared } })
         }

@@ -4,8 +4,9 @@
  * account's session ends here even if nothing else ended it), and the profile with group names
  * from the SCIM directory.
  */
-import type { Org } from '../orgs/service.ts'
-import { type ActiveSession, COOKIE, endSession, readCookie, verifySession } from '../sessions/service.ts'
+import { type Org, orgUrl } from '../orgs/service.ts'
+import { cookieScope, readCookie } from '../pages/cookies.ts'
+import { type ActiveSession, endSession, verifySession } from '../sessions/service.ts'
 import type { AccountRow } from '../store/accounts.ts'
 import type { Store } from '../store/index.ts'
 
@@ -28,9 +29,10 @@ export function signedInAccount(
   store: Store,
   org: Org,
   cookieHeader: string | null,
+  publicUrl: string,
   now = Date.now(),
 ): SignedIn | null {
-  const token = readCookie(cookieHeader, COOKIE.user)
+  const token = readCookie(cookieHeader, 'session', cookieScope(org.id, orgUrl(org, publicUrl)))
   const session = verifySession(store, token, org.id, 'user', now)
   if (!session || !token) return null
   const account = store.accounts.byId(org.id, session.subjectId)
@@ -51,10 +53,4 @@ export function profileOf(store: Store, account: AccountRow): Profile {
     groups: store.saml.groupsOf(account.org_id, account.id),
     source: account.source,
   }
-}
-
-/** Cookie scope for an org: its path as the browser sees it (or /), Secure when served over https. */
-export function cookieScope(orgUrl: string): { path: string; secure: boolean } {
-  const url = new URL(orgUrl)
-  return { path: url.pathname.replace(/\/$/, '') || '/', secure: url.protocol === 'https:' }
 }

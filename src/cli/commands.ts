@@ -1,26 +1,17 @@
-/** The store-management commands: thin wrappers over the org service. */
+/**
+ * The store-management commands: thin wrappers over the org service (create) and the credentials
+ * service (list, revoke, remove, set-password, in `access-commands.ts`).
+ */
 import { type Config, sqlitePath } from '../config/index.ts'
 import { ServiceError } from '../errors.ts'
 import { createAdmin, createApiKey, createOrg } from '../orgs/service.ts'
 import { openStore, type Store } from '../store/index.ts'
+import { runAccessCommand } from './access-commands.ts'
+import { type Flags, print, required, stdinPassword, UsageError } from './flags.ts'
 import { COMMAND_HELP } from './help.ts'
 import { type CliIo, EXIT } from './output.ts'
 
-type Flags = Map<string, string>
-
-function required(flags: Flags, name: string): string {
-  const value = flags.get(name)
-  if (value === undefined || value === 'true' || value.trim() === '')
-    throw new UsageError(`--${name} is required`)
-  return value
-}
-
-export class UsageError extends Error {}
-
-function print(io: CliIo, flags: Flags, json: Record<string, unknown>, human: string): void {
-  if (flags.has('json')) io.out(JSON.stringify(json))
-  else io.out(human)
-}
+export { UsageError } from './flags.ts'
 
 export async function runStoreCommand(
   name: string,
@@ -46,30 +37,36 @@ export async function runStoreCommand(
       return EXIT.ok
     }
     if (name === 'admin create') {
-      const password = flags.has('password-stdin') ? (await io.readStdin()).replace(/\r?\n$/, '') : undefined
       const admin = await createAdmin(store, {
         orgSlug: required(flags, 'org'),
         email: required(flags, 'email'),
-        password,
+        password: await stdinPassword(io, flags),
+        actor: 'cli',
       })
       print(
         io,
         flags,
-        admin,
+        { id: admin.id, email: admin.email, password: admin.password },
         `Created admin ${admin.email}\nid: ${admin.id}\npassword: ${admin.password}\nSign in at ${config.publicUrl}/orgs/${required(flags, 'org')}/admin/login`,
       )
       return EXIT.ok
     }
     if (name === 'api-key create') {
-      const key = createApiKey(store, { orgSlug: required(flags, 'org'), name: flags.get('name') })
+      const key = createApiKey(store, {
+        orgSlug: required(flags, 'org'),
+        name: flags.get('name'),
+        actor: 'cli',
+      })
       print(
         io,
         flags,
-        key,
+        { id: key.id, key: key.key },
         `Created API key ${key.id}\nkey: ${key.key}\n(shown once; send it as Authorization: Bearer <key>)`,
       )
       return EXIT.ok
     }
+    const code = await runAccessCommand(name, flags, store, io)
+    if (code !== null) return code
     throw new UsageError(`unknown command "${name}"; see okta-bridge --help`)
   } catch (error) {
     if (error instanceof UsageError) {

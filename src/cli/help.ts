@@ -7,7 +7,12 @@ Usage:
   okta-bridge [serve] [settings]          start the server (the default command)
   okta-bridge org create --slug SLUG [--name NAME] [--url https://acme.example.com] [--json]
   okta-bridge admin create --org SLUG --email EMAIL [--password-stdin] [--json]
+  okta-bridge admin list --org SLUG [--json]
+  okta-bridge admin remove --org SLUG --email EMAIL [--force] [--json]
+  okta-bridge admin set-password --org SLUG --email EMAIL [--password-stdin] [--json]
   okta-bridge api-key create --org SLUG [--name NAME] [--json]
+  okta-bridge api-key list --org SLUG [--json]
+  okta-bridge api-key revoke --org SLUG --id ID [--json]
   okta-bridge --version | --help
   okta-bridge COMMAND --help              help for one command
 
@@ -37,11 +42,37 @@ Creates an admin who signs in at {orgURL}/admin/login. Without --password-stdin 
 is generated and printed once. With --password-stdin the password is read from standard input
 (at least 12 characters).
 Output (--json): {"id","email","password"}`,
+  'admin list': `okta-bridge admin list --org SLUG [--json]
+
+Lists the admins of the org, oldest first.
+Output (--json): {"items":[{"id","email","createdAt"}]}`,
+  'admin remove': `okta-bridge admin remove --org SLUG --email EMAIL [--force] [--json]
+
+Removes an admin and ends all of their console sessions at once (their next request needs a
+sign-in, which fails). The org's last admin is kept unless --force is given: the admin API and
+the console never remove the last one, the CLI may, because shell access can create a new one.
+Output (--json): {"id","email","endedSessions"}`,
+  'admin set-password': `okta-bridge admin set-password --org SLUG --email EMAIL [--password-stdin] [--json]
+
+Sets a new password for an admin and ends all of their sessions. Without --password-stdin a strong
+password is generated and printed once; with it the password is read from standard input (at
+least 12 characters).
+Output (--json): {"id","email","password","endedSessions"}`,
   'api-key create': `okta-bridge api-key create --org SLUG [--name NAME] [--json]
 
 Creates an admin API key for the org (send it as Authorization: Bearer <key>). The key is shown
 once; only its hash is stored.
 Output (--json): {"id","key"}`,
+  'api-key list': `okta-bridge api-key list --org SLUG [--json]
+
+Lists the org's admin API keys, oldest first: id, name, when created and last used. Never the key
+(only its hash is stored).
+Output (--json): {"items":[{"id","name","createdAt","lastUsedAt"?}]}`,
+  'api-key revoke': `okta-bridge api-key revoke --org SLUG --id ID [--json]
+
+Deletes an admin API key: the next request with it gets 401. The id is the one \`api-key list\`
+and \`api-key create\` print.
+Output (--json): {"id","name","revoked"}`,
 }
 
 /** The flags each command takes besides the settings and --json/--help/--version. */
@@ -49,7 +80,12 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   serve: [],
   'org create': ['slug', 'name', 'url'],
   'admin create': ['org', 'email', 'password-stdin'],
+  'admin list': ['org'],
+  'admin remove': ['org', 'email', 'force'],
+  'admin set-password': ['org', 'email', 'password-stdin'],
   'api-key create': ['org', 'name'],
+  'api-key list': ['org'],
+  'api-key revoke': ['org', 'id'],
 }
 
 const COMMON_FLAGS = new Set(['json', 'help', 'version', ...SETTINGS.map((s) => s.flag)])

@@ -3,6 +3,8 @@
  * (`--port 8080` or `--port=8080`) and the environment (`PORT`). Flags win over the environment.
  * Nothing else in the code base reads `process.env`.
  */
+import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { type Static, Type as T } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
@@ -18,8 +20,20 @@ export const ConfigSchema = T.Object({
   }),
   publicUrl: T.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', description: 'Public base URL' }),
   logLevel: LogLevel,
-  trustProxy: T.Boolean({ description: 'Honour X-Forwarded-Host/-Proto' }),
+  trustProxy: T.Union(
+    [
+      T.Object({ hops: T.Integer({ minimum: 0, maximum: 32 }) }),
+      T.Object({ networks: T.Array(T.String({ minLength: 1 }), { minItems: 1, maxItems: 100 }) }),
+    ],
+    { description: 'Which proxies may set X-Forwarded-*: a hop count or proxy networks' },
+  ),
+  auditRetentionDays: T.Integer({ minimum: 0, description: 'Days audit rows are kept (0 = forever)' }),
   maxBodyBytes: T.Integer({ minimum: 1024, description: 'Largest accepted request body' }),
+  samlMaxAssertionValidityMinutes: T.Integer({
+    minimum: 1,
+    maximum: 43_200,
+    description: 'Longest accepted SAML assertion validity (NotOnOrAfter − IssueInstant), in minutes',
+  }),
   syncIntervalMs: T.Integer({ minimum: 10, description: 'Pause between scheduler ticks when idle' }),
   fullReconcileIntervalMs: T.Integer({
     minimum: 1000,
@@ -30,6 +44,12 @@ export const ConfigSchema = T.Object({
   bitbucketClientId: T.Optional(T.String()),
   bitbucketClientSecret: T.Optional(T.String()),
   oauthEndpointsJson: T.Optional(T.String({ description: 'Override OAuth endpoints (JSON), for tests' })),
+  metricsToken: T.Optional(T.String({ minLength: 16, description: 'Bearer token that /metrics requires' })),
+  metricsPort: T.Optional(
+    T.Integer({ minimum: 0, maximum: 65535, description: 'Port of a second listener serving only /metrics' }),
+  ),
+  secretKey: T.Optional(T.String({ minLength: 32, description: 'Key sealing SP private keys in the store' })),
+  secretKeyFile: T.Optional(T.String({ minLength: 1, description: 'File whose content is SECRET_KEY' })),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -39,7 +59,7 @@ interface Setting {
   key: keyof Config
   flag: string
   env: string
-  kind: 'string' | 'integer' | 'boolean'
+  kind: 'string' | 'integer' | 'boolean' | 'proxies'
   help: string
 }
 
@@ -72,8 +92,22 @@ export const SETTINGS: Setting[] = [
     key: 'trustProxy',
     flag: 'trust-proxy',
     env: 'TRUST_PROXY',
-    kind: 'boolean',
-    help: 'trust X-Forwarded-* (0)',
+    kind: 'proxies',
+    help: 'proxy hops in front, or proxy networks (10.0.0.0/8,fd00::/8) (0)',
+  },
+  {
+    key: 'auditRetentionDays',
+    flag: 'audit-retention-days',
+    env: 'AUDIT_RETENTION_DAYS',
+    kind: 'integer',
+    help: 'days the audit log is kept, 0 = forever (90)',
+  },
+  {
+    key: 'samlMaxAssertionValidityMinutes',
+    flag: 'saml-max-assertion-validity',
+    env: 'SAML_MAX_ASSERTION_VALIDITY',
+    kind: 'integer',
+    help: 'longest SAML assertion validity in minutes after IssueInstant (1440)',
   },
   {
     key: 'maxBodyBytes',
@@ -131,7 +165,38 @@ export const SETTINGS: Setting[] = [
     kind: 'string',
     help: 'JSON overriding OAuth endpoints',
   },
+  {
+    key: 'metricsToken',
+    flag: 'metrics-token',
+    env: 'METRICS_TOKEN',
+    kind: 'string',
+    help: '/metrics requires Authorization: Bearer <token>',
+  },
+  {
+    key: 'metricsPort',
+    flag: 'metrics-port',
+    env: 'METRICS_PORT',
+    kind: 'integer',
+    help: 'serve /metrics only on this port (same host)',
+  },
+  {
+    key: 'secretKey',
+    flag: 'secret-key',
+    env: 'SECRET_KEY',
+    kind: 'string',
+    help: 'encrypts SP private keys in the store (openssl rand -base64 32)',
+  },
+  {
+    key: 'secretKeyFile',
+    flag: 'secret-key-file',
+    env: 'SECRET_KEY_FILE',
+    kind: 'string',
+    help: 'file whose content is SECRET_KEY',
+  },
 ]
+
+/** Settings whose value never appears in an error message. */
+const HIDDEN = new Set<string>(['metricsToken', 'secretKey', 'githubClientSecret', 'bitbucketClientSecret'])
 
 export class ConfigError extends Error {}
 
@@ -142,12 +207,18 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   publicUrl: 'use an http(s) URL without query or fragment, such as https://sso.example.com',
   logLevel: 'use one of debug, info, warn, error',
   maxBodyBytes: 'use a whole number of bytes, at least 1024',
+  samlMaxAssertionValidityMinutes: 'use a whole number of minutes from 1 to 43200 (30 days)',
   syncIntervalMs: 'use a whole number of milliseconds, at least 10',
   fullReconcileIntervalMs: 'use a whole number of milliseconds, at least 1000',
+  trustProxy: 'use a number of proxy hops (0 to 32) or proxy networks such as 10.0.0.0/8,fd00::/8',
+  auditRetentionDays: 'use a whole number of days, 0 to keep the audit log forever',
+  metricsToken: 'use a random token of at least 16 characters, e.g. from openssl rand -hex 16',
+  metricsPort: 'use a port number from 0 to 65535',
+  secretKey: 'use at least 32 characters, e.g. the output of openssl rand -base64 32',
 }
 
 /** Flags that are on by being present and never take a value. */
-const SWITCHES = new Set(['json', 'help', 'version', 'password-stdin'])
+const SWITCHES = new Set(['json', 'help', 'version', 'password-stdin', 'force'])
 const BOOLEAN_WORDS = ['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']
 
 /** Splits `--name value` / `--name=value` flags out of argv; other words are returned as positionals. */
@@ -168,11 +239,12 @@ export function parseFlags(argv: string[]): { flags: Map<string, string>; positi
     const name = word.slice(2)
     const next = argv[i + 1]
     // Switches never take the next word (`--json org create` is not json=org); --trust-proxy takes
-    // it only when it is a boolean word.
+    // it only when it is a boolean word, a hop count or a network list (alone it means one hop).
     const takesValue = SWITCHES.has(name)
       ? false
       : name === 'trust-proxy'
-        ? next !== undefined && BOOLEAN_WORDS.includes(next.trim().toLowerCase())
+        ? next !== undefined &&
+          (BOOLEAN_WORDS.includes(next.trim().toLowerCase()) || /^(?=.*[\d:])[\d.:a-f/,\s]+$/i.test(next))
         : true
     if (takesValue && next !== undefined && !next.startsWith('--')) {
       flags.set(name, next)
@@ -182,7 +254,28 @@ export function parseFlags(argv: string[]): { flags: Map<string, string>; positi
   return { flags, positionals }
 }
 
+/** TRUST_PROXY: a boolean word (true = one hop), a hop count, or comma-separated proxy networks. */
+function trustProxyOf(setting: Setting, raw: string): Config['trustProxy'] {
+  const v = raw.trim().toLowerCase()
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return { hops: 0 }
+  if (['true', 'yes', 'on'].includes(v)) return { hops: 1 }
+  if (/^\d+$/.test(v)) return { hops: Number(v) }
+  const networks = v.split(',').map((part) => part.trim())
+  for (const network of networks) {
+    const [address = '', prefix, extra] = network.split('/')
+    const bits = isIP(address) === 4 ? 32 : isIP(address) === 6 ? 128 : 0
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits)
+    if (!bits || extra !== undefined || !prefixOk) {
+      throw new ConfigError(
+        `${setting.env}: "${network}" is not a hop count or a proxy network (such as 10.0.0.0/8)`,
+      )
+    }
+  }
+  return { networks }
+}
+
 function coerce(setting: Setting, raw: string): unknown {
+  if (setting.kind === 'proxies') return trustProxyOf(setting, raw)
   if (setting.kind === 'integer') {
     if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${setting.env}: "${raw}" is not a whole number`)
     return Number(raw)
@@ -203,8 +296,10 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     host: '0.0.0.0',
     dataDir: './data',
     logLevel: 'info',
-    trustProxy: false,
+    trustProxy: { hops: 0 },
+    auditRetentionDays: 90,
     maxBodyBytes: 1024 * 1024,
+    samlMaxAssertionValidityMinutes: 24 * 60,
     syncIntervalMs: 200,
     fullReconcileIntervalMs: 3_600_000,
   }
@@ -218,6 +313,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     raw.databaseUrl = `${String(raw.dataDir).replace(/\/+$/, '')}/okta-bridge.sqlite`
   if (raw.publicUrl === undefined) raw.publicUrl = `http://localhost:${raw.port}`
   if (typeof raw.publicUrl === 'string') raw.publicUrl = raw.publicUrl.replace(/\/+$/, '')
+  readSecretKeyFile(raw)
   if (typeof raw.databaseUrl === 'string' && /^postgres(ql)?:\/\//.test(raw.databaseUrl)) {
     throw new ConfigError('DATABASE_URL: PostgreSQL is not supported yet; use a SQLite file path')
   }
@@ -226,11 +322,30 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     const key = firstError.path.replace(/^\//, '').split('/')[0] ?? ''
     const setting = SETTINGS.find((s) => s.key === key)
     const name = setting ? `${setting.env} (--${setting.flag})` : key
+    const shown = HIDDEN.has(key) ? '(value not shown)' : JSON.stringify(raw[key])
     throw new ConfigError(
-      `${name}: ${JSON.stringify(raw[key])} is invalid: ${EXPECTED[key as keyof Config] ?? firstError.message}`,
+      `${name}: ${shown} is invalid: ${EXPECTED[key as keyof Config] ?? firstError.message}`,
     )
   }
   return raw as Config
+}
+
+/** SECRET_KEY_FILE becomes `secretKey` (its content, trimmed): the rest of the code sees one setting. */
+function readSecretKeyFile(raw: Record<string, unknown>): void {
+  if (typeof raw.secretKey === 'string') raw.secretKey = raw.secretKey.trim()
+  const file = raw.secretKeyFile
+  if (typeof file !== 'string') return
+  if (raw.secretKey !== undefined) {
+    throw new ConfigError('SECRET_KEY_FILE (--secret-key-file): set SECRET_KEY or SECRET_KEY_FILE, not both')
+  }
+  try {
+    raw.secretKey = readFileSync(file, 'utf8').trim()
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
+    throw new ConfigError(
+      `SECRET_KEY_FILE (--secret-key-file): cannot read ${JSON.stringify(file)} (${code})`,
+    )
+  }
 }
 
 /** The SQLite file (or ':memory:') named by `databaseUrl`. */

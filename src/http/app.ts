@@ -1,21 +1,24 @@
 /**
  * Assembles the HTTP application: request logging and metrics, the one error mapper per surface,
  * then every feature's routes. `createFetch` adds what must happen before routing (own-origin org
- * rewrite, body size limit) and is what both the server and the tests call.
+ * rewrite, the body guard: content type, size, shape) and the headers every response carries; it is
+ * what both the server and the tests call.
  */
 import { Elysia } from 'elysia'
 import { accountRoutes } from '../account/routes.ts'
+import { accessRoutes } from '../admin/access-routes.ts'
 import type { AdminRouteDeps } from '../admin/auth.ts'
 import { directoryRoutes } from '../admin/directory-routes.ts'
 import { integrationRoutes } from '../admin/integration-routes.ts'
 import { samlAdminRoutes } from '../admin/saml-routes.ts'
 import { syncRoutes } from '../admin/sync-routes.ts'
 import { ServiceError } from '../errors.ts'
-import { rememberPeerAddress } from '../saml/client-address.ts'
 import { samlRoutes } from '../saml/routes.ts'
 import { scimErrorSurface, scimRoutes } from '../scim/routes.ts'
 import { adminSessionLookup, webRoutes } from '../web/index.ts'
-import { carryBodyLimit, limitStreamedBody, overflowResponse, tooLargeResponse } from './body-limit.ts'
+import { guardBody, refusedBody } from './body-limit.ts'
+import { createBodyValidation } from './body-validation.ts'
+import { rememberPeerAddress } from './client-address.ts'
 import type { AppDeps } from './context.ts'
 import { docsRoutes } from './docs.ts'
 import { errorPage, mapAdminError } from './errors.ts'
@@ -38,7 +41,7 @@ export function createApp(input: AppDeps & Partial<AdminRouteDeps>, surfaces: Er
   // The admin API also accepts the console's admin session cookie (with its CSRF header).
   const deps: AdminRouteDeps = {
     ...input,
-    adminSession: input.adminSession ?? adminSessionLookup(input.store),
+    adminSession: input.adminSession ?? adminSessionLookup(input.store, input.config.publicUrl),
   }
   const { log, metrics } = deps
   const scimSurface = scimErrorSurface(log)
@@ -49,7 +52,8 @@ export function createApp(input: AppDeps & Partial<AdminRouteDeps>, surfaces: Er
       stack: error instanceof Error ? error.stack : undefined,
     })
 
-  return new Elysia({ normalize: false })
+  const bodyValidation = createBodyValidation()
+  const app = new Elysia({ normalize: false })
     .onRequest(({ request }) => {
       started.set(request, performance.now())
     })
@@ -74,8 +78,8 @@ export function createApp(input: AppDeps & Partial<AdminRouteDeps>, surfaces: Er
       const path = new URL(request.url).pathname
       const surface = [scimSurface, ...surfaces].find((s) => s.matches(path))
       let response: Response
-      const overflow = overflowResponse(request)
-      if (overflow) response = overflow
+      const refused = refusedBody(request)
+      if (refused) response = refused
       else if (surface) response = surface.map(code, error, request)
       else if (!path.startsWith('/api/') && wantsHtml(request)) {
         if (error instanceof ServiceError && error.status < 500) {
@@ -96,6 +100,8 @@ export function createApp(input: AppDeps & Partial<AdminRouteDeps>, surfaces: Er
       set.status = response.status
       return response
     })
+    // Before Elysia's own body validation, whose error message costs as much as the value is big.
+    .onTransform({ as: 'global' }, (context) => bodyValidation.check(context))
     .use(operationsRoutes(deps))
     .use(docsRoutes(deps.version))
     .use(integrationRoutes(deps))
@@ -104,28 +110,48 @@ export function createApp(input: AppDeps & Partial<AdminRouteDeps>, surfaces: Er
     .use(accountRoutes(deps))
     .use(directoryRoutes(deps))
     .use(syncRoutes(deps))
+    .use(accessRoutes(deps))
     .use(scimRoutes(deps))
     .use(webRoutes(deps))
+  bodyValidation.learn(app.routes)
+  return app
 }
 
 export type App = ReturnType<typeof createApp>
 
-/** The server's fetch handler: limits and own-origin rewrite, then the Elysia app. */
+/**
+ * Headers every response carries, set in this one place (pages, JSON, SCIM, errors, 404s, docs,
+ * assets, refusals made before routing): no browser may guess a type other than the declared one.
+ */
+function withBaselineHeaders(response: Response): Response {
+  try {
+    response.headers.set('x-content-type-options', 'nosniff')
+    return response
+  } catch {
+    // A response with immutable headers (e.g. from Response.redirect) is copied.
+    const copy = new Response(response.body, response)
+    copy.headers.set('x-content-type-options', 'nosniff')
+    return copy
+  }
+}
+
+/** The server's fetch handler: own-origin rewrite and body guard, then the Elysia app. */
 export function createFetch(app: { handle(request: Request): Promise<Response> }, deps: AppDeps) {
   const { config, store } = deps
   return async (
     request: Request,
     server?: { requestIP(request: Request): { address: string } | null },
   ): Promise<Response> => {
-    if (Number(request.headers.get('content-length') ?? '0') > config.maxBodyBytes) {
-      return tooLargeResponse(new URL(request.url).pathname, config.maxBodyBytes)
-    }
-    const incoming = limitStreamedBody(request, config.maxBodyBytes) ?? request
-    const routed = rewriteForOwnOrigin(incoming, store, config.trustProxy)
-    carryBodyLimit(incoming, routed)
-    // Per-client rate limits (SAML) need the socket's address, which only the server knows.
+    // Per-client throttles and the proxy-trust decision need the socket's address, which only the
+    // server knows.
     const peer = server?.requestIP(request)?.address
-    if (peer) rememberPeerAddress(routed, peer)
-    return app.handle(routed)
+    if (peer) rememberPeerAddress(request, peer)
+    const routed = rewriteForOwnOrigin(request, store, config.trustProxy)
+    if (routed instanceof Response) return withBaselineHeaders(routed)
+    // After the rewrite, so the body is judged by the surface it is routed to.
+    const guarded = guardBody(routed, config.maxBodyBytes)
+    if (guarded instanceof Response) return withBaselineHeaders(guarded)
+    if (peer) rememberPeerAddress(guarded, peer)
+    return withBaselineHeaders(await app.handle(guarded))
   }
 }

@@ -1,74 +1,121 @@
 /**
- * The request body limit (MAX_BODY_BYTES). A declared Content-Length over it is refused before the
- * body is read; a body sent without one (chunked) is passed on as a stream that fails once it grows
- * past the limit, so reading stays lazy (SCIM's per-org in-flight limit still counts slow bodies)
- * and nothing larger is ever held in memory. Either way the client gets a 413 in the format of the
- * surface it called: a SCIM error, the admin API's JSON error, or a page for a browser.
+ * The request body guard, run before routing on every request that carries a body. It refuses a
+ * content type the surface does not take (415) and a declared Content-Length over MAX_BODY_BYTES
+ * (413) without reading a byte. Otherwise the body is passed on as a stream that counts its bytes
+ * and checks its shape (JSON depth and value count, form fields: http/body-shape.ts) as it flows,
+ * failing the read the moment a limit is crossed. Reading stays lazy (SCIM's per-org in-flight
+ * limit still counts slow bodies) and nothing over a limit is ever held whole or parsed. Whoever
+ * reads the body then sees the failure: the app's error mapper answers it with `refusedBody`, the
+ * SCIM routes turn it into a SCIM error; either way in the format of the surface that was called
+ * (http/body-policy.ts).
  */
-import { errorJson, errorPage } from './errors.ts'
+import {
+  type BodyPolicy,
+  bodyPolicyOf,
+  mediaTypeOf,
+  type RefusalCode,
+  refuseBody,
+  shapeScannerFor,
+  unsupportedMediaType,
+} from './body-policy.ts'
+import type { ShapeViolation } from './body-shape.ts'
 
-export class BodyTooLargeError extends Error {
+/** A body refused while it streamed in; `code` says why, the message gives the limit. */
+export class BodyRefusedError extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'BodyRefusedError'
+  }
+}
+
+export class BodyTooLargeError extends BodyRefusedError {
   constructor(readonly maxBytes: number) {
-    super(`request body larger than ${maxBytes} bytes`)
+    super('BODY_TOO_LARGE', `request body larger than ${maxBytes} bytes`)
     this.name = 'BodyTooLargeError'
   }
 }
 
-/** Requests whose streamed body went past the limit, for the error mapper. */
-const overflowed = new WeakMap<Request, { exceeded: boolean; maxBytes: number }>()
-
-export function tooLargeResponse(path: string, maxBytes: number): Response {
-  const detail = `request body larger than ${maxBytes} bytes`
-  // The SAML ACS is reached by people's browsers: a page, not JSON.
-  if (/\/okta\/auth$/.test(path)) {
-    return errorPage(413, 'We could not sign you in', 'The sign-in message was too large to accept.')
+/** Too deep or too wide to parse cheaply: a 400 that never echoes the body. */
+export class BodyShapeError extends BodyRefusedError {
+  constructor(violation: ShapeViolation) {
+    super('BODY_TOO_COMPLEX', describeViolation(violation))
+    this.name = 'BodyShapeError'
   }
-  if (/\/okta\/scim(\/|$)/.test(path)) {
-    return Response.json(
-      { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '413', detail },
-      { status: 413, headers: { 'content-type': 'application/scim+json' } },
-    )
-  }
-  return errorJson(413, 'BODY_TOO_LARGE', detail)
 }
 
-/** The request with its body capped (chunked bodies only); `undefined` when nothing needs doing. */
-export function limitStreamedBody(request: Request, maxBytes: number): Request | undefined {
-  if (request.body === null || request.headers.has('content-length')) return undefined
-  const state = { exceeded: false, maxBytes }
+function describeViolation({ kind, limit }: ShapeViolation): string {
+  if (kind === 'depth') return `the JSON body nests deeper than ${limit} levels`
+  if (kind === 'values') return `the JSON body has more than ${limit} values`
+  if (kind === 'members') return `an object in the JSON body has more than ${limit} members`
+  return `the form has more than ${limit} fields`
+}
+
+interface Guarded {
+  policy: BodyPolicy
+  error: BodyRefusedError | null
+}
+
+/** Requests whose body is guarded, with what went wrong while it was read. */
+const guarded = new WeakMap<Request, Guarded>()
+
+function hasBody(request: Request): boolean {
+  const declared = request.headers.get('content-length')
+  return declared === null || Number(declared) > 0
+}
+
+/**
+ * The request to route (its body wrapped in the checks when it has one), or the refusal to send
+ * right away.
+ */
+export function guardBody(request: Request, maxBytes: number): Request | Response {
+  const declared = request.headers.get('content-length')
+  const policy = bodyPolicyOf(new URL(request.url).pathname)
+  if (declared !== null && Number(declared) > maxBytes) {
+    return refuseBody(policy, 'BODY_TOO_LARGE', `request body larger than ${maxBytes} bytes`, request)
+  }
+  if (request.body === null || !hasBody(request)) return request
+  const mediaType = mediaTypeOf(request.headers.get('content-type'))
+  if (policy.refusesOthers && !policy.accepts.includes(mediaType))
+    return unsupportedMediaType(policy, request)
+  const scan = shapeScannerFor(policy, mediaType)
+  // Known size, nothing to scan: the body can go on untouched.
+  if (declared !== null && scan === null) return request
+  const state: Guarded = { policy, error: null }
   let size = 0
-  const capped = request.body.pipeThrough(
+  const checked = request.body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         size += chunk.byteLength
-        if (size > maxBytes) {
-          state.exceeded = true
-          controller.error(new BodyTooLargeError(maxBytes))
+        const violation = scan?.(chunk) ?? null
+        if (size > maxBytes) state.error = new BodyTooLargeError(maxBytes)
+        else if (violation) state.error = new BodyShapeError(violation)
+        if (state.error) {
+          controller.error(state.error)
           return
         }
         controller.enqueue(chunk)
       },
     }),
   )
-  const limited = new Request(request.url, {
+  const wrapped = new Request(request.url, {
     method: request.method,
     headers: request.headers,
-    body: capped,
+    body: checked,
     duplex: 'half',
   } as RequestInit)
-  overflowed.set(limited, state)
-  return limited
+  guarded.set(wrapped, state)
+  return wrapped
 }
 
-/** Carries the cap's state over to a rewritten request (own-origin routing makes a new one). */
-export function carryBodyLimit(from: Request, to: Request): void {
-  const state = overflowed.get(from)
-  if (state && to !== from) overflowed.set(to, state)
-}
-
-/** The 413 for a request whose streamed body went past the limit while a handler read it. */
-export function overflowResponse(request: Request): Response | null {
-  const state = overflowed.get(request)
-  if (!state?.exceeded) return null
-  return tooLargeResponse(new URL(request.url).pathname, state.maxBytes)
+/**
+ * The answer for a request whose body failed its checks while a handler or parser read it (they
+ * fail with the guard's error or a wrapped one); null when the body was fine or never guarded.
+ */
+export function refusedBody(request: Request): Response | null {
+  const state = guarded.get(request)
+  if (!state?.error) return null
+  return refuseBody(state.policy, state.error.code, state.error.message, request)
 }

@@ -54,6 +54,7 @@ export function docsRoutes(version: string) {
             { name: 'Integration', description: 'Set up the Okta integration of an org' },
             { name: 'Directory', description: 'Users, groups, role mappings, duplicates' },
             { name: 'Sync', description: 'Sync scheduler state and the change feed' },
+            { name: 'Access', description: 'Admin API keys and admins: list, create, revoke' },
             { name: 'SCIM', description: 'SCIM 2.0 service provider for Okta / Entra ID (RFC 7643/7644)' },
             { name: 'SAML', description: 'SAML 2.0 single sign-on' },
             { name: 'Account', description: 'The signed-in person' },
@@ -67,12 +68,19 @@ export function docsRoutes(version: string) {
             securitySchemes: {
               apiKey: { type: 'http', scheme: 'bearer', description: 'Admin API key (okb_key_…)' },
               scimToken: { type: 'http', scheme: 'bearer', description: 'SCIM token of an org (okb_scim_…)' },
-              session: { type: 'apiKey', in: 'cookie', name: 'okb_session', description: 'Browser session' },
+              metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN of the server' },
+              session: {
+                type: 'apiKey',
+                in: 'cookie',
+                name: 'okb_session',
+                description: 'Browser session (on an https org URL: `__Host-okb_session_<orgId>`)',
+              },
               adminSession: {
                 type: 'apiKey',
                 in: 'cookie',
                 name: 'okb_admin',
-                description: 'Admin console session (from {orgURL}/admin/login)',
+                description:
+                  'Admin console session from {orgURL}/admin/login (on an https org URL: `__Host-okb_admin_<orgId>`)',
               },
             },
           },

@@ -6,6 +6,7 @@
 import { Type as T } from '@sinclair/typebox'
 import { ServiceError } from '../errors.ts'
 import { escapeText as escapeHtml } from '../web/html.ts'
+import { bodyIssueOf } from './body-validation.ts'
 
 export const ErrorBody = T.Object(
   {
@@ -34,10 +35,26 @@ interface IssueSchema {
 }
 
 interface ValidationIssue {
+  type?: number
   path?: string
   message?: string
   summary?: string
   schema?: IssueSchema
+}
+
+/**
+ * Elysia's summaries that name only the field; the others quote the value sent ("… but found:
+ * …"), which a client may make as large as the body, so those use TypeBox's message, which quotes
+ * only the schema. By TypeBox ValueErrorType: additional property, required property, format, union.
+ */
+const SUMMARY_WITHOUT_VALUE = new Set([42, 45, 50, 62])
+
+/** Field names come from the client too: long ones are cut, so a message stays a line. */
+const MAX_FIELD_CHARS = 100
+
+function boundedField(field: string | undefined): string | undefined {
+  if (field === undefined || field.length <= MAX_FIELD_CHARS) return field
+  return `${field.slice(0, MAX_FIELD_CHARS)}…`
 }
 
 /**
@@ -65,7 +82,6 @@ function expectedValues(schema: IssueSchema | undefined): string | null {
   return null
 }
 
-/** Turns Elysia's validation error into one clear message naming the field. */
 /**
  * Elysia checks coerced query parameters one by one (`type: 'property'`) and then reports the bad
  * value without its name; the request still has it, so find the parameter that carried that value.
@@ -78,13 +94,18 @@ function queryParameterOf(value: unknown, request?: Request): string | undefined
   return names.length === 1 ? names[0] : undefined
 }
 
+/** Turns Elysia's validation error into one clear message naming the field, never quoting the value. */
 export function describeValidation(error: unknown, request?: Request): { field?: string; message: string } {
   const candidate = error as { all?: ValidationIssue[]; type?: string; value?: unknown }
-  const issues = Array.isArray(candidate.all) ? candidate.all : []
+  // A body refused by the compiled check (http/body-validation.ts): Elysia saw only a stand-in.
+  const checked = candidate.type === 'body' && request ? bodyIssueOf(request) : undefined
+  const issues = checked ? [checked as ValidationIssue] : Array.isArray(candidate.all) ? candidate.all : []
   const first = issues[0]
   if (!first) return { message: 'the request is not valid' }
   const byProperty = candidate.type === 'property' ? queryParameterOf(candidate.value, request) : undefined
-  const field = byProperty ?? ((first.path ?? '').replace(/^\//, '').replace(/\//g, '.') || undefined)
+  const field = boundedField(
+    byProperty ?? ((first.path ?? '').replace(/^\//, '').replace(/\//g, '.') || undefined),
+  )
   const where =
     candidate.type === 'query' || byProperty
       ? 'query parameter'
@@ -94,7 +115,9 @@ export function describeValidation(error: unknown, request?: Request): { field?:
   if (first.message?.includes('Unexpected property') || first.summary?.includes('Unexpected property')) {
     return { field, message: `unknown ${where} "${field}"` }
   }
-  const reason = expectedValues(first.schema) ?? first.summary ?? first.message ?? 'is invalid'
+  const summary =
+    first.type !== undefined && SUMMARY_WITHOUT_VALUE.has(first.type) ? first.summary : undefined
+  const reason = expectedValues(first.schema) ?? summary ?? first.message ?? 'is invalid'
   return { field, message: field ? `${where} "${field}": ${reason}` : reason }
 }
 

@@ -2,28 +2,37 @@
  * Org resolution. Org-scoped routes live under `/orgs/:slug/…`. An org with its own origin
  * (`--url https://acme.example.com`) is served at that origin's root: requests whose Host matches
  * are rewritten to `/orgs/{slug}/…` before routing, so every feature has one route table.
- * X-Forwarded-Host/-Proto are honoured only with TRUST_PROXY=1. Matching is by host (and port), not
- * scheme: the server itself speaks plain HTTP, usually behind a TLS proxy that keeps the Host header.
+ * X-Forwarded-Host/-Proto are honoured only as TRUST_PROXY allows (`client-address.ts`). Matching is
+ * by host (and port), not scheme: the server itself speaks plain HTTP, usually behind a TLS proxy that
+ * keeps the Host header.
+ *
+ * On an org's own origin only that org exists: `/orgs/{other}/…` and `/api/v1/orgs/{other}/…` answer
+ * 404 there, so another tenant's pages never share the origin (and the cookies) of this one, and a
+ * RelayState or `next` cannot lead there. The org's own `/orgs/{self}/…` and `/api/v1/orgs/{self}/…`
+ * keep working (the admin API is reached that way). Hosts that are no org's origin are unchanged.
  */
 import { ServiceError } from '../errors.ts'
 import type { Org } from '../orgs/service.ts'
 import { toOrg } from '../orgs/service.ts'
 import type { Store } from '../store/index.ts'
+import { forwardedValue, type ProxyTrust } from './client-address.ts'
+import { errorJson, errorPage } from './errors.ts'
 
 /** Paths that stay global even on an org's own origin. */
 const GLOBAL_PREFIXES = ['/orgs/', '/api/', '/docs', '/healthz', '/readyz', '/metrics']
 
+/** Org-scoped paths of the shared route table; group 1 is the slug. */
+const ORG_PATH = /^(?:\/api\/v1)?\/orgs\/([^/?#]+)/
+
 /** The scheme and host a request was sent to (behind a trusted proxy: what the proxy says it got). */
-export function requestOrigin(request: Request, trustProxy: boolean): string {
+export function requestOrigin(request: Request, trust: ProxyTrust): string {
   const url = new URL(request.url)
   let scheme = url.protocol.slice(0, -1)
   let host = request.headers.get('host') ?? url.host
-  if (trustProxy) {
-    const forwardedHost = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim()
-    const forwardedProto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase()
-    if (forwardedHost) host = forwardedHost
-    if (forwardedProto === 'https' || forwardedProto === 'http') scheme = forwardedProto
-  }
+  const forwardedHost = forwardedValue(request, 'x-forwarded-host', trust)
+  const forwardedProto = forwardedValue(request, 'x-forwarded-proto', trust)?.toLowerCase()
+  if (forwardedHost) host = forwardedHost
+  if (forwardedProto === 'https' || forwardedProto === 'http') scheme = forwardedProto
   return `${scheme}://${host}`
 }
 
@@ -50,15 +59,46 @@ function orgByHost(store: Store, origin: string) {
   return store.orgs.byUrl(origin.toLowerCase())
 }
 
-/** Maps the request to `/orgs/{slug}/…` when its host belongs to an org; otherwise returns it as is. */
-export function rewriteForOwnOrigin(request: Request, store: Store, trustProxy: boolean): Request {
+/**
+ * Maps the request to `/orgs/{slug}/…` when its host belongs to an org; otherwise returns it as is.
+ * A 404 response when the request names another org on this org's own origin.
+ */
+export function rewriteForOwnOrigin(request: Request, store: Store, trust: ProxyTrust): Request | Response {
   const url = new URL(request.url)
+  const named = ORG_PATH.exec(url.pathname)?.[1]
+  if (named !== undefined) {
+    const org = orgByHost(store, requestOrigin(request, trust))
+    if (org && safeDecode(named) !== org.slug) return foreignOrgResponse(request, url.pathname)
+    return request
+  }
   if (GLOBAL_PREFIXES.some((p) => url.pathname === p.replace(/\/$/, '') || url.pathname.startsWith(p)))
     return request
-  const org = orgByHost(store, requestOrigin(request, trustProxy))
+  const org = orgByHost(store, requestOrigin(request, trust))
   if (!org) return request
   const rewritten = new URL(`/orgs/${org.slug}${url.pathname === '/' ? '' : url.pathname}${url.search}`, url)
   return new Request(rewritten, request)
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
+/** The same 404 an unknown slug gets, in the format of the surface the request was for. */
+function foreignOrgResponse(request: Request, path: string): Response {
+  const message = 'no such organization here'
+  if (/\/okta\/scim(\/|$)/.test(path)) {
+    return Response.json(
+      { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '404', detail: message },
+      { status: 404, headers: { 'content-type': 'application/scim+json' } },
+    )
+  }
+  const browser = (request.headers.get('accept') ?? '').includes('text/html') || /\/okta\/auth$/.test(path)
+  if (!path.startsWith('/api/') && browser) return errorPage(404, 'Not found', message)
+  return errorJson(404, 'ORG_NOT_FOUND', message)
 }
 
 export function resolveOrg(store: Store, slug: string): Org {

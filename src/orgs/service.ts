@@ -78,17 +78,30 @@ export function generatePassword(): string {
   return newSecret('').slice(0, 24)
 }
 
+/** The one password rule set, for creating an admin and for changing a password. */
+export function checkPassword(password: string): void {
+  if (password.length < 12) throw invalid('password', 'password must be at least 12 characters')
+  if (password.length > 1024) throw invalid('password', 'password must be at most 1024 characters')
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return Bun.password.hash(password, { algorithm: 'argon2id' })
+}
+
+/**
+ * `actor` is who does it, for the audit log (`cli`, `api-key:<id>`, `admin:<id>`). `generated`
+ * says whether the password was made here (callers show only a generated one back).
+ */
 export async function createAdmin(
   store: Store,
-  input: { orgSlug: string; email: string; password?: string },
-): Promise<{ id: string; email: string; password: string }> {
+  input: { orgSlug: string; email: string; password?: string; actor?: string },
+): Promise<{ id: string; email: string; password: string; generated: boolean }> {
   const org = findOrg(store, input.orgSlug)
   const email = input.email.trim()
   if (!isValidEmail(email)) throw invalid('email', `"${input.email}" is not a valid email address`)
   const password = input.password ?? generatePassword()
-  if (password.length < 12) throw invalid('password', 'password must be at least 12 characters')
-  if (password.length > 1024) throw invalid('password', 'password must be at most 1024 characters')
-  const passwordHash = await Bun.password.hash(password, { algorithm: 'argon2id' })
+  checkPassword(password)
+  const passwordHash = await hashPassword(password)
   const id = newId()
   store.transaction(() => {
     if (store.admins.byEmail(org.id, email.toLowerCase())) {
@@ -102,14 +115,23 @@ export async function createAdmin(
       password_hash: passwordHash,
       created_at: Date.now(),
     })
+    store.audit.record({
+      orgId: org.id,
+      kind: 'admin',
+      action: 'admin.created',
+      outcome: 'success',
+      actor: input.actor ?? null,
+      subject: id,
+      data: { email },
+    })
   })
-  return { id, email, password }
+  return { id, email, password, generated: input.password === undefined }
 }
 
 export function createApiKey(
   store: Store,
-  input: { orgSlug: string; name?: string },
-): { id: string; key: string } {
+  input: { orgSlug: string; name?: string; actor?: string },
+): { id: string; name: string; key: string } {
   const org = findOrg(store, input.orgSlug)
   const name = (input.name ?? 'default').trim() || 'default'
   if (name.length > 100) throw invalid('name', 'name must be at most 100 characters')
@@ -121,7 +143,9 @@ export function createApiKey(
     kind: 'admin',
     action: 'api_key.created',
     outcome: 'success',
+    actor: input.actor ?? null,
     subject: id,
+    data: { name },
   })
-  return { id, key }
+  return { id, name, key }
 }

@@ -1,6 +1,6 @@
 /**
  * The cheap gate in front of the ACS: the form must be exactly `SAMLResponse` (+ optional
- * `RelayState`), small, and the response must be base64 of something that looks like XML. All of
+ * `RelayState`, where an empty one is none), small, and the response must be base64 of something that looks like XML. All of
  * this runs before any XML work, so junk costs microseconds.
  */
 import { Type as T } from '@sinclair/typebox'
@@ -66,6 +66,8 @@ export function readAcsForm(contentType: string | null, body: string): AcsInput 
     else throw new SamlRejection('form_invalid', `unexpected or repeated form field "${key.slice(0, 40)}"`)
   }
   if (!response) throw new SamlRejection('form_invalid', 'the form has no SAMLResponse')
+  // saml-idp and Auth0's samlp always post the field, empty when there is none: that is no RelayState.
+  if (relayState === '') relayState = null
   if (relayState !== null && relayState.length > RELAY_STATE_MAX) {
     throw new SamlRejection('form_invalid', `RelayState longer than ${RELAY_STATE_MAX} characters`)
   }

@@ -6,7 +6,7 @@
  *   → the outermost signature with the configured certificate(s) (the Response's when present,
  *   else the Assertion's) → [decrypt, verify the signature inside] → from here on only the signed
  *   canonical XML is read: status, destination, issuer, audience, time window, bearer
- *   confirmation, request binding, identity.
+ *   confirmation, validity window, request binding (InResponseTo from signed content only), identity.
  *
  * It is pure (no store, no clock of its own): replay and request consumption happen when the
  * sign-in is committed, in one transaction (see `service.ts`).
@@ -23,6 +23,7 @@ import { verifySignature } from './steps/signature.ts'
 import { checkStatus } from './steps/status.ts'
 import { assertionChild, checkStructure } from './steps/structure.ts'
 import { checkBearerConfirmation } from './steps/subject-confirmation.ts'
+import { checkValidityWindow, DEFAULT_MAX_ASSERTION_VALIDITY_MS } from './steps/validity-window.ts'
 import { attribute, is, NS, onlyChild, parseSamlXml, type XmlElement } from './xml.ts'
 
 export interface SamlExpectations {
@@ -36,6 +37,8 @@ export interface SamlExpectations {
   allowIdpInitiated: boolean
   allowSha1: boolean
   clockSkewSeconds: number
+  /** Longest accepted NotOnOrAfter − IssueInstant (`SAML_MAX_ASSERTION_VALIDITY`); default 24 h. */
+  maxAssertionValidityMs?: number
   emailAttribute: string | null
   /** PEM of the SP encryption key, when the org has one. */
   spPrivateKey: string | null
@@ -108,7 +111,15 @@ export function verifySamlResponse(xml: string, expect: SamlExpectations): Verif
   checkAudience(assertion, expect.audience)
   const notOnOrAfter = checkConditionsTime(assertion, time)
   const bearer = checkBearerConfirmation(assertion, expect.acsUrl, time)
-  const requestId = expectedRequestId(response, bearer.inResponseTo, expect.allowIdpInitiated)
+  checkValidityWindow(assertion, [notOnOrAfter, bearer.notOnOrAfter], {
+    ...time,
+    maxValidityMs: expect.maxAssertionValidityMs ?? DEFAULT_MAX_ASSERTION_VALIDITY_MS,
+  })
+  const requestId = expectedRequestId(
+    shape.responseSignature ? response : null,
+    bearer.inResponseTo,
+    expect.allowIdpInitiated,
+  )
   const identity = readIdentity(assertion, expect.emailAttribute)
   return {
     assertionId,

@@ -12,6 +12,7 @@ export const REASONS = {
   // XML.
   xml_dtd_forbidden: 'broken',
   xml_malformed: 'broken',
+  xml_too_complex: 'broken',
   xml_unexpected_structure: 'broken',
   // Structure and signature.
   not_a_response: 'broken',
@@ -34,6 +35,7 @@ export const REASONS = {
   expired: 'stale',
   not_yet_valid: 'stale',
   time_invalid: 'broken',
+  validity_too_long: 'broken',
   in_response_to_unknown: 'stale',
   idp_initiated_disabled: 'sp_only',
   replayed: 'stale',

@@ -7,43 +7,33 @@
  * logout messages are deliberately not accepted anywhere.
  */
 import { Elysia, t } from 'elysia'
-import { cookieScope } from '../account/service.ts'
+import { clientAddress } from '../http/client-address.ts'
 import type { AppDeps } from '../http/context.ts'
+import { type ThrottleStore, TokenBucketThrottle } from '../http/throttle.ts'
 import { oktaValues } from '../integration/service.ts'
 import { type Org, orgUrl, toOrg } from '../orgs/service.ts'
-import { ABSOLUTE_MS, COOKIE, readCookie, sessionCookie } from '../sessions/service.ts'
-import { clientAddress } from './client-address.ts'
+import { cookieScope, readCookie, setCookie } from '../pages/cookies.ts'
+import { ABSOLUTE_MS } from '../sessions/service.ts'
 import { AcsForm } from './form.ts'
 import { spMetadataXml } from './metadata.ts'
 import { rejectionPage } from './pages.ts'
-import { TokenBucketLimiter } from './rate-limit.ts'
 import { SamlRejection } from './rejection.ts'
 import { completeSignIn, REQUEST_TTL_MS, recordRejection, startSignIn } from './service.ts'
-
-/** Binds an SP-initiated request to the browser that started it. */
-export const BINDING_COOKIE = 'okb_saml_request'
 
 const Params = t.Object({ slug: t.String({ description: 'Organization slug', examples: ['acme'] }) })
 const LoginQuery = t.Object({
   next: t.Optional(t.String({ maxLength: 1024, description: 'Path under the org to land on after sign-in' })),
 })
 
-/**
- * The binding cookie must come back on Okta's cross-site POST to the ACS: SameSite=None (which
- * browsers require to be Secure) under https; under plain http it has no SameSite attribute, which
- * browsers treat as Lax but still send on a top-level POST within two minutes.
- */
-function bindingCookie(token: string, base: string): string {
-  const { path, secure } = cookieScope(base)
-  const parts = [`${BINDING_COOKIE}=${token}`, `Path=${path === '/' ? '' : path}/okta`, 'HttpOnly']
-  parts.push(`Max-Age=${REQUEST_TTL_MS / 1000}`)
-  if (secure) parts.push('SameSite=None', 'Secure')
-  return parts.join('; ')
-}
-
-export function samlRoutes(deps: AppDeps, limiter = new TokenBucketLimiter()) {
+/** Per client, ACS and login together: 20 at once, then one every 2 s. */
+export function samlRoutes(deps: AppDeps, limiter: ThrottleStore = new TokenBucketThrottle(20, 0.5)) {
   const { store, config } = deps
-  const samlDeps = { store, metrics: deps.metrics, publicUrl: config.publicUrl }
+  const samlDeps = {
+    store,
+    metrics: deps.metrics,
+    publicUrl: config.publicUrl,
+    maxAssertionValidityMs: config.samlMaxAssertionValidityMinutes * 60_000,
+  }
   const orgOf = (slug: string): Org | null => {
     const row = store.orgs.bySlug(slug)
     return row ? toOrg(row) : null
@@ -52,7 +42,7 @@ export function samlRoutes(deps: AppDeps, limiter = new TokenBucketLimiter()) {
   /** Refuses over-eager clients; audits the first refusal of a burst (not every one). */
   const throttled = (org: Org, request: Request): Response | null => {
     const client = clientAddress(request, config.trustProxy)
-    const decision = limiter.take(client)
+    const decision = limiter.hit(client)
     if (decision.allowed) return null
     if (decision.firstRefusal) {
       recordRejection(
@@ -74,25 +64,22 @@ export function samlRoutes(deps: AppDeps, limiter = new TokenBucketLimiter()) {
         const org = orgOf(params.slug)
         if (!org) return rejectionPage('not_configured', '/')
         const base = orgUrl(org, config.publicUrl)
+        const scope = cookieScope(org.id, base)
         const loginUrl = `${base}/okta/login`
         const refused = throttled(org, request)
         if (refused) return refused
         const outcome = completeSignIn(samlDeps, org, {
           contentType: request.headers.get('content-type'),
           body: await request.text(),
-          bindingToken: readCookie(request.headers.get('cookie'), BINDING_COOKIE),
+          bindingToken: readCookie(request.headers.get('cookie'), 'samlRequest', scope),
           client: clientAddress(request, config.trustProxy),
         })
         if (!outcome.ok) return rejectionPage(outcome.audience, loginUrl)
-        const scope = cookieScope(base)
         return new Response(null, {
           status: 303,
           headers: {
             location: outcome.redirectTo,
-            'set-cookie': sessionCookie(COOKIE.user, outcome.session.token, {
-              ...scope,
-              maxAgeSeconds: Math.floor(ABSOLUTE_MS / 1000),
-            }),
+            'set-cookie': setCookie('session', scope, outcome.session.token, ABSOLUTE_MS / 1000),
             'cache-control': 'no-store',
           },
         })
@@ -130,18 +117,19 @@ export function samlRoutes(deps: AppDeps, limiter = new TokenBucketLimiter()) {
         const org = orgOf(params.slug)
         if (!org) return rejectionPage('not_configured', '/')
         const base = orgUrl(org, config.publicUrl)
+        const scope = cookieScope(org.id, base)
         const refused = throttled(org, request)
         if (refused) return refused
         if (!store.integrations.get(org.id)) return rejectionPage('not_configured', `${base}/okta/login`)
         const start = startSignIn(samlDeps, org, {
           next: query.next ?? null,
-          bindingToken: readCookie(request.headers.get('cookie'), BINDING_COOKIE),
+          bindingToken: readCookie(request.headers.get('cookie'), 'samlRequest', scope),
         })
         return new Response(null, {
           status: 302,
           headers: {
             location: start.location,
-            'set-cookie': bindingCookie(start.bindingToken, base),
+            'set-cookie': setCookie('samlRequest', scope, start.bindingToken, REQUEST_TTL_MS / 1000),
             'cache-control': 'no-store',
           },
         })

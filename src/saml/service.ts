@@ -27,6 +27,8 @@ export interface SamlDeps {
   store: Store
   metrics: Metrics
   publicUrl: string
+  /** `SAML_MAX_ASSERTION_VALIDITY` in ms; the pipeline's default (24 h) when absent. */
+  maxAssertionValidityMs?: number
 }
 
 export interface AcsRequest {
@@ -125,8 +127,9 @@ export function completeSignIn(deps: SamlDeps, org: Org, request: AcsRequest): A
       allowIdpInitiated: settings.allowIdpInitiated,
       allowSha1: settings.allowSha1,
       clockSkewSeconds: settings.clockSkewSeconds,
+      maxAssertionValidityMs: deps.maxAssertionValidityMs,
       emailAttribute: settings.emailAttribute,
-      spPrivateKey: integration.sp_private_key,
+      spPrivateKey: store.integrations.spPrivateKey(integration),
       now,
     })
     const subject = verified.identity.email

@@ -2,11 +2,14 @@
  * Hardened XML reading for SAML. Every document an identity provider (or an attacker) sends goes
  * through `parseSamlXml`: a document type declaration or entity of any kind is refused *before* the
  * parser sees the text (no DTD means no XXE and no entity expansion), and any parser warning or
- * error stops parsing. The small helpers walk elements by namespace + local name, never by prefix,
- * so a renamed prefix cannot hide or forge an element.
+ * error stops parsing. Its size and nesting are bounded before parsing too (`xml-bounds.ts`), so no
+ * document is deep enough to slow the parser or overflow a stack. The small helpers walk elements
+ * by namespace + local name, never by prefix, so a renamed prefix cannot hide or forge an element,
+ * and never recurse.
  */
 import { DOMParser, type Element as XmlElement, type Node as XmlNode } from '@xmldom/xmldom'
 import { SamlRejection } from './rejection.ts'
+import { checkTextBounds, checkTreeBounds } from './xml-bounds.ts'
 
 export type { XmlElement }
 
@@ -28,6 +31,7 @@ const DECLARATION = /<!\s*(?:doctype|entity|element|attlist|notation)/i
 export function parseSamlXml(text: string, what = 'response'): XmlElement {
   if (DECLARATION.test(text))
     throw new SamlRejection('xml_dtd_forbidden', `the ${what} contains a DTD or entity declaration`)
+  checkTextBounds(text, what)
   let failure: string | null = null
   const options = {
     onError: (level: string, message: string) => {
@@ -49,6 +53,7 @@ export function parseSamlXml(text: string, what = 'response'): XmlElement {
       `the ${what} is not well-formed XML (${String(failure ?? 'no root element').slice(0, 200)})`,
     )
   }
+  checkTreeBounds(root, what)
   return root
 }
 
@@ -78,11 +83,19 @@ export function onlyChild(parent: XmlElement, ns: string, localName: string): Xm
   return found[0] ?? null
 }
 
-/** Every element below `root` (and root itself), in document order. */
+/**
+ * Every element below `root` (and root itself), in document order. An explicit stack, not
+ * recursion: the cost is one step per element whatever the depth.
+ */
 export function* descendants(root: XmlElement): Generator<XmlElement> {
-  yield root
-  for (let node = root.firstChild; node; node = node.nextSibling) {
-    if (isElement(node)) yield* descendants(node)
+  const stack: XmlElement[] = [root]
+  while (stack.length > 0) {
+    const element = stack.pop() as XmlElement
+    yield element
+    // Children pushed last-first, so the first child is visited next (document order).
+    for (let node = element.lastChild; node; node = node.previousSibling) {
+      if (isElement(node)) stack.push(node)
+    }
   }
 }
 

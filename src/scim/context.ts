@@ -57,11 +57,31 @@ export function listResult<Row>(
   }
 }
 
-function integer(query: URLSearchParams, name: string): number | null {
-  const raw = query.get(name)
+/** A list request's parameters, from a query string or from a SearchRequest body (`search.ts`). */
+export interface ListSource {
+  filter: string | null
+  startIndex: string | number | null
+  count: string | number | null
+  attributes: string | string[] | null
+  excludedAttributes: string | string[] | null
+}
+
+function integer(raw: string | number | null, name: string): number | null {
+  if (typeof raw === 'number') return raw
   if (raw === null || raw.trim() === '') return null
-  if (!/^-?\d{1,15}$/.test(raw.trim())) throw invalidValue(`${name} must be an integer, got "${raw}"`)
+  if (!/^-?\d{1,15}$/.test(raw.trim()))
+    throw invalidValue(`${name} must be an integer, got "${raw.slice(0, 40)}"`)
   return Number(raw)
+}
+
+export function querySource(query: URLSearchParams): ListSource {
+  return {
+    filter: query.get('filter'),
+    startIndex: query.get('startIndex'),
+    count: query.get('count'),
+    attributes: query.get('attributes'),
+    excludedAttributes: query.get('excludedAttributes'),
+  }
 }
 
 /**
@@ -70,9 +90,13 @@ function integer(query: URLSearchParams, name: string): number | null {
  * the maximum is clamped to it (ServiceProviderConfig says so in `filter.maxResults`).
  */
 export function listParams(query: URLSearchParams, limits: ScimLimits): ListParams {
-  const startIndex = Math.max(1, integer(query, 'startIndex') ?? 1)
-  const count = Math.min(limits.maxResults, Math.max(0, integer(query, 'count') ?? DEFAULT_COUNT))
-  const raw = query.get('filter')
+  return listParamsFrom(querySource(query), limits)
+}
+
+export function listParamsFrom(source: ListSource, limits: ScimLimits): ListParams {
+  const startIndex = Math.max(1, integer(source.startIndex, 'startIndex') ?? 1)
+  const count = Math.min(limits.maxResults, Math.max(0, integer(source.count, 'count') ?? DEFAULT_COUNT))
+  const raw = source.filter
   let filter: FilterNode | null = null
   if (raw !== null && raw.trim() !== '') {
     if (raw.length > limits.maxFilterLength) {
@@ -82,7 +106,8 @@ export function listParams(query: URLSearchParams, limits: ScimLimits): ListPara
     }
     filter = parseFilter(raw)
   }
-  return { filter, offset: startIndex - 1, count, startIndex, projection: resourceProjection(query) }
+  const projected = projection(source.attributes, source.excludedAttributes)
+  return { filter, offset: startIndex - 1, count, startIndex, projection: projected }
 }
 
 export function resourceProjection(query: URLSearchParams): Projection {

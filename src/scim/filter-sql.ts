@@ -7,8 +7,14 @@
  * Null semantics: SCIM says a comparison with a missing attribute is false, SQL says NULL. Every
  * `not` wraps its operand in `coalesce(…, 0)`, so NULL behaves as false everywhere while plain
  * conditions like `u.user_name_lower = ?` stay index-friendly.
+ *
+ * The maps are looked up only through `own()`: a filter on `constructor` or `toString` is an
+ * unsupported attribute (400), never Object.prototype's function. Element columns read a JSON
+ * element only when it is an object, so a malformed stored row (`"emails": "x"` from before the
+ * checks in `attributes.ts`) simply does not match instead of failing the whole query.
  */
 import type { SqlFilter } from '../store/scim.ts'
+import { own } from './attributes.ts'
 import { invalidFilter } from './errors.ts'
 import { type AttrPath, type CompareOp, type FilterNode, formatPath } from './filter.ts'
 
@@ -41,6 +47,8 @@ const lowered = (sql: string): Column => ({ sql, type: 'string', text: 'lowered'
 const fold = (sql: string): Column => ({ sql, type: 'string', text: 'fold' })
 
 const emailLower = lowered('u.email_lower')
+/** `$.<name>` of a json_each element, NULL unless the element is an object. */
+const element = (name: string) => `(CASE WHEN e.type = 'object' THEN json_extract(e.value, '$.${name}') END)`
 
 export const USER_TARGET: Target = {
   coreUri: 'urn:ietf:params:scim:schemas:core:2.0:user',
@@ -58,15 +66,17 @@ export const USER_TARGET: Target = {
     'emails.value': emailLower,
     'meta.created': created('u'),
     'meta.lastmodified': updated('u'),
+    // Lets a root `/.search` ask for one resource type.
+    'meta.resourcetype': exact("'User'"),
   },
   multi: {
     emails: {
       exists: (inner) => `EXISTS (SELECT 1 FROM json_each(u.resource, '$.emails') AS e WHERE ${inner})`,
       columns: {
-        value: fold("json_extract(e.value, '$.value')"),
-        type: fold("json_extract(e.value, '$.type')"),
-        display: fold("json_extract(e.value, '$.display')"),
-        primary: { sql: "json_extract(e.value, '$.primary')", type: 'boolean' },
+        value: fold(element('value')),
+        type: fold(element('type')),
+        display: fold(element('display')),
+        primary: { sql: element('primary'), type: 'boolean' },
       },
       // `emails[… and value eq "x"]` also narrows by the indexed primary email.
       narrow: emailLower,
@@ -86,6 +96,7 @@ export const GROUP_TARGET: Target = {
     externalid: exact('g.external_id'),
     'meta.created': created('g'),
     'meta.lastmodified': updated('g'),
+    'meta.resourcetype': exact("'Group'"),
   },
   multi: {
     members: {
@@ -125,25 +136,25 @@ class Compiler {
 
   private attribute(node: Extract<FilterNode, { kind: 'present' | 'compare' }>): string {
     const key = this.key(node.path)
-    const column = this.target.columns[key]
+    const column = own(this.target.columns, key)
     if (column) return this.leaf(column, node, formatPath(node.path))
-    const equalsOnly = this.target.equalsOnly?.[key]
+    const equalsOnly = this.target.equalsOnly ? own(this.target.equalsOnly, key) : undefined
     if (equalsOnly && node.kind === 'compare' && node.op === 'eq' && typeof node.value === 'string') {
       this.params.push(node.value)
       return equalsOnly('?')
     }
     const [name, sub] = key.split('.') as [string, string | undefined]
-    const multi = this.target.multi[name]
+    const multi = own(this.target.multi, name)
     if (multi && sub) {
       // `emails.type eq "work"`: true when any element matches.
-      const inner = multi.columns[sub]
+      const inner = own(multi.columns, sub)
       if (inner) return multi.exists(this.leaf(inner, node, formatPath(node.path)))
     }
     throw unsupported(node.path)
   }
 
   private valuePath(path: AttrPath, filter: FilterNode): string {
-    const multi = this.target.multi[this.key(path)]
+    const multi = own(this.target.multi, this.key(path))
     if (!multi) throw unsupported(path)
     const inner = new Compiler({ coreUri: this.target.coreUri, columns: multi.columns, multi: {} })
     const condition = multi.exists(inner.compile(filter))

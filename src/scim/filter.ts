@@ -267,8 +267,9 @@ export function parseFilter(source: string): FilterNode {
   return new Parser(tokenize(source)).parse()
 }
 
+/** An element's own attribute in any case (`constructor` never resolves to Object.prototype's). */
 function lookup(element: Record<string, unknown>, name: string): unknown {
-  if (name in element) return element[name]
+  if (Object.hasOwn(element, name)) return element[name]
   const lower = name.toLowerCase()
   for (const key of Object.keys(element)) if (key.toLowerCase() === lower) return element[key]
   return undefined

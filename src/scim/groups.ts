@@ -5,13 +5,18 @@
  * therefore cannot lose members: each one adds or removes rows instead of rewriting a list.
  * Unknown member ids are skipped (Okta does not retry a 400, so failing would drop the rest) and
  * recorded in the audit log.
+ *
+ * A request's member operations are first folded in memory into one net change, so a PATCH costs
+ * the same few statements whether it holds one operation or a thousand: at most one read of the
+ * current members (only when an operation needs them), one lookup of the ids to add, one DELETE,
+ * one INSERT and their feed entries.
  */
-import type { ScimGroupRow } from '../store/scim.ts'
+import type { MemberRow, ScimGroupRow } from '../store/scim.ts'
 import { checkIfMatch, type ListParams, listResult, type ScimContext, type ScimResult } from './context.ts'
-import { invalidValue, notFound, uniqueness } from './errors.ts'
+import { badRequest, invalidValue, notFound, uniqueness } from './errors.ts'
 import { matchesElement } from './filter.ts'
 import { compileGroupFilter } from './filter-sql.ts'
-import { type GroupInput, validateGroup, validatePatch } from './model.ts'
+import { type GroupInput, RESOURCE_LIMITS, validatePatch } from './model.ts'
 import { JsonPatcher, type MemberChange, memberChange, parseOperations } from './patch.ts'
 import {
   etag,
@@ -22,7 +27,9 @@ import {
   normalizeGroup,
   type Projection,
   project,
+  readGroup,
   resourceId,
+  storedResource,
   wants,
 } from './resources.ts'
 
@@ -42,10 +49,21 @@ const taken = (displayName: string) => uniqueness(`a group with displayName "${d
 
 function countMembers(changes: MemberChange[], limit: number): void {
   let total = 0
-  for (const change of changes) if ('ids' in change) total += change.ids.length
+  let filters = 0
+  for (const change of changes) {
+    if ('ids' in change) total += change.ids.length
+    if (change.kind === 'removeWhere') filters++
+  }
   if (total > limit) {
     throw invalidValue(
       `the request names ${total} members; at most ${limit} per request are accepted, send them in chunks`,
+    )
+  }
+  if (filters > RESOURCE_LIMITS.memberFilters) {
+    // RFC 7644 §3.12: tooMany also covers a PATCH path filter the server will not evaluate.
+    throw badRequest(
+      'tooMany',
+      `the request has ${filters} member filters that name no ids; at most ${RESOURCE_LIMITS.memberFilters} are accepted (use members[value eq "…"] or a value list)`,
     )
   }
 }
@@ -55,59 +73,94 @@ interface MemberOutcome {
   skipped: string[]
 }
 
-/** Applies member changes in order as set operations, with one feed entry per (group, user) delta. */
-function applyMembers(ctx: ScimContext, groupId: string, changes: MemberChange[]): MemberOutcome {
+interface MemberPlan {
+  add: string[]
+  remove: string[]
+  skipped: string[]
+}
+
+const displayOf = (row: MemberRow) => row.display_name ?? row.user_name
+
+/**
+ * The net effect of `changes` applied in order, computed in memory. Only id-based adds and
+ * removes need no read of the group: the last operation on an id decides. Otherwise the current
+ * members are read once and the operations replayed over a Set.
+ */
+function planMembers(ctx: ScimContext, groupId: string, changes: MemberChange[]): MemberPlan {
   const directory = ctx.store.directory
-  const outcome: MemberOutcome = { changed: 0, skipped: [] }
-  const add = (ids: string[]) => {
-    const unique = [...new Set(ids)]
-    if (unique.length === 0) return
-    const known = directory.existingUserIds(ctx.orgId, unique)
-    for (const id of unique) if (!known.has(id)) outcome.skipped.push(id)
-    const candidates = unique.filter((id) => known.has(id))
-    if (candidates.length === 0) return
-    const added = directory.addMembers(ctx.orgId, groupId, candidates)
-    const inOrder = candidates.filter((id) => added.has(id))
-    directory.appendChanges(ctx.orgId, 'membership', 'add', groupId, inOrder, ctx.now)
-    outcome.changed += inOrder.length
+  const toAdd = [...new Set(changes.flatMap((c) => (c.kind === 'add' || c.kind === 'replace' ? c.ids : [])))]
+  const known = new Map<string, MemberRow>()
+  if (toAdd.length > 0) for (const row of directory.usersByIds(ctx.orgId, toAdd)) known.set(row.id, row)
+  const skipped = toAdd.filter((id) => !known.has(id))
+  const needsCurrent = changes.some((c) => c.kind !== 'add' && c.kind !== 'remove')
+
+  if (!needsCurrent) {
+    const last = new Map<string, boolean>()
+    for (const change of changes) {
+      if (change.kind === 'add') for (const id of change.ids) if (known.has(id)) last.set(id, true)
+      if (change.kind === 'remove') for (const id of change.ids) last.set(id, false)
+    }
+    const add: string[] = []
+    const remove: string[] = []
+    for (const [id, member] of last) (member ? add : remove).push(id)
+    return { add, remove, skipped }
   }
-  const remove = (ids: string[]) => {
-    const unique = [...new Set(ids)]
-    if (unique.length === 0) return
-    const removed = directory.removeMembers(groupId, unique)
-    const inOrder = unique.filter((id) => removed.has(id))
-    directory.appendChanges(ctx.orgId, 'membership', 'remove', groupId, inOrder, ctx.now)
-    outcome.changed += inOrder.length
-  }
+
+  const byFilter = changes.some((c) => c.kind === 'removeWhere')
+  const rows = byFilter ? directory.members(groupId) : []
+  const current = byFilter ? rows.map((row) => row.id) : directory.memberIds(groupId)
+  for (const row of rows) known.set(row.id, row)
+  const final = new Set(current)
   for (const change of changes) {
     switch (change.kind) {
       case 'add':
-        add(change.ids)
+        for (const id of change.ids) if (known.has(id)) final.add(id)
         break
       case 'remove':
-        remove(change.ids)
+        for (const id of change.ids) final.delete(id)
         break
       case 'removeAll':
-        remove(directory.memberIds(groupId))
+        final.clear()
         break
       case 'removeWhere':
-        remove(
-          directory
-            .members(groupId)
-            .filter((m) =>
-              matchesElement(change.filter, { value: m.id, display: m.display_name ?? m.user_name }),
-            )
-            .map((m) => m.id),
-        )
+        for (const id of final) {
+          const row = known.get(id)
+          const display = row ? displayOf(row) : undefined
+          if (matchesElement(change.filter, { value: id, display })) final.delete(id)
+        }
         break
-      case 'replace': {
-        const wanted = new Set(change.ids)
-        remove(directory.memberIds(groupId).filter((id) => !wanted.has(id)))
-        add(change.ids)
+      case 'replace':
+        final.clear()
+        for (const id of change.ids) if (known.has(id)) final.add(id)
         break
-      }
     }
   }
+  const before = new Set(current)
+  return {
+    add: [...final].filter((id) => !before.has(id)),
+    remove: current.filter((id) => !final.has(id)),
+    skipped,
+  }
+}
+
+/** Applies member changes as one net delta, with one feed entry per (group, user) that changed. */
+function applyMembers(ctx: ScimContext, groupId: string, changes: MemberChange[]): MemberOutcome {
+  const directory = ctx.store.directory
+  const plan = planMembers(ctx, groupId, changes)
+  let changed = 0
+  if (plan.remove.length > 0) {
+    const removed = directory.removeMembers(groupId, plan.remove)
+    const inOrder = plan.remove.filter((id) => removed.has(id))
+    directory.appendChanges(ctx.orgId, 'membership', 'remove', groupId, inOrder, ctx.now)
+    changed += inOrder.length
+  }
+  if (plan.add.length > 0) {
+    const added = directory.addMembers(ctx.orgId, groupId, plan.add)
+    const inOrder = plan.add.filter((id) => added.has(id))
+    directory.appendChanges(ctx.orgId, 'membership', 'add', groupId, inOrder, ctx.now)
+    changed += inOrder.length
+  }
+  const outcome: MemberOutcome = { changed, skipped: plan.skipped }
   if (outcome.skipped.length > 0) {
     ctx.store.audit.record(
       {
@@ -131,7 +184,7 @@ function membersOf(input: GroupInput): string[] {
 }
 
 export async function createGroup(ctx: ScimContext, body: unknown): Promise<ScimResult> {
-  const input = validateGroup(body)
+  const input = readGroup(body)
   const resource = normalizeGroup(input as Json)
   const columns = groupColumns(resource)
   const members = membersOf(input)
@@ -201,7 +254,7 @@ export async function replaceGroup(
   body: unknown,
   ifMatch: string | null,
 ): Promise<ScimResult> {
-  const input = validateGroup(body)
+  const input = readGroup(body)
   const resource = normalizeGroup(input as Json)
   // PUT replaces the whole group, members included (Okta sends the full list).
   const changes: MemberChange[] = [{ kind: 'replace', ids: membersOf(input) }]
@@ -226,7 +279,7 @@ export async function patchGroup(
   const row = await ctx.write(() => {
     const current = found(ctx, id)
     checkIfMatch(ifMatch, current.version)
-    const resource = JSON.parse(current.resource) as Json
+    const resource = storedResource(current.resource, 'group')
     const extensions = Object.keys(resource).filter((key) => key.startsWith('urn:'))
     const changes: MemberChange[] = []
     const patcher = new JsonPatcher(resource, GROUP_NAMES, extensions, (op, path, value) => {
@@ -234,7 +287,7 @@ export async function patchGroup(
     })
     for (const operation of parseOperations(request, extensions)) patcher.apply(operation)
     countMembers(changes, ctx.limits.maxMembersPerRequest)
-    const next = normalizeGroup(validateGroup(patcher.resource) as Json)
+    const next = normalizeGroup(readGroup(patcher.resource) as Json)
     const outcome = applyMembers(ctx, id, changes)
     return save(ctx, current, next, outcome.changed > 0)
   })

@@ -13,21 +13,61 @@ export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group'
 export const ENTERPRISE_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
 export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse'
 export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
+export const SEARCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest'
+
+/**
+ * Size caps of what is stored (docs/scim.md, "Limits"): they bound what one resource costs every
+ * later read, filter and PATCH of it. Real directories stay far below them (Okta: userName ≤ 100).
+ */
+export const RESOURCE_LIMITS = {
+  /** `userName` and a group's `displayName`. */
+  nameLength: 256,
+  externalIdLength: 512,
+  /** Any other string attribute of the core and enterprise schemas. */
+  stringLength: 2048,
+  /** A certificate's base64 DER value. */
+  certificateLength: 16_384,
+  /** Elements of one multi-valued attribute (emails, phoneNumbers, addresses, …), not members. */
+  multiValued: 100,
+  /** Operations in one PATCH request. */
+  operations: 1000,
+  /** Member filters that name no ids (`members[display eq "…"]`) in one PATCH: each scans the group. */
+  memberFilters: 5,
+} as const
 
 const open = { additionalProperties: true }
-const text = (options = {}) => T.Optional(T.Union([T.String(options), T.Null()]))
+const text = (options = {}) =>
+  T.Optional(T.Union([T.String({ maxLength: RESOURCE_LIMITS.stringLength, ...options }), T.Null()]))
 /** Entra ID sends booleans as the strings "True" / "False". */
 const Bool = T.Union([T.Boolean(), T.String({ pattern: '^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$' })])
 
-const MultiValued = T.Object(
+const multiValuedElement = (valueLength: number = RESOURCE_LIMITS.stringLength) =>
+  T.Object(
+    {
+      value: text({ maxLength: valueLength }),
+      display: text(),
+      type: text(),
+      primary: T.Optional(Bool),
+    },
+    { ...open, title: 'MultiValuedAttribute' },
+  )
+const MultiValued = multiValuedElement()
+const multiValued = (element: TSchema = MultiValued) =>
+  T.Optional(T.Array(element, { maxItems: RESOURCE_LIMITS.multiValued }))
+const Address = T.Object(
   {
-    value: text(),
-    display: text(),
+    formatted: text(),
+    streetAddress: text(),
+    locality: text(),
+    region: text(),
+    postalCode: text(),
+    country: text(),
     type: text(),
     primary: T.Optional(Bool),
   },
-  { ...open, title: 'MultiValuedAttribute' },
+  { ...open, title: 'Address' },
 )
+const Schemas = T.Array(T.String({ maxLength: 256 }), { maxItems: 20 })
 
 const Name = T.Object(
   {
@@ -56,9 +96,13 @@ export const EnterpriseUser = T.Object(
 )
 
 const userAttributes = {
-  schemas: T.Optional(T.Array(T.String(), { examples: [[USER_SCHEMA]] })),
-  userName: T.String({ minLength: 1, maxLength: 512, examples: ['isabella.ramos@acme.example'] }),
-  externalId: text({ maxLength: 512 }),
+  schemas: T.Optional(T.Array(T.String({ maxLength: 256 }), { maxItems: 20, examples: [[USER_SCHEMA]] })),
+  userName: T.String({
+    minLength: 1,
+    maxLength: RESOURCE_LIMITS.nameLength,
+    examples: ['isabella.ramos@acme.example'],
+  }),
+  externalId: text({ maxLength: RESOURCE_LIMITS.externalIdLength }),
   name: T.Optional(Name),
   displayName: text(),
   nickName: text(),
@@ -69,14 +113,14 @@ const userAttributes = {
   locale: text(),
   timezone: text(),
   active: T.Optional(Bool),
-  emails: T.Optional(T.Array(MultiValued)),
-  phoneNumbers: T.Optional(T.Array(MultiValued)),
-  ims: T.Optional(T.Array(MultiValued)),
-  photos: T.Optional(T.Array(MultiValued)),
-  addresses: T.Optional(T.Array(T.Object({ type: text(), primary: T.Optional(Bool) }, open))),
-  entitlements: T.Optional(T.Array(MultiValued)),
-  roles: T.Optional(T.Array(MultiValued)),
-  x509Certificates: T.Optional(T.Array(MultiValued)),
+  emails: multiValued(),
+  phoneNumbers: multiValued(),
+  ims: multiValued(),
+  photos: multiValued(),
+  addresses: multiValued(Address),
+  entitlements: multiValued(),
+  roles: multiValued(),
+  x509Certificates: multiValued(multiValuedElement(RESOURCE_LIMITS.certificateLength)),
   [ENTERPRISE_SCHEMA]: T.Optional(EnterpriseUser),
 }
 
@@ -84,7 +128,10 @@ export const UserInput = T.Object(
   {
     ...userAttributes,
     password: T.Optional(
-      T.String({ description: 'Accepted and discarded: okta-bridge never stores passwords' }),
+      T.String({
+        maxLength: RESOURCE_LIMITS.stringLength,
+        description: 'Accepted and discarded: okta-bridge never stores passwords',
+      }),
     ),
     groups: T.Optional(T.Array(T.Object({}, open), { description: 'Read-only; ignored on writes' })),
   },
@@ -128,9 +175,9 @@ const Member = T.Object(
 
 export const GroupInput = T.Object(
   {
-    schemas: T.Optional(T.Array(T.String(), { examples: [[GROUP_SCHEMA]] })),
-    displayName: T.String({ minLength: 1, maxLength: 512, examples: ['Engineering'] }),
-    externalId: text({ maxLength: 512 }),
+    schemas: T.Optional(Schemas),
+    displayName: T.String({ minLength: 1, maxLength: RESOURCE_LIMITS.nameLength, examples: ['Engineering'] }),
+    externalId: text({ maxLength: RESOURCE_LIMITS.externalIdLength }),
     members: T.Optional(T.Array(Member)),
   },
   { ...open, title: 'GroupInput' },
@@ -161,7 +208,7 @@ export const PatchOperation = T.Object(
 export const PatchRequest = T.Object(
   {
     schemas: T.Optional(T.Array(T.String(), { examples: [[PATCH_SCHEMA]] })),
-    Operations: T.Array(PatchOperation, { minItems: 1, maxItems: 1000 }),
+    Operations: T.Array(PatchOperation, { minItems: 1, maxItems: RESOURCE_LIMITS.operations }),
   },
   { ...open, title: 'PatchOp' },
 )
@@ -233,9 +280,47 @@ export const ResourceQuery = T.Object(
   open,
 )
 
+const attributeList = T.Union([
+  T.Array(T.String({ maxLength: 256 }), { maxItems: 100 }),
+  T.String({ maxLength: 4096, description: 'Also accepted as one comma-separated string' }),
+])
+const integerValue = T.Union([T.Integer(), T.String({ pattern: '^\\s*-?\\d{1,15}\\s*$' })])
+
+/** RFC 7644 §3.4.3: the body of `POST /.search`, `POST /Users/.search`, `POST /Groups/.search`. */
+export const SearchRequest = T.Object(
+  {
+    schemas: T.Optional(Schemas),
+    attributes: T.Optional(attributeList),
+    excludedAttributes: T.Optional(attributeList),
+    filter: T.Optional(T.String({ description: 'RFC 7644 filter, at most 2048 characters' })),
+    sortBy: T.Optional(T.String({ description: 'Ignored: sorting is not supported' })),
+    sortOrder: T.Optional(T.String({ description: 'Ignored: sorting is not supported' })),
+    startIndex: T.Optional(integerValue),
+    count: T.Optional(integerValue),
+  },
+  {
+    ...open,
+    title: 'SearchRequest',
+    examples: [
+      {
+        schemas: [SEARCH_SCHEMA],
+        filter: 'userName eq "isabella.ramos@acme.example"',
+        attributes: ['userName', 'active'],
+        startIndex: 1,
+        count: 10,
+      },
+    ],
+  },
+)
+export type SearchRequest = Static<typeof SearchRequest>
+
+/** The union of Users and Groups a root `/.search` returns. */
+export const AnyResource = T.Union([UserResource, GroupResource])
+
 const userChecker = TypeCompiler.Compile(UserInput)
 const groupChecker = TypeCompiler.Compile(GroupInput)
 const patchChecker = TypeCompiler.Compile(PatchRequest)
+const searchChecker = TypeCompiler.Compile(SearchRequest)
 
 /** `/emails/0/value` → `emails[0].value`. */
 function attributeName(pointer: string): string {
@@ -269,3 +354,4 @@ function check<S>(checker: Checker, body: unknown): S {
 export const validateUser = (body: unknown) => check<UserInput>(userChecker, body)
 export const validateGroup = (body: unknown) => check<GroupInput>(groupChecker, body)
 export const validatePatch = (body: unknown) => check<PatchRequest>(patchChecker, body)
+export const validateSearch = (body: unknown) => check<SearchRequest>(searchChecker, body)

@@ -6,11 +6,19 @@
  * in order to a copy of the resource, so a failing operation leaves nothing half-applied. Group
  * members are not part of the stored JSON: member operations come out as a list of deltas the
  * service applies to the membership table inside the same transaction.
+ *
+ * Cost: every step is linear in what it touches. Paths are at most MAX_PATH_LENGTH characters, a
+ * multi-valued value at most RESOURCE_LIMITS.multiValued elements, and merges dedupe through a Set
+ * keyed by (value, type), so a PATCH near the body limit cannot turn into quadratic work.
  */
+import { checkValueNames, isObject } from './attributes.ts'
 import { invalidPath, invalidSyntax, invalidValue, ScimError } from './errors.ts'
 import { type FilterNode, matchesElement, parseFilter } from './filter.ts'
-import type { PatchRequest } from './model.ts'
+import { type PatchRequest, RESOURCE_LIMITS } from './model.ts'
 import type { Json } from './resources.ts'
+
+/** As long as a filter (2048): a path is an attribute name plus at most one value filter. */
+export const MAX_PATH_LENGTH = 2048
 
 export type PatchOpName = 'add' | 'remove' | 'replace'
 
@@ -44,6 +52,9 @@ const NAME = /^[A-Za-z$][\w$-]*$/
 const IGNORED = new Set(['id', 'meta', 'schemas', 'groups', 'password'])
 
 export function parsePatchPath(text: string, extensions: string[]): PatchPath {
+  if (text.length > MAX_PATH_LENGTH) {
+    throw invalidPath(`a path is ${text.length} characters long; at most ${MAX_PATH_LENGTH} are accepted`)
+  }
   let rest = text.trim()
   let uri: string | undefined
   if (/^urn:/i.test(rest)) {
@@ -120,27 +131,51 @@ export function parseOperations(request: PatchRequest, extensions: string[]): Pa
     }
     if (op !== 'remove' && operation.value === undefined)
       throw invalidValue(`Operations[${index}]: ${op} needs a value`)
+    if (path) checkValueNames(operation.value, '')
+    else checkPathKeys(operation.value as Json, index)
     return { op, path, value: operation.value }
   })
 }
 
-function keyOf(container: Json, name: string, names: Map<string, string>): string {
-  if (name in container) return name
+/** Keys of a path-less value are paths (`name.givenName`): one spelling each, names well-formed. */
+function checkPathKeys(value: Json, index: number): void {
+  const seen = new Map<string, string>()
+  for (const key of Object.keys(value)) {
+    const earlier = seen.get(key.toLowerCase())
+    if (earlier !== undefined) {
+      throw invalidSyntax(
+        `Operations[${index}].value: "${earlier}" and "${key}" name the same attribute; attribute names are case-insensitive (RFC 7643 §2.1)`,
+      )
+    }
+    seen.set(key.toLowerCase(), key)
+    checkValueNames(value[key], `${key}.`)
+  }
+}
+
+/** The key naming `name` in `container`, in any case; only own keys, never the prototype's. */
+function keyOf(container: Json, name: string, names: ReadonlyMap<string, string>): string {
+  if (Object.hasOwn(container, name)) return name
   const lower = name.toLowerCase()
   for (const key of Object.keys(container)) if (key.toLowerCase() === lower) return key
   return names.get(lower) ?? name
 }
 
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
+/** Identity of a multi-valued element for dedupe: (value, type) ignoring case, else its JSON. */
+function elementKey(element: unknown): string {
+  if (isObject(element) && Object.hasOwn(element, 'value')) {
+    const type = Object.hasOwn(element, 'type') ? element.type : null
+    return `v\u0000${String(element.value).toLowerCase()}\u0000${JSON.stringify(type ?? null)}`
+  }
+  return `j\u0000${JSON.stringify(element)}`
+}
 
-function sameElement(a: unknown, b: unknown): boolean {
-  if (isObject(a) && isObject(b) && 'value' in a && 'value' in b) {
-    return (
-      String(a.value).toLowerCase() === String(b.value).toLowerCase() && (a.type ?? null) === (b.type ?? null)
+function boundedList(list: unknown[], what: string): unknown[] {
+  if (list.length > RESOURCE_LIMITS.multiValued) {
+    throw invalidValue(
+      `"${what}" would hold ${list.length} values; at most ${RESOURCE_LIMITS.multiValued} are accepted`,
     )
   }
-  return JSON.stringify(a) === JSON.stringify(b)
+  return list
 }
 
 /** `type eq "work" and primary eq true` → { type: "work", primary: true }: the element a filter implies. */
@@ -220,21 +255,27 @@ export class JsonPatcher {
     if (op === 'remove') {
       if (Array.isArray(existing) && value !== undefined) {
         // Entra ID: {"op":"Remove","path":"emails","value":[{"value":"…"}]} removes those elements.
-        const gone = Array.isArray(value) ? value : [value]
-        const kept = existing.filter((item) => !gone.some((g) => sameElement(item, g)))
+        const gone = new Set(boundedList(Array.isArray(value) ? value : [value], key).map(elementKey))
+        const kept = existing.filter((item) => !gone.has(elementKey(item)))
         if (kept.length > 0) container[key] = kept
         else delete container[key]
       } else delete container[key]
       return
     }
     if (Array.isArray(existing) || Array.isArray(value)) {
-      const incoming = Array.isArray(value) ? value : [value]
+      const incoming = boundedList(Array.isArray(value) ? value : [value], key)
       if (op === 'replace' || !Array.isArray(existing)) container[key] = incoming
-      else
-        container[key] = [
-          ...existing,
-          ...incoming.filter((item) => !existing.some((e) => sameElement(e, item))),
-        ]
+      else {
+        const present = new Set(existing.map(elementKey))
+        const added = incoming.filter((item) => {
+          const k = elementKey(item)
+          if (present.has(k)) return false
+          present.add(k)
+          return true
+        })
+        // Checked after every operation, so 1,000 operations cannot grow a list step by step.
+        container[key] = boundedList([...existing, ...added], key)
+      }
       return
     }
     if (isObject(existing) && isObject(value)) {
@@ -279,7 +320,8 @@ export class JsonPatcher {
     if (op === 'remove') {
       if (path.sub !== undefined) for (const item of matches) delete item[keyOf(item, path.sub, new Map())]
       else {
-        const kept = list.filter((item) => !matches.includes(item as Json))
+        const matched = new Set<unknown>(matches)
+        const kept = list.filter((item) => !matched.has(item))
         if (kept.length > 0) container[key] = kept
         else delete container[key]
       }
@@ -291,7 +333,7 @@ export class JsonPatcher {
       if (path.sub !== undefined) created[path.sub] = value
       else if (isObject(value)) Object.assign(created, value)
       else throw invalidValue(`"${path.text}": value must be an object`)
-      container[key] = [...list, created]
+      container[key] = boundedList([...list, created], key)
       return
     }
     for (const item of matches) {

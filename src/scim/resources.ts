@@ -1,43 +1,55 @@
 /**
- * Mapping between SCIM resources and directory rows. A write is normalized once (canonical
- * attribute names, Entra's "True"/"False" strings as booleans, no password, no read-only
- * attributes) and stored as JSON; the indexed columns (`user_name_lower`, `email_lower`, …) are
+ * Mapping between SCIM resources and directory rows. A write is read once — canonical attribute
+ * names first (`attributes.ts`), then the TypeBox model, then normalized (Entra's "True"/"False"
+ * strings as booleans, no password, no read-only attributes) — and stored as JSON; the indexed columns (`user_name_lower`, `email_lower`, …) are
  * always derived from that same JSON, so filters and the stored resource never disagree. Reads add
  * `id`, `schemas`, `groups`/`members` and `meta` (with the version as a weak ETag).
  */
 import type { GroupRefRow, MemberRow, ScimGroupRow, ScimUserRow } from '../store/scim.ts'
-import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './model.ts'
+import {
+  canonicalAttributes,
+  GROUP_ATTRIBUTE_NAMES,
+  isObject,
+  topLevel,
+  USER_ATTRIBUTE_NAMES,
+} from './attributes.ts'
+import { invalidValue } from './errors.ts'
+import {
+  ENTERPRISE_SCHEMA,
+  GROUP_SCHEMA,
+  type GroupInput,
+  USER_SCHEMA,
+  validateGroup,
+  validateUser,
+} from './model.ts'
 
 export type Json = Record<string, unknown>
 
-/** Core User attributes by lowercase name, so `UserName` or `ACTIVE` land on the canonical key. */
-const USER_ATTRIBUTES = [
-  'userName',
-  'externalId',
-  'name',
-  'displayName',
-  'nickName',
-  'profileUrl',
-  'title',
-  'userType',
-  'preferredLanguage',
-  'locale',
-  'timezone',
-  'active',
-  'emails',
-  'phoneNumbers',
-  'ims',
-  'photos',
-  'addresses',
-  'entitlements',
-  'roles',
-  'x509Certificates',
-  ENTERPRISE_SCHEMA,
-]
-const GROUP_ATTRIBUTES = ['displayName', 'externalId', 'members']
-const canonical = (names: string[]) => new Map(names.map((name) => [name.toLowerCase(), name]))
-export const USER_NAMES = canonical(USER_ATTRIBUTES)
-export const GROUP_NAMES = canonical(GROUP_ATTRIBUTES)
+/** Top-level attributes by lowercase name, so a PATCH of `UserName` or `ACTIVE` lands on the canonical key. */
+export const USER_NAMES = topLevel(USER_ATTRIBUTE_NAMES)
+export const GROUP_NAMES = topLevel(GROUP_ATTRIBUTE_NAMES)
+
+function asObject(body: unknown): Json {
+  if (!isObject(body)) throw invalidValue('the request body must be a JSON object')
+  return body
+}
+
+/** A User body (POST, PUT, or a PATCH result) in canonical names, validated, in its stored form. */
+export function readUser(body: unknown): Json {
+  return normalizeUser(validateUser(canonicalAttributes(asObject(body), USER_ATTRIBUTE_NAMES)) as Json)
+}
+
+/** A Group body in canonical names and validated (members still in it: the caller takes them out). */
+export function readGroup(body: unknown): GroupInput {
+  return validateGroup(canonicalAttributes(asObject(body), GROUP_ATTRIBUTE_NAMES))
+}
+
+/** A stored resource as the PATCH engine starts from it: names canonical, pre-check oddities dropped. */
+export function storedResource(json: string, kind: 'user' | 'group'): Json {
+  const parsed: unknown = JSON.parse(json)
+  const known = kind === 'user' ? USER_ATTRIBUTE_NAMES : GROUP_ATTRIBUTE_NAMES
+  return canonicalAttributes(isObject(parsed) ? parsed : {}, known, 'stored')
+}
 
 /** Never stored: computed on read, or secrets. */
 const DROPPED = new Set(['id', 'meta', 'schemas', 'password', 'groups'])
@@ -58,16 +70,15 @@ function normalizeMultiValued(list: unknown): unknown {
   return list.map((item) => {
     if (typeof item !== 'object' || item === null) return item
     const element = withoutNulls(item as Json)
-    if ('primary' in element) element.primary = asBoolean(element.primary)
+    if (Object.hasOwn(element, 'primary')) element.primary = asBoolean(element.primary)
     return element
   })
 }
 
-/** The stored form of a User: canonical names, booleans as booleans, nothing read-only or secret. */
+/** The stored form of a canonical User: booleans as booleans, nothing read-only or secret. */
 export function normalizeUser(input: Json): Json {
   const out: Json = {}
-  for (const [rawKey, value] of Object.entries(input)) {
-    const key = USER_NAMES.get(rawKey.toLowerCase()) ?? rawKey
+  for (const [key, value] of Object.entries(input)) {
     if (DROPPED.has(key) || value === null || value === undefined) continue
     if (key === 'active') out.active = asBoolean(value)
     else if (key === 'name' && typeof value === 'object') out.name = withoutNulls(value as Json)
@@ -85,8 +96,7 @@ export function normalizeUser(input: Json): Json {
 
 export function normalizeGroup(input: Json): Json {
   const out: Json = {}
-  for (const [rawKey, value] of Object.entries(input)) {
-    const key = GROUP_NAMES.get(rawKey.toLowerCase()) ?? rawKey
+  for (const [key, value] of Object.entries(input)) {
     if (DROPPED.has(key) || key === 'members' || value === null || value === undefined) continue
     out[key] = value
   }
@@ -153,7 +163,7 @@ function meta(
 
 function schemasOf(core: string, resource: Json): string[] {
   const schemas = [core]
-  for (const key in resource)
+  for (const key of Object.keys(resource))
     if (key.startsWith('urn:') && typeof resource[key] === 'object') schemas.push(key)
   return schemas
 }
@@ -195,19 +205,38 @@ export interface Projection {
   exclude: Set<string>
 }
 
-function names(raw: string | null): Set<string> | null {
-  if (raw === null || raw.trim() === '') return null
+/** `[urn:…:]name[.sub]` (RFC 7644 §3.10 attribute notation). */
+const ATTRIBUTE_PATH = /^(?:urn:[!-~]+:)?[A-Za-z$][\w$-]*(?:\.[A-Za-z$][\w$-]*)?$/i
+const MAX_PROJECTED = 100
+
+function names(raw: string | string[] | null, parameter: string): Set<string> | null {
+  if (raw === null) return null
+  const list = (Array.isArray(raw) ? raw : raw.split(',')).map((name) => name.trim()).filter(Boolean)
+  if (list.length === 0) return null
+  if (list.length > MAX_PROJECTED)
+    throw invalidValue(`${parameter} names more than ${MAX_PROJECTED} attributes`)
+  for (const name of list) {
+    if (name.length > 256 || !ATTRIBUTE_PATH.test(name)) {
+      const shown = name.length > 40 ? `${name.slice(0, 40)}…` : name
+      throw invalidValue(`${parameter}: ${JSON.stringify(shown)} is not an attribute name`)
+    }
+  }
   return new Set(
-    raw
-      .split(',')
-      .map((name) => name.trim().toLowerCase())
-      .filter(Boolean)
+    list
+      .map((name) => name.toLowerCase())
       .map((name) => name.replace(/^urn:ietf:params:scim:schemas:core:2\.0:(user|group):/, '')),
   )
 }
 
-export function projection(attributes: string | null, excluded: string | null): Projection {
-  return { include: names(attributes), exclude: names(excluded) ?? new Set() }
+/** Unknown but well-formed names select nothing (RFC 7644 §3.9); malformed ones are a 400. */
+export function projection(
+  attributes: string | string[] | null,
+  excluded: string | string[] | null,
+): Projection {
+  return {
+    include: names(attributes, 'attributes'),
+    exclude: names(excluded, 'excludedAttributes') ?? new Set(),
+  }
 }
 
 /** Whether a top-level attribute is returned (lets the caller skip loading it). */
@@ -221,25 +250,28 @@ export function wants(p: Projection, attribute: string): boolean {
 
 const ALWAYS = new Set(['id', 'schemas'])
 
+// Built with Object.fromEntries (own data properties), so no stored key can reach a prototype.
 export function project(resource: Json, p: Projection): Json {
   if (!p.include && p.exclude.size === 0) return resource
-  const out: Json = {}
+  const out: Array<[string, unknown]> = []
   for (const [key, value] of Object.entries(resource)) {
     const name = key.toLowerCase()
     if (ALWAYS.has(name)) {
-      out[key] = value
+      out.push([key, value])
       continue
     }
     if (p.exclude.has(name)) continue
     if (!p.include || p.include.has(name)) {
-      out[key] = value
+      out.push([key, value])
       continue
     }
     const subs = [...p.include].filter((w) => w.startsWith(`${name}.`)).map((w) => w.slice(name.length + 1))
     if (subs.length === 0 || typeof value !== 'object' || value === null) continue
-    const pick = (item: Json) =>
-      Object.fromEntries(Object.entries(item).filter(([k]) => subs.includes(k.toLowerCase())))
-    out[key] = Array.isArray(value) ? value.map((item) => pick(item as Json)) : pick(value as Json)
+    const pick = (item: unknown) =>
+      isObject(item)
+        ? Object.fromEntries(Object.entries(item).filter(([k]) => subs.includes(k.toLowerCase())))
+        : item
+    out.push([key, Array.isArray(value) ? value.map(pick) : pick(value)])
   }
-  return out
+  return Object.fromEntries(out)
 }

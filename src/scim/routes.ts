@@ -3,19 +3,21 @@
  * this prefix before routing). Each route hands the raw request to the framework-free core in
  * `service.ts` and returns its answer as is; Elysia's own body parser is off (`parse: 'none'`)
  * because SCIM bodies arrive as `application/scim+json`, and the core reads them within its
- * limits. The TypeBox models give `/docs` the complete picture of every route.
+ * limits. The TypeBox models give `/docs` the complete picture of every route, the POST searches
+ * (`/.search`, `/Users/.search`, `/Groups/.search`) and the 501 of `/Me` included.
  * `scimErrorSurface` renders errors raised before a handler runs (unknown path, bad query shape)
  * in the same RFC 7644 format.
  */
 import type { TSchema } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import type { ErrorSurface } from '../http/app.ts'
-import { BodyTooLargeError } from '../http/body-limit.ts'
+import { BodyShapeError, BodyTooLargeError } from '../http/body-limit.ts'
 import type { AppDeps } from '../http/context.ts'
 import { describeValidation } from '../http/errors.ts'
 import type { Logger } from '../observability/log.ts'
-import { errorBody, ScimError, tooLarge } from './errors.ts'
+import { errorBody, invalidSyntax, ScimError, tooLarge } from './errors.ts'
 import {
+  AnyResource,
   DiscoveryDocument,
   GroupInput,
   GroupResource,
@@ -27,6 +29,7 @@ import {
   ResourceParams,
   ResourceQuery,
   ScimErrorModel,
+  SearchRequest,
   UserInput,
   UserResource,
 } from './model.ts'
@@ -58,6 +61,9 @@ const errors = {
   429: ScimErrorModel,
 }
 const writeErrors = { ...errors, 409: ScimErrorModel, 412: ScimErrorModel, 415: ScimErrorModel }
+const searchErrors = { ...errors, 415: ScimErrorModel }
+const searchDescription =
+  'RFC 7644 §3.4.3: the query as a SearchRequest body (filter, startIndex, count, attributes, excludedAttributes; sortBy is ignored) instead of a query string; answers the same ListResponse as GET.'
 
 function requestBody(schema: TSchema, description: string) {
   return {
@@ -108,7 +114,10 @@ export function scimRoutes(deps: AppDeps, options: ScimRouteOptions = {}) {
         // A chunked body past MAX_BODY_BYTES fails while streaming (http/body-limit.ts): a SCIM 413.
         readBody: () =>
           request.arrayBuffer().catch((error: unknown) => {
-            throw error instanceof BodyTooLargeError ? tooLarge(error.message) : error
+            if (error instanceof BodyTooLargeError) throw tooLarge(error.message)
+            // Nested or wide past the guard's limits (http/body-shape.ts): refused before parsing.
+            if (error instanceof BodyShapeError) throw invalidSyntax(error.message)
+            throw error
           }),
       })
       set.status = answer.status
@@ -116,9 +125,49 @@ export function scimRoutes(deps: AppDeps, options: ScimRouteOptions = {}) {
     }
 
   const one = { params: ResourceParams, query: ResourceQuery, parse: 'none' as const }
+  const me = {
+    params: OrgParams,
+    parse: 'none' as const,
+    response: { 401: ScimErrorModel, 501: ScimErrorModel },
+    detail: detail('Not supported (501): the SCIM token is an organization credential, not a user', {
+      description: 'RFC 7644 §3.11: `/Me` answers 501 Not Implemented for every method.',
+    }),
+  }
   const many = { params: OrgParams, query: ListQuery, parse: 'none' as const }
 
   return new Elysia({ prefix: '/orgs/:slug/okta/scim', normalize: false })
+    .post('/.search', handler('root.search'), {
+      params: OrgParams,
+      parse: 'none',
+      response: { 200: ListResponse(AnyResource, 'ResourceList'), ...searchErrors },
+      detail: detail('Search users and groups together', {
+        description: `${searchDescription} Users come first, then groups; \`meta.resourceType eq "Group"\` narrows to one type.`,
+        requestBody: requestBody(SearchRequest, 'RFC 7644 SearchRequest'),
+      }),
+    })
+    .post('/Users/.search', handler('users.search'), {
+      params: OrgParams,
+      parse: 'none',
+      response: { 200: ListResponse(UserResource, 'UserSearchList'), ...searchErrors },
+      detail: detail('Search users (POST)', {
+        description: searchDescription,
+        requestBody: requestBody(SearchRequest, 'RFC 7644 SearchRequest'),
+      }),
+    })
+    .post('/Groups/.search', handler('groups.search'), {
+      params: OrgParams,
+      parse: 'none',
+      response: { 200: ListResponse(GroupResource, 'GroupSearchList'), ...searchErrors },
+      detail: detail('Search groups (POST)', {
+        description: searchDescription,
+        requestBody: requestBody(SearchRequest, 'RFC 7644 SearchRequest'),
+      }),
+    })
+    .get('/Me', handler('me'), me)
+    .post('/Me', handler('me'), me)
+    .put('/Me', handler('me'), me)
+    .patch('/Me', handler('me'), me)
+    .delete('/Me', handler('me'), me)
     .get('/Users', handler('users.list'), {
       ...many,
       response: { 200: ListResponse(UserResource, 'UserList'), ...errors },

@@ -17,6 +17,7 @@ import { createGroup, deleteGroup, getGroup, listGroups, patchGroup, replaceGrou
 import { InFlightLimiter } from './limiter.ts'
 import { LIST_SCHEMA } from './model.ts'
 import type { Json } from './resources.ts'
+import { searchAll, searchGroups, searchUsers } from './search.ts'
 import { createUser, deleteUser, getUser, listUsers, patchUser, replaceUser } from './users.ts'
 import { createWriteBatcher } from './write-batch.ts'
 
@@ -24,12 +25,14 @@ export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8'
 
 export type ScimOperation =
   | 'users.list'
+  | 'users.search'
   | 'users.create'
   | 'users.get'
   | 'users.replace'
   | 'users.patch'
   | 'users.delete'
   | 'groups.list'
+  | 'groups.search'
   | 'groups.create'
   | 'groups.get'
   | 'groups.replace'
@@ -40,6 +43,8 @@ export type ScimOperation =
   | 'discovery.resourceType'
   | 'discovery.schemas'
   | 'discovery.schema'
+  | 'root.search'
+  | 'me'
 
 export interface ScimRequest {
   operation: ScimOperation
@@ -77,6 +82,9 @@ export const DEFAULT_LIMITS: Omit<ScimLimits, 'maxBodyBytes'> = {
 }
 
 const WITH_BODY = new Set<ScimOperation>([
+  'users.search',
+  'groups.search',
+  'root.search',
   'users.create',
   'users.replace',
   'users.patch',
@@ -106,6 +114,8 @@ function resourceOf(operation: ScimOperation): { resource: string; action: strin
   const [kind, action] = operation.split('.') as [string, string]
   if (kind === 'users') return { resource: 'User', action }
   if (kind === 'groups') return { resource: 'Group', action }
+  if (kind === 'root') return { resource: 'Resource', action }
+  if (kind === 'me') return { resource: 'Me', action: 'any' }
   return {
     resource:
       action === 'config' ? 'ServiceProviderConfig' : action.startsWith('schema') ? 'Schema' : 'ResourceType',
@@ -182,6 +192,8 @@ export function createScimService(deps: ScimServiceDeps) {
     switch (request.operation) {
       case 'users.list':
         return listUsers(ctx, listParams(request.query, limits))
+      case 'users.search':
+        return searchUsers(ctx, body)
       case 'users.create':
         return createUser(ctx, body)
       case 'users.get':
@@ -194,6 +206,8 @@ export function createScimService(deps: ScimServiceDeps) {
         return deleteUser(ctx, id, request.ifMatch)
       case 'groups.list':
         return listGroups(ctx, listParams(request.query, limits))
+      case 'groups.search':
+        return searchGroups(ctx, body)
       case 'groups.create':
         return createGroup(ctx, body)
       case 'groups.get':
@@ -216,6 +230,15 @@ export function createScimService(deps: ScimServiceDeps) {
         return { status: 200, body: listOf(schemas(ctx.base)) }
       case 'discovery.schema':
         return { status: 200, body: findById(schemas(ctx.base), id, 'schema') }
+      case 'root.search':
+        return searchAll(ctx, body)
+      case 'me':
+        // RFC 7644 §3.11: a provider that cannot map the token to a resource answers 501. The
+        // token here is an org's provisioning credential, not any user's.
+        throw new ScimError(
+          501,
+          '/Me is not supported: the SCIM token belongs to the organization, not to a user',
+        )
       default: {
         // Every operation has a case: adding one to ScimOperation without a case fails to compile.
         const unknown: never = request.operation

@@ -8,15 +8,16 @@ import type { ScimUserRow } from '../store/scim.ts'
 import { checkIfMatch, type ListParams, listResult, type ScimContext, type ScimResult } from './context.ts'
 import { notFound, uniqueness } from './errors.ts'
 import { compileUserFilter } from './filter-sql.ts'
-import { ENTERPRISE_SCHEMA, validatePatch, validateUser } from './model.ts'
+import { ENTERPRISE_SCHEMA, validatePatch } from './model.ts'
 import { JsonPatcher, parseOperations } from './patch.ts'
 import {
   etag,
   type Json,
-  normalizeUser,
   type Projection,
   project,
+  readUser,
   resourceId,
+  storedResource,
   USER_NAMES,
   userColumns,
   userResource,
@@ -47,7 +48,7 @@ function ensureUniqueUserName(
 }
 
 export async function createUser(ctx: ScimContext, body: unknown): Promise<ScimResult> {
-  const resource = normalizeUser(validateUser(body) as Json)
+  const resource = readUser(body)
   const columns = userColumns(resource)
   const row = await ctx.write(() => {
     ensureUniqueUserName(ctx, columns.user_name_lower, columns.user_name)
@@ -104,7 +105,7 @@ export async function replaceUser(
   body: unknown,
   ifMatch: string | null,
 ): Promise<ScimResult> {
-  const resource = normalizeUser(validateUser(body) as Json)
+  const resource = readUser(body)
   const row = await ctx.write(() => {
     const current = found(ctx, id)
     checkIfMatch(ifMatch, current.version)
@@ -124,12 +125,15 @@ export async function patchUser(
   const row = await ctx.write(() => {
     const current = found(ctx, id)
     checkIfMatch(ifMatch, current.version)
-    const resource = JSON.parse(current.resource) as Json
+    const resource = storedResource(current.resource, 'user')
     const extensions = [ENTERPRISE_SCHEMA, ...Object.keys(resource).filter((key) => key.startsWith('urn:'))]
     const patcher = new JsonPatcher(resource, USER_NAMES, extensions)
     for (const operation of parseOperations(request, extensions)) patcher.apply(operation)
+    // Removing `active` unassigns it; that must not reactivate a deactivated user (a new user
+    // defaults to active, an existing one keeps its state).
+    if (!Object.hasOwn(patcher.resource, 'active')) patcher.resource.active = current.active === 1
     // The result must still be a valid User (e.g. userName not removed, emails still a list).
-    const next = normalizeUser(validateUser(patcher.resource) as Json)
+    const next = readUser(patcher.resource)
     return store(ctx, current, next)
   })
   return { status: 200, body: render(ctx, row, p), etag: etag(row.version) }

@@ -2,7 +2,8 @@
  * Sessions for people in a browser: SSO users (kind 'user', subject = account id) and admins (kind
  * 'admin', subject = admin id). The cookie holds a random token; the store holds its SHA-256. A
  * session is bound to one org: a cookie presented under another org's URL is no session at all.
- * Idle expiry (no request for IDLE_MS) and absolute expiry (ABSOLUTE_MS after sign-in).
+ * Idle expiry (no request for IDLE_MS) and absolute expiry (ABSOLUTE_MS after sign-in). The cookies
+ * that carry the tokens are built and read in src/pages/cookies.ts.
  */
 import { hashSecret, newSecret, sameDigest } from '../store/ids.ts'
 import type { Store } from '../store/index.ts'
@@ -12,8 +13,6 @@ export const IDLE_MS = 8 * 3600_000
 export const ABSOLUTE_MS = 7 * 24 * 3600_000
 /** last_seen_at is written at most this often, to keep reads cheap. */
 const TOUCH_EVERY_MS = 60_000
-
-export const COOKIE = { user: 'okb_session', admin: 'okb_admin' } as const
 
 export interface IssuedSession {
   token: string
@@ -91,33 +90,16 @@ export function endSessionsOf(
   return store.sessions.removeForSubject(orgId, subjectId, kind)
 }
 
-/** Set-Cookie value: HttpOnly, SameSite=Lax, Secure when the org is served over https. */
-export function sessionCookie(
-  name: string,
-  token: string,
-  options: { secure: boolean; path: string; maxAgeSeconds: number },
-): string {
-  const parts = [
-    `${name}=${token}`,
-    `Path=${options.path}`,
-    'HttpOnly',
-    'SameSite=Lax',
-    `Max-Age=${options.maxAgeSeconds}`,
-  ]
-  if (options.secure) parts.push('Secure')
-  return parts.join('; ')
-}
-
-export function clearedCookie(name: string, options: { secure: boolean; path: string }): string {
-  return sessionCookie(name, '', { ...options, maxAgeSeconds: 0 })
-}
-
-/** Reads one cookie from a Cookie header. */
-export function readCookie(header: string | null, name: string): string | null {
-  if (!header) return null
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
-  }
-  return null
+/**
+ * Ends every session of an admin or account except the one holding `keepToken` (the caller's own,
+ * after a password change made in that session); returns how many ended.
+ */
+export function endOtherSessionsOf(
+  store: Store,
+  orgId: string,
+  subjectId: string,
+  kind: SessionKind,
+  keepToken: string,
+): number {
+  return store.sessions.removeForSubjectExcept(orgId, subjectId, kind, hashSecret(keepToken))
 }

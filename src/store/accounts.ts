@@ -60,13 +60,6 @@ export function accountRepository(db: Db) {
     'UPDATE accounts SET scim_user_id = ?, updated_at = ? WHERE org_id = ? AND id = ?',
   )
   const remove = db.query('DELETE FROM accounts WHERE org_id = ? AND id = ?')
-  const createdViaIntegration = db.query<AccountRow, [string, number]>(
-    'SELECT * FROM accounts WHERE org_id = ? AND created_via_integration = 1 ORDER BY id LIMIT ?',
-  )
-  const mergedLinked = db.query<AccountRow, [string, number]>(
-    `SELECT * FROM accounts WHERE org_id = ? AND scim_user_id IS NOT NULL AND created_via_integration = 0
-     ORDER BY id LIMIT ?`,
-  )
   const linkedPage = db.query<AccountRow, [string, string, number]>(
     `SELECT * FROM accounts WHERE org_id = ? AND scim_user_id IS NOT NULL AND scim_user_id > ?
      ORDER BY scim_user_id LIMIT ?`,
@@ -90,10 +83,6 @@ export function accountRepository(db: Db) {
     setScimUser: (orgId: string, id: string, scimUserId: string | null, at: number) =>
       setScimUser.run(scimUserId, at, orgId, id),
     remove: (orgId: string, id: string) => remove.run(orgId, id).changes,
-    /** A page of accounts the integration created (the removal deletes them page by page). */
-    createdViaIntegration: (orgId: string, limit: number) => createdViaIntegration.all(orgId, limit),
-    /** Pre-existing accounts that were merged with a provisioned user (the removal unlinks them). */
-    mergedLinked: (orgId: string, limit: number) => mergedLinked.all(orgId, limit),
     /** Accounts linked to a SCIM user, by SCIM user id after `afterScimUserId` (full reconcile). */
     linkedPage: (orgId: string, afterScimUserId: string, limit: number) =>
       linkedPage.all(orgId, afterScimUserId, limit),

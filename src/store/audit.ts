@@ -38,6 +38,9 @@ export function auditRepository(db: Db) {
   const pageOfKind = db.query<AuditRow, [string, string, number, number]>(
     'SELECT * FROM audit_log WHERE org_id = ? AND kind = ? AND id < ? ORDER BY id DESC LIMIT ?',
   )
+  const pruneOldest = db.query<never, [number, number]>(
+    'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)',
+  )
   return {
     record(entry: AuditEntry, at = Date.now()): void {
       insert.run(
@@ -58,6 +61,10 @@ export function auditRepository(db: Db) {
       return options.kind
         ? pageOfKind.all(orgId, options.kind, before, options.limit)
         : page.all(orgId, before, options.limit)
+    },
+    /** Deletes at most `limit` rows older than `before` (ms), oldest first; returns how many went. */
+    prune(before: number, limit: number): number {
+      return pruneOldest.run(before, limit).changes
     },
   }
 }

@@ -12,7 +12,7 @@
  * thread instead of inside a SCIM request's commit.
  */
 import { Database } from 'bun:sqlite'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { migrations } from './migrations/index.ts'
 
@@ -30,8 +30,37 @@ export interface OpenOptions {
   autoCheckpointPages?: number
 }
 
+/** What `secureStoreFiles` found: files it tightened, and a folder it left looser than 0700. */
+export interface StoreFileModes {
+  tightened: string[]
+  looseFolder: string | null
+}
+
+/**
+ * The store holds private keys, hashes and everybody's directory: a new folder is created 0700 and
+ * the file 0600 before SQLite opens it (SQLite gives the -wal and -shm files the database file's
+ * mode). Existing store files with looser modes are tightened — they are ours; an existing folder
+ * looser than 0700 is only reported (the server logs a warning), since it may be a shared folder or
+ * a mount point whose modes are someone else's choice, and the files in it are private anyway.
+ */
+export function secureStoreFiles(path: string): StoreFileModes {
+  const result: StoreFileModes = { tightened: [], looseFolder: null }
+  if (path === ':memory:') return result
+  const loose = (target: string, mode: number) => (statSync(target).mode & 0o777 & ~mode) !== 0
+  const dir = dirname(path)
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 })
+  else if (loose(dir, 0o700)) result.looseFolder = dir
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600))
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (!existsSync(file) || !loose(file, 0o600)) continue
+    chmodSync(file, 0o600)
+    result.tightened.push(file)
+  }
+  return result
+}
+
 export function openDatabase(options: OpenOptions): Db {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
+  secureStoreFiles(options.path)
   const db = new Database(options.path, { create: true, strict: true })
   db.exec('PRAGMA busy_timeout = 5000')
   if (options.path !== ':memory:') db.exec('PRAGMA journal_mode = WAL')

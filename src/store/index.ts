@@ -8,6 +8,7 @@
  * (`sqlite/serial.ts`): a statement never lands inside someone else's open transaction, and
  * concurrent transactions are group-committed, each in its own savepoint.
  */
+import type { SecretBox } from '../secrets/secret-box.ts'
 import { accountRepository } from './accounts.ts'
 import { auditRepository } from './audit.ts'
 import { type Db, holdWriteGate, openDatabase } from './database.ts'
@@ -23,6 +24,7 @@ import { removalRepository } from './removal.ts'
 import { roleRepository } from './roles.ts'
 import { samlRepository } from './saml.ts'
 import { directoryRepository } from './scim.ts'
+import { storeSecretsRepository } from './secrets.ts'
 import { sessionRepository } from './sessions.ts'
 import { type Asynced, asyncRepository, serialConnection } from './sqlite/serial.ts'
 import { syncStateRepository } from './sync.ts'
@@ -31,12 +33,13 @@ import { syncMirrorRepository } from './sync-mirror.ts'
 /** Called with the duration of every transaction (the server feeds it to /metrics). */
 export type StoreObserver = (operation: 'transaction', seconds: number) => void
 
-function repositories(db: Db) {
+function repositories(db: Db, secrets: SecretBox | null) {
   return {
     orgs: orgRepository(db),
     admins: adminRepository(db),
     apiKeys: apiKeyRepository(db),
-    integrations: integrationRepository(db),
+    integrations: integrationRepository(db, secrets),
+    secrets: storeSecretsRepository(db, secrets),
     audit: auditRepository(db),
     syncState: syncStateRepository(db),
     accounts: accountRepository(db),
@@ -86,8 +89,9 @@ function bindAll(sync: SyncRepositories, guard: Guard): Repositories {
   return bound as Repositories
 }
 
-export function createStore(db: Db, observe?: StoreObserver): Store {
-  const sync = repositories(db)
+/** `secrets`: the SECRET_KEY's box, which seals SP private keys (none: they are kept in clear). */
+export function createStore(db: Db, observe?: StoreObserver, secrets: SecretBox | null = null): Store {
+  const sync = repositories(db, secrets)
   const serial = serialConnection<StoreTx>({
     exec: (sql) => db.exec(sql),
     inTransaction: () => db.inTransaction,
@@ -110,6 +114,6 @@ export function createStore(db: Db, observe?: StoreObserver): Store {
   }
 }
 
-export function openStore(path: string, observe?: StoreObserver): Store {
-  return createStore(openDatabase({ path }), observe)
+export function openStore(path: string, observe?: StoreObserver, secrets: SecretBox | null = null): Store {
+  return createStore(openDatabase({ path }), observe, secrets)
 }

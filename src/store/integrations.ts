@@ -1,5 +1,17 @@
-/** The Okta integration of an org: IdP settings, certificates, the hashed SCIM token. */
+/**
+ * The Okta integration of an org: IdP settings, certificates, the hashed SCIM token and the SP
+ * encryption key pair. With a SECRET_KEY the SP private key is sealed here, on its way in, and opened
+ * only by `spPrivateKey` — the one reader that needs it (the ACS decrypting an assertion); every
+ * other read (each SCIM request finds its integration by token) leaves it sealed and costs nothing.
+ */
+import { isSealed, type SecretBinding, type SecretBox, SecretKeyError } from '../secrets/secret-box.ts'
 import type { Db } from './database.ts'
+
+/** The additional data of an org's sealed SP private key. */
+export const spKeyBinding = (orgId: string): SecretBinding => ({
+  purpose: 'integrations.sp_private_key',
+  orgId,
+})
 
 export interface IntegrationRow {
   org_id: string
@@ -9,13 +21,14 @@ export interface IntegrationRow {
   next_certificate: string | null
   scim_token_hash: string
   settings: string
+  /** As stored: PEM, or `enc:v1:…` when sealed. Read the PEM with `spPrivateKey(row)`. */
   sp_private_key: string | null
   sp_certificate: string | null
   created_at: number
   updated_at: number
 }
 
-export function integrationRepository(db: Db) {
+export function integrationRepository(db: Db, secrets: SecretBox | null = null) {
   const get = db.query<IntegrationRow, [string]>('SELECT * FROM integrations WHERE org_id = ?')
   const byToken = db.query<IntegrationRow, [string]>('SELECT * FROM integrations WHERE scim_token_hash = ?')
   const insert = db.query(
@@ -32,6 +45,9 @@ export function integrationRepository(db: Db) {
   const setToken = db.query('UPDATE integrations SET scim_token_hash = ?, updated_at = ? WHERE org_id = ?')
   const setSpKeys = db.query(
     'UPDATE integrations SET sp_private_key = ?, sp_certificate = ?, updated_at = ? WHERE org_id = ?',
+  )
+  const encrypted = db.query<{ n: number }, []>(
+    "SELECT count(*) AS n FROM store_meta WHERE key = 'secret_key_check'",
   )
   const remove = db.query('DELETE FROM integrations WHERE org_id = ?')
   const activeScimUsers = db.query<{ n: number }, [string]>(
@@ -66,8 +82,22 @@ export function integrationRepository(db: Db) {
       update.run(row as unknown as Record<string, string | number | null>)
     },
     setTokenHash: (orgId: string, hash: string, at: number) => setToken.run(hash, at, orgId),
-    setSpKeys: (orgId: string, privateKey: string, certificate: string, at: number) =>
-      setSpKeys.run(privateKey, certificate, at, orgId),
+    setSpKeys(orgId: string, privateKey: string, certificate: string, at: number): void {
+      // A process without the key (a CLI run) must not write a clear key into an encrypted store.
+      if (!secrets && (encrypted.get()?.n ?? 0) > 0) {
+        throw new SecretKeyError('the store is encrypted: set SECRET_KEY or SECRET_KEY_FILE to write SP keys')
+      }
+      const stored = secrets ? secrets.seal(privateKey, spKeyBinding(orgId)) : privateKey
+      setSpKeys.run(stored, certificate, at, orgId)
+    },
+    /** The SP private key's PEM, opened if sealed; null when the org has none. */
+    spPrivateKey(row: Pick<IntegrationRow, 'org_id' | 'sp_private_key'>): string | null {
+      const stored = row.sp_private_key
+      if (stored === null || !isSealed(stored)) return stored
+      if (!secrets)
+        throw new SecretKeyError('the SP private key is sealed: set SECRET_KEY or SECRET_KEY_FILE')
+      return secrets.open(stored, spKeyBinding(row.org_id))
+    },
     remove: (orgId: string) => remove.run(orgId),
   }
 }

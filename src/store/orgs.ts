@@ -63,12 +63,23 @@ export function adminRepository(db: Db) {
     'SELECT * FROM admins WHERE org_id = ? AND email_lower = ?',
   )
   const byId = db.query<AdminRow, [string, string]>('SELECT * FROM admins WHERE org_id = ? AND id = ?')
+  const list = db.query<AdminRow, [string]>('SELECT * FROM admins WHERE org_id = ? ORDER BY created_at, id')
+  const count = db.query<{ n: number }, [string]>('SELECT COUNT(*) AS n FROM admins WHERE org_id = ?')
+  const remove = db.query('DELETE FROM admins WHERE org_id = ? AND id = ?')
+  const setPassword = db.query('UPDATE admins SET password_hash = ? WHERE org_id = ? AND id = ?')
   return {
     insert(row: AdminRow): void {
       insert.run(row as unknown as Record<string, string | number>)
     },
     byEmail: (orgId: string, emailLower: string) => byEmail.get(orgId, emailLower),
     byId: (orgId: string, id: string) => byId.get(orgId, id),
+    /** Oldest first; an org has a handful of admins, so no paging. */
+    list: (orgId: string) => list.all(orgId),
+    count: (orgId: string) => count.get(orgId)?.n ?? 0,
+    /** Returns whether a row went away. */
+    remove: (orgId: string, id: string) => remove.run(orgId, id).changes > 0,
+    setPasswordHash: (orgId: string, id: string, hash: string) =>
+      setPassword.run(hash, orgId, id).changes > 0,
   }
 }
 
@@ -79,11 +90,21 @@ export function apiKeyRepository(db: Db) {
   )
   const byHash = db.query<ApiKeyRow, [string]>('SELECT * FROM api_keys WHERE key_hash = ?')
   const touch = db.query('UPDATE api_keys SET last_used_at = ? WHERE id = ?')
+  const list = db.query<ApiKeyRow, [string]>(
+    'SELECT * FROM api_keys WHERE org_id = ? ORDER BY created_at, id',
+  )
+  const byId = db.query<ApiKeyRow, [string, string]>('SELECT * FROM api_keys WHERE org_id = ? AND id = ?')
+  const remove = db.query('DELETE FROM api_keys WHERE org_id = ? AND id = ?')
   return {
     insert(row: Omit<ApiKeyRow, 'last_used_at'>): void {
       insert.run(row as unknown as Record<string, string | number>)
     },
     byHash: (hash: string) => byHash.get(hash),
     touch: (id: string, at: number) => touch.run(at, id),
+    byId: (orgId: string, id: string) => byId.get(orgId, id),
+    /** Oldest first; rows carry only the hash, never the key. */
+    list: (orgId: string) => list.all(orgId),
+    /** Deletes the key (the next request with it finds no row: 401); returns whether one went away. */
+    remove: (orgId: string, id: string) => remove.run(orgId, id).changes > 0,
   }
 }

@@ -145,6 +145,9 @@ export function directoryRepository(db: Db) {
     // `+org_id`: look the ids up by primary key, never by scanning the org.
     'SELECT id FROM scim_users WHERE +org_id = ? AND id IN (SELECT value FROM json_each(?))',
   )
+  const usersByIds = db.query<MemberRow, [string, string]>(
+    'SELECT id, user_name, display_name FROM scim_users WHERE +org_id = ? AND id IN (SELECT value FROM json_each(?))',
+  )
   const addMembers = db.query<{ user_id: string }, [string, string, string]>(
     `INSERT OR IGNORE INTO scim_memberships (org_id, group_id, user_id)
      SELECT ?, ?, value FROM json_each(?) RETURNING user_id`,
@@ -254,6 +257,8 @@ export function directoryRepository(db: Db) {
     /** Which of `ids` are users of the org. */
     existingUserIds: (orgId: string, ids: string[]) =>
       new Set(existingUsers.all(orgId, JSON.stringify(ids)).map((row) => row.id)),
+    /** The users of the org among `ids`, with the names a member filter compares (one statement). */
+    usersByIds: (orgId: string, ids: string[]) => usersByIds.all(orgId, JSON.stringify(ids)),
     /** Adds memberships (the users must exist); returns the ids that were not members yet. */
     addMembers: (orgId: string, groupId: string, userIds: string[]) =>
       new Set(addMembers.all(orgId, groupId, JSON.stringify(userIds)).map((row) => row.user_id)),

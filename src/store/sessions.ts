@@ -23,6 +23,9 @@ export function sessionRepository(db: Db) {
   const touch = db.query('UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?')
   const remove = db.query('DELETE FROM sessions WHERE token_hash = ?')
   const removeSubject = db.query('DELETE FROM sessions WHERE org_id = ? AND subject_id = ? AND kind = ?')
+  const removeSubjectExcept = db.query(
+    'DELETE FROM sessions WHERE org_id = ? AND subject_id = ? AND kind = ? AND token_hash <> ?',
+  )
   const removeExpired = db.query('DELETE FROM sessions WHERE expires_at <= ?')
   return {
     insert(row: SessionRow): void {
@@ -34,6 +37,9 @@ export function sessionRepository(db: Db) {
     /** Ends every session of one account (or admin) of one org; returns how many. */
     removeForSubject: (orgId: string, subjectId: string, kind: SessionKind = 'user') =>
       removeSubject.run(orgId, subjectId, kind).changes,
+    /** Like removeForSubject, but keeps the one session whose hash is given (the caller's own). */
+    removeForSubjectExcept: (orgId: string, subjectId: string, kind: SessionKind, keepHash: string) =>
+      removeSubjectExcept.run(orgId, subjectId, kind, keepHash).changes,
     removeExpired: (now: number) => removeExpired.run(now).changes,
   }
 }

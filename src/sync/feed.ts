@@ -6,7 +6,9 @@
  *
  * A user or group change is applied by reading the resource's current directory state, so repeating
  * it is harmless and several changes of one resource in a batch collapse into one; a membership
- * change is announced with its seq as the event's key, so repeating it writes nothing new.
+ * change is announced with its seq as the event's key, so repeating it writes nothing new. The
+ * events keep the order of the changes (see `applyInOrder`): a downstream app reads the directory's
+ * story in the order it happened.
  */
 import type { Store } from '../store/index.ts'
 import type { DirectoryChangeRow } from '../store/sync.ts'
@@ -32,6 +34,47 @@ export function applyChange(ctx: ApplyContext, change: DirectoryChangeRow): void
   else if (change.kind === 'membership' && change.related_id) applyMembership(ctx, change)
 }
 
+/** Whether the directory still has this user or group. */
+function inDirectory(ctx: ApplyContext, change: DirectoryChangeRow): boolean {
+  if (change.kind === 'user') return Boolean(ctx.store.directoryRead.user(ctx.orgId, change.resource_id))
+  return Boolean(ctx.store.directoryRead.group(ctx.orgId, change.resource_id))
+}
+
+/** Whether the org state has never heard of this user or group (its first appearance). */
+function isNew(ctx: ApplyContext, change: DirectoryChangeRow): boolean {
+  if (change.kind === 'user') return !ctx.store.accounts.byScimUser(ctx.orgId, change.resource_id)
+  return !ctx.store.syncMirror.group(ctx.orgId, change.resource_id)
+}
+
+/**
+ * Applies a batch's changes so that the events follow the changes' order. Several changes of one
+ * user or group collapse into one application of its current state, made at its *last* change in
+ * the batch — where that state became true — except that a resource the org state does not know
+ * yet is created at its *first* change, before the memberships in the batch that name it, and a
+ * deleted one is applied only at its `delete` change (always its last, ids are never reused): from
+ * an earlier change, in this batch or a previous one, its deletion would come before the membership
+ * removals that preceded it. Membership changes are each announced (an add and a later remove are
+ * both history).
+ */
+export function applyInOrder(ctx: ApplyContext, changes: DirectoryChangeRow[]): void {
+  const key = (change: DirectoryChangeRow) => `${change.kind}:${change.resource_id}`
+  const last = new Map<string, number>()
+  changes.forEach((change, index) => {
+    if (change.kind !== 'membership') last.set(key(change), index)
+  })
+  const seen = new Set<string>()
+  changes.forEach((change, index) => {
+    if (change.kind === 'membership') {
+      applyChange(ctx, change)
+      return
+    }
+    const first = !seen.has(key(change))
+    seen.add(key(change))
+    if (change.op !== 'delete' && !inDirectory(ctx, change)) return
+    if (last.get(key(change)) === index || (first && isNew(ctx, change))) applyChange(ctx, change)
+  })
+}
+
 export function applyFeedBatch(
   store: Store,
   orgId: string,
@@ -51,17 +94,7 @@ export function applyFeedBatch(
     if (!last)
       return { applied: 0, lastSeq: state.applied_seq, oldestAt: null, leaseHeld: true, changeTimes: [] }
     const ctx = createApplyContext(store, orgId, now)
-    // Users and groups are applied from their current state, so repeats in one batch collapse;
-    // membership changes are each announced (an add and a later remove are both history).
-    const seen = new Set<string>()
-    for (const change of changes) {
-      if (change.kind !== 'membership') {
-        const key = `${change.kind}:${change.resource_id}`
-        if (seen.has(key)) continue
-        seen.add(key)
-      }
-      applyChange(ctx, change)
-    }
+    applyInOrder(ctx, changes)
     recomputeRoles(ctx)
     if (ctx.needsFullReconcile) startFullReconcile(store, orgId, now)
     store.syncState.advance(orgId, last.seq, now)

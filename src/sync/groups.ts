@@ -79,7 +79,12 @@ export function applyMembership(ctx: ApplyContext, change: DirectoryChangeRow): 
   const userId = change.related_id as string
   ctx.touched.add(userId)
   const added = change.op === 'add'
-  if (added && !store.syncMirror.group(orgId, groupId)) applyGroup(ctx, groupId)
+  if (!store.syncMirror.group(orgId, groupId)) {
+    if (added) applyGroup(ctx, groupId)
+    // A group that was created and deleted between two batches was never announced: a downstream
+    // app cannot place its memberships, so they are not announced either (roles still follow).
+    if (!store.syncMirror.group(orgId, groupId)) return
+  }
   ctx.emit(added ? 'membership.added' : 'membership.removed', {
     accountId: accountIdOf(ctx, userId),
     groupId,

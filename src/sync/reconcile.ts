@@ -11,6 +11,11 @@
  *   mirrorGroups  announced groups      → the group is gone: group.deleted
  * Memberships have no org-side copy to drift (roles are computed from the directory), so the users
  * phase recomputes every role from the directory's memberships.
+ *
+ * The reconcile never runs ahead of the change feed: a user or group with changes the feed has not
+ * applied yet is left to the feed, which announces them in the directory's order (applying it here
+ * from its current state would announce, say, a new group before the creation of the user the SCIM
+ * client created first). Too far behind the feed, a batch waits for it to catch up.
  */
 import { endSessionsOf } from '../sessions/service.ts'
 import type { Keyset } from '../store/directory-read.ts'
@@ -43,6 +48,28 @@ function parseKeyset(after: string): Keyset | null {
 
 const nextPhase = (phase: Phase): Phase => PHASES[PHASES.indexOf(phase) + 1] ?? 'done'
 
+/** Past this many unapplied changes a reconcile batch waits for the feed instead of reading them. */
+export const MAX_FEED_AHEAD = 2000
+
+/** The users and groups that unapplied feed changes are about (membership: group and user). */
+interface FeedAhead {
+  users: Set<string>
+  groups: Set<string>
+}
+
+/** What the feed has yet to apply, or null when that is more than MAX_FEED_AHEAD changes. */
+function feedAhead(store: Store, orgId: string, appliedSeq: number): FeedAhead | null {
+  const changes = store.syncState.changesAfter(orgId, appliedSeq, MAX_FEED_AHEAD + 1)
+  if (changes.length > MAX_FEED_AHEAD) return null
+  const ahead: FeedAhead = { users: new Set(), groups: new Set() }
+  for (const change of changes) {
+    if (change.kind === 'user') ahead.users.add(change.resource_id)
+    else ahead.groups.add(change.resource_id)
+    if (change.kind === 'membership' && change.related_id) ahead.users.add(change.related_id)
+  }
+  return ahead
+}
+
 /** The items a reconcile walks, counted when it starts. */
 export function reconcileTotal(store: Store, orgId: string): number {
   return (
@@ -71,11 +98,28 @@ export interface ReconcileBatchResult {
  * Walks up to `limit` items of the current phase(s) and returns how many. With `skip`, only moves
  * the cursor (used to step over one item whose repair keeps failing).
  */
-function walk(ctx: ApplyContext, cursor: Cursor, limit: number, deadline: number, skip = false): number {
+function walk(
+  ctx: ApplyContext,
+  cursor: Cursor,
+  limit: number,
+  deadline: number,
+  ahead: FeedAhead,
+  skip = false,
+): number {
   const { store, orgId } = ctx
+  // Items the feed is about to apply are its to announce (see the module comment).
   const apply = skip
     ? { group: () => {}, user: () => {} }
-    : { group: (id: string) => applyGroup(ctx, id), user: (id: string) => applyUser(ctx, id) }
+    : {
+        group: (id: string) => {
+          if (!ahead.groups.has(id)) applyGroup(ctx, id)
+        },
+        user: (id: string) => {
+          if (ahead.users.has(id)) return
+          applyUser(ctx, id)
+          ctx.touched.add(id)
+        },
+      }
   let items = 0
   while (cursor.phase !== 'done' && items < limit && performance.now() < deadline) {
     const size = Math.min(50, limit - items)
@@ -94,7 +138,6 @@ function walk(ctx: ApplyContext, cursor: Cursor, limit: number, deadline: number
         const users = store.directoryRead.usersPage(orgId, parseKeyset(cursor.after), size)
         for (const user of users) {
           apply.user(user.id)
-          if (!skip) ctx.touched.add(user.id)
           const account = skip ? null : store.accounts.byScimUser(orgId, user.id)
           // Sessions of an inactive account must not exist (they may if a crash hit mid-deactivation
           // before the feed existed, or a session was issued by mistake).
@@ -157,11 +200,13 @@ export function reconcileBatch(
     if (state.reconcile_running !== 1 || state.removal_running === 1) {
       return { processed: 0, finished: false, leaseHeld: true }
     }
+    const ahead = feedAhead(store, orgId, state.applied_seq)
+    if (ahead === null) return { processed: 0, finished: false, leaseHeld: true }
     const ctx = createApplyContext(store, orgId, now)
     const cursor = parseCursor(state.reconcile_cursor)
     const items = options.skipOne
-      ? walk(ctx, cursor, 1, Number.POSITIVE_INFINITY, true)
-      : walk(ctx, cursor, options.limit, performance.now() + options.budgetMs)
+      ? walk(ctx, cursor, 1, Number.POSITIVE_INFINITY, ahead, true)
+      : walk(ctx, cursor, options.limit, performance.now() + options.budgetMs, ahead)
     if (options.skipOne) {
       store.syncState.setError(orgId, `full reconcile skipped one item: ${options.skipOne}`, now)
       store.audit.record(

@@ -2,19 +2,26 @@
  * Removal of an org's integration, after `removeIntegration` took the SCIM token away and set
  * `removal_running` with the dry run's count. Bounded batches, each one transaction, each moving
  * `removal_deleted` forward, in this order:
- *   1. accounts created via the integration: sessions ended, account deleted (linked identities
+ *   1. groups and their memberships;
+ *   2. accounts created via the integration: sessions ended, account deleted (linked identities
  *      go with it), its SCIM user deleted — counted;
- *   2. pre-existing accounts merged with a provisioned user: sessions ended, unlinked (they stay),
+ *   3. pre-existing accounts merged with a provisioned user: sessions ended, unlinked (they stay),
  *      their SCIM user deleted — not counted;
- *   3. provisioned users still waiting as duplicates: deleted — not counted;
- *   4. provisioned users that never became an account: deleted — counted (the dry run counts them);
- *   5. groups and their memberships, the announced groups, the change feed; then done.
- * Steps 1–3 delete the SCIM user together with its account row, so step 4 sees exactly the users
- * the dry run counted as account-less, whatever the order. Every statement names the org.
+ *   4. provisioned users still waiting as duplicates: deleted — not counted;
+ *   5. provisioned users that never became an account: deleted — counted (the dry run counts them);
+ *   6. the announced groups and the change feed; then done.
+ * Steps 2–4 delete the SCIM user together with its account row, so step 5 sees exactly the users
+ * the dry run counted as account-less, whatever the order. Every step deletes its chunk as a set
+ * (a few statements per batch, see store/removal.ts). Every statement names the org.
  */
-import { endSessionsOf } from '../sessions/service.ts'
 import type { Store } from '../store/index.ts'
 import { createApplyContext } from './context.ts'
+
+/**
+ * Rows of the cheap sequential steps (memberships, groups, the change feed) a batch deletes per
+ * account of its `limit`: deleting 20 feed entries costs about what deleting one account does.
+ */
+const CHUNK_PER_ACCOUNT = 20
 
 export interface RemovalBatchResult {
   deleted: number
@@ -42,48 +49,10 @@ export function removalBatch(
       return { deleted, finished: false, leaseHeld: true }
     }
 
-    const created = store.accounts.createdViaIntegration(orgId, limit)
-    for (const account of created) {
-      endSessionsOf(store, orgId, account.id)
-      store.accounts.remove(orgId, account.id)
-      if (account.scim_user_id) store.removal.deleteScimUser(orgId, account.scim_user_id)
-      ctx.emit('account.deleted', {
-        accountId: account.id,
-        data: { email: account.email, reason: 'integration removed' },
-      })
-      deleted++
-    }
-    if (created.length > 0) return progress()
-
-    const merged = store.accounts.mergedLinked(orgId, limit)
-    for (const account of merged) {
-      const scimUserId = account.scim_user_id as string
-      // Their sessions came from Okta sign-in, which no longer exists for this org.
-      endSessionsOf(store, orgId, account.id)
-      store.accounts.setScimUser(orgId, account.id, null, now)
-      store.removal.deleteScimUser(orgId, scimUserId)
-      ctx.emit('account.updated', {
-        accountId: account.id,
-        data: { unlinked: { scimUserId, reason: 'integration removed' } },
-      })
-    }
-    if (merged.length > 0) return progress()
-
-    const waiting = store.removal.pendingDuplicates(orgId, limit)
-    for (const scimUserId of waiting) {
-      store.removal.deleteScimUser(orgId, scimUserId)
-    }
-    if (waiting.length > 0) return progress()
-
-    const orphans = store.removal.orphanUsers(orgId, limit)
-    for (const scimUserId of orphans) {
-      store.removal.deleteScimUser(orgId, scimUserId)
-      deleted++
-    }
-    if (orphans.length > 0) return progress()
-
-    // Groups: memberships in chunks (a group may have 100k members), then the group itself.
-    let budget = limit * 10
+    // Groups first: memberships in chunks (a group may have 100k members), then the group itself.
+    // Deleted group by group they go in their primary key's order; deleted with each user (by the
+    // cascade) they would rewrite a random page of that key per membership.
+    let budget = limit * CHUNK_PER_ACCOUNT
     for (const groupId of store.removal.groups(orgId, limit)) {
       let removed = store.removal.deleteGroupMembers(groupId, budget)
       budget -= removed
@@ -95,10 +64,36 @@ export function removalBatch(
       store.removal.deleteGroup(orgId, groupId)
       budget--
     }
-    if (budget < limit * 10) return progress()
+    // All groups gone with budget to spare: on to the accounts in the same batch.
+
+    const created = store.removal.deleteCreatedAccounts(orgId, limit)
+    for (const account of created.accounts) {
+      ctx.emit('account.deleted', {
+        accountId: account.id,
+        data: { email: account.email, reason: 'integration removed' },
+      })
+    }
+    deleted += created.accounts.length
+    if (created.accounts.length > 0) return progress()
+
+    // Their sessions came from Okta sign-in, which no longer exists for this org.
+    const merged = store.removal.unlinkMergedAccounts(orgId, limit, now)
+    for (const account of merged.accounts) {
+      ctx.emit('account.updated', {
+        accountId: account.id,
+        data: { unlinked: { scimUserId: account.scim_user_id, reason: 'integration removed' } },
+      })
+    }
+    if (merged.accounts.length > 0) return progress()
+
+    if (store.removal.deleteWaitingDuplicates(orgId, limit) > 0) return progress()
+
+    deleted += store.removal.deleteOrphanUsers(orgId, limit)
+    if (deleted > 0) return progress()
+
     store.syncMirror.clearGroups(orgId)
     const lastSeq = store.removal.lastSeq(orgId)
-    if (store.removal.deleteChanges(orgId, limit * 10) > 0) {
+    if (store.removal.deleteChanges(orgId, limit * CHUNK_PER_ACCOUNT) > 0) {
       store.syncState.advance(orgId, Math.max(state.applied_seq, lastSeq), now)
       return progress()
     }

@@ -483,7 +483,9 @@ export const THREAD_OPTIONS = {
   // Each write transaction holds the write gate; the HTTP thread waits at most about this long.
   feedBudgetMs: (lagSeconds: number) => Math.min(25, 3 + 10 * lagSeconds),
   reconcileBudgetMs: 3,
-  removalBatchSize: 25,
+  // Set-based removal batches of 100 accounts (or 2,000 memberships / feed entries) hold the gate
+  // ~18 ms (p99 30 ms) at 100,000 users; 25 took 79 s for that removal, 100 takes 55 s.
+  removalBatchSize: 100,
   // Nothing else runs on this thread: apply back to back, yielding only to read messages.
   feedSliceMs: 100,
   checkpointMs: 200,

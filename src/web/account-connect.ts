@@ -13,7 +13,8 @@ import { OAuthError } from '../oauth/client.ts'
 import { configuredProviders, isProviderId, type OAuthProvider, type ProviderId } from '../oauth/providers.ts'
 import { connectedIdentities, disconnect, finishConnect, startConnect } from '../oauth/service.ts'
 import { type Org, orgUrl } from '../orgs/service.ts'
-import { COOKIE, readCookie, verifySession } from '../sessions/service.ts'
+import { cookieScope, readCookie } from '../pages/cookies.ts'
+import { verifySession } from '../sessions/service.ts'
 import type { Store } from '../store/index.ts'
 import { basePathOf, csrfMatches } from './admin-session.ts'
 import { html, type SafeHtml } from './html.ts'
@@ -42,7 +43,9 @@ interface SignedInPerson {
 
 function signedInPerson(store: Store, config: Config, slug: string, request: Request): SignedInPerson | null {
   const org = resolveOrg(store, slug)
-  const session = verifySession(store, readCookie(request.headers.get('cookie'), COOKIE.user), org.id, 'user')
+  const scope = cookieScope(org.id, orgUrl(org, config.publicUrl))
+  const token = readCookie(request.headers.get('cookie'), 'session', scope)
+  const session = verifySession(store, token, org.id, 'user')
   if (!session) return null
   return {
     org,

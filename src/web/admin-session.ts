@@ -1,6 +1,6 @@
 /**
- * Admin sign-in for the console: the email + password check (argon2id via Bun.password), the
- * `okb_admin` session cookie scoped to the org URL's path, the CSRF token of that session, and the
+ * Admin sign-in for the console: the email + password check (argon2id via Bun.password), the admin
+ * session cookie (named and scoped by src/pages/cookies.ts), the CSRF token of that session, and the
  * lookup that lets the admin API accept the same cookie. Plain functions; no Elysia here.
  *
  * CSRF: every console form carries the session's token in `_csrf`; API calls authenticated by the
@@ -10,16 +10,8 @@
 import { ServiceError } from '../errors.ts'
 import type { AdminSessionLookup } from '../http/admin-auth.ts'
 import { type Org, orgUrl } from '../orgs/service.ts'
-import {
-  ABSOLUTE_MS,
-  COOKIE,
-  clearedCookie,
-  endSession,
-  issueSession,
-  readCookie,
-  sessionCookie,
-  verifySession,
-} from '../sessions/service.ts'
+import { type CookieScope, clearCookie, cookieScope, readCookie, setCookie } from '../pages/cookies.ts'
+import { ABSOLUTE_MS, endSession, issueSession, verifySession } from '../sessions/service.ts'
 import { sameDigest } from '../store/ids.ts'
 import type { Store } from '../store/index.ts'
 
@@ -31,11 +23,9 @@ export function basePathOf(org: Pick<Org, 'slug' | 'url'>, publicUrl: string): s
   return new URL(orgUrl(org, publicUrl)).pathname.replace(/\/+$/, '')
 }
 
-export function cookieScope(org: Pick<Org, 'slug' | 'url'>, publicUrl: string) {
-  return {
-    path: basePathOf(org, publicUrl) || '/',
-    secure: orgUrl(org, publicUrl).startsWith('https:'),
-  }
+/** Where this org's console cookies live (see src/pages/cookies.ts). */
+export function consoleCookieScope(org: Pick<Org, 'id' | 'slug' | 'url'>, publicUrl: string): CookieScope {
+  return cookieScope(org.id, orgUrl(org, publicUrl))
 }
 
 export interface SignedInAdmin {
@@ -78,16 +68,18 @@ export function startAdminSession(store: Store, org: Org, adminId: string, publi
     outcome: 'success',
     actor: `admin:${adminId}`,
   })
-  const cookie = sessionCookie(COOKIE.admin, issued.token, {
-    ...cookieScope(org, publicUrl),
-    maxAgeSeconds: Math.floor(ABSOLUTE_MS / 1000),
-  })
+  const cookie = setCookie('admin', consoleCookieScope(org, publicUrl), issued.token, ABSOLUTE_MS / 1000)
   return { cookie, csrfToken: issued.csrfToken }
 }
 
 /** The signed-in admin of this org for this request, or null (no, expired or foreign cookie). */
-export function currentAdmin(store: Store, org: Org, request: Request): SignedInAdmin | null {
-  const token = readCookie(request.headers.get('cookie'), COOKIE.admin)
+export function currentAdmin(
+  store: Store,
+  org: Org,
+  request: Request,
+  publicUrl: string,
+): SignedInAdmin | null {
+  const token = readCookie(request.headers.get('cookie'), 'admin', consoleCookieScope(org, publicUrl))
   const session = verifySession(store, token, org.id, 'admin')
   if (!session || !token) return null
   const admin = store.admins.byId(org.id, session.subjectId)
@@ -96,8 +88,9 @@ export function currentAdmin(store: Store, org: Org, request: Request): SignedIn
 }
 
 export function endAdminSession(store: Store, org: Org, request: Request, publicUrl: string): string {
-  endSession(store, readCookie(request.headers.get('cookie'), COOKIE.admin))
-  return clearedCookie(COOKIE.admin, cookieScope(org, publicUrl))
+  const scope = consoleCookieScope(org, publicUrl)
+  endSession(store, readCookie(request.headers.get('cookie'), 'admin', scope))
+  return clearCookie('admin', scope)
 }
 
 export function csrfMatches(expected: string, given: string | null | undefined): boolean {
@@ -108,9 +101,9 @@ export function csrfMatches(expected: string, given: string | null | undefined):
  * The admin API's cookie authentication. Safe methods need only the session; anything else also
  * needs `X-CSRF-Token`, because a browser attaches the cookie to requests other sites start.
  */
-export function adminSessionLookup(store: Store): AdminSessionLookup {
+export function adminSessionLookup(store: Store, publicUrl: string): AdminSessionLookup {
   return (org, request) => {
-    const admin = currentAdmin(store, org, request)
+    const admin = currentAdmin(store, org, request, publicUrl)
     if (!admin) return null
     if (
       !SAFE_METHODS.has(request.method) &&

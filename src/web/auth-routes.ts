@@ -2,19 +2,20 @@
  * Admin sign-in and sign-out pages: `{orgURL}/admin/login` and `{orgURL}/admin/logout`.
  *
  * The sign-in form has no session yet, so its CSRF token is a double-submit pair: a random value in
- * a short-lived HttpOnly cookie and the same value in the form. Failed attempts are counted per
- * admin email (and per client address behind a trusted proxy); over the limit the form answers 429
- * before any password is checked.
+ * a short-lived HttpOnly cookie and the same value in the form. Attempts are throttled per client
+ * address, per (email, client) and per email (`rate-limit.ts`); over a limit the form answers 429
+ * with Retry-After before any password is checked, and only the first refusal of a burst is audited.
  */
 import { Elysia, t } from 'elysia'
+import { clientAddress } from '../http/client-address.ts'
 import type { AppDeps } from '../http/context.ts'
 import { resolveOrg } from '../http/org-routing.ts'
-import { readCookie } from '../sessions/service.ts'
+import { type CookieScope, readCookie, setCookie } from '../pages/cookies.ts'
 import { newSecret } from '../store/ids.ts'
 import {
   basePathOf,
   checkAdminPassword,
-  cookieScope,
+  consoleCookieScope,
   csrfMatches,
   currentAdmin,
   endAdminSession,
@@ -25,8 +26,6 @@ import { htmlResponse, page, redirect } from './layout.ts'
 import { pageDoc } from './openapi.ts'
 import type { LoginThrottle } from './rate-limit.ts'
 import { loginForm } from './views/login.ts'
-
-const LOGIN_CSRF_COOKIE = 'okb_login_csrf'
 
 const SlugParams = t.Object({ slug: t.String() })
 const LoginQuery = t.Object(
@@ -41,11 +40,8 @@ const LoginForm = t.Object({
 })
 const LogoutForm = t.Object({ _csrf: t.String({ maxLength: 200 }) })
 
-function loginCsrfCookie(value: string, scope: { path: string; secure: boolean }, maxAge = 3600): string {
-  return `${LOGIN_CSRF_COOKIE}=${value}; Path=${scope.path}; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${
-    scope.secure ? '; Secure' : ''
-  }`
-}
+const loginCsrfCookie = (value: string, scope: CookieScope, maxAge = 3600) =>
+  setCookie('loginCsrf', scope, value, maxAge)
 
 export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
   const { store, config, throttle } = deps
@@ -67,7 +63,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
       error: extra.error,
     })
     return htmlResponse(page({ title: 'Sign in', org, basePath }, body), status, {
-      'set-cookie': loginCsrfCookie(csrf, cookieScope(org, config.publicUrl)),
+      'set-cookie': loginCsrfCookie(csrf, consoleCookieScope(org, config.publicUrl)),
       ...extra.headers,
     })
   }
@@ -79,7 +75,8 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
         const org = resolveOrg(store, params.slug)
         const basePath = basePathOf(org, config.publicUrl)
         // Already signed in: straight on.
-        if (currentAdmin(store, org, request)) return redirect(safeNext(query.next, basePath))
+        if (currentAdmin(store, org, request, config.publicUrl))
+          return redirect(safeNext(query.next, basePath))
         return renderLogin(params.slug, query.next, 200)
       },
       {
@@ -102,7 +99,11 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
       async ({ params, body, request }) => {
         const org = resolveOrg(store, params.slug)
         const basePath = basePathOf(org, config.publicUrl)
-        const cookieCsrf = readCookie(request.headers.get('cookie'), LOGIN_CSRF_COOKIE)
+        const cookieCsrf = readCookie(
+          request.headers.get('cookie'),
+          'loginCsrf',
+          consoleCookieScope(org, config.publicUrl),
+        )
         if (!cookieCsrf || !csrfMatches(cookieCsrf, body._csrf)) {
           return renderLogin(params.slug, body.next, 403, {
             email: body.email,
@@ -110,27 +111,32 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
           })
         }
         const email = body.email.trim().toLowerCase()
-        const keys = [`${org.id}:email:${email}`]
-        if (config.trustProxy) keys.push(`${org.id}:client:${clientAddress(request)}`)
-        const wait = throttle.retryAfter(keys)
-        if (wait > 0) {
-          store.audit.record({
-            orgId: org.id,
-            kind: 'admin',
-            action: 'admin.sign_in',
-            outcome: 'failure',
-            subject: email,
-            reason: 'rate limited',
-          })
+        const client = clientAddress(request, config.trustProxy)
+        const attempt = { orgId: org.id, email, client }
+        const refused = throttle.admit(attempt)
+        if (refused) {
+          if (refused.firstRefusal) {
+            store.audit.record({
+              orgId: org.id,
+              kind: 'admin',
+              action: 'admin.sign_in',
+              outcome: 'failure',
+              subject: email,
+              reason: refused.reason,
+              data: { client },
+            })
+          }
+          const wait = refused.retryAfterSeconds
+          const later = wait < 60 ? `${wait} s` : `${Math.ceil(wait / 60)} min`
           return renderLogin(params.slug, body.next, 429, {
             email: body.email,
-            error: `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} min.`,
+            error: `Too many sign-in attempts. Try again in ${later}.`,
             headers: { 'retry-after': String(wait) },
           })
         }
         const found = await checkAdminPassword(store, org, email, body.password)
         if (!found) {
-          throttle.fail(keys)
+          throttle.failed(attempt)
           store.audit.record({
             orgId: org.id,
             kind: 'admin',
@@ -138,15 +144,16 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
             outcome: 'failure',
             subject: email,
             reason: 'wrong email or password',
+            data: { client },
           })
           return renderLogin(params.slug, body.next, 401, {
             email: body.email,
             error: 'That email and password do not match an admin of this organization.',
           })
         }
-        throttle.succeed(keys)
+        throttle.succeeded(attempt)
         const { cookie } = startAdminSession(store, org, found.adminId, config.publicUrl)
-        const scope = cookieScope(org, config.publicUrl)
+        const scope = consoleCookieScope(org, config.publicUrl)
         return redirect(safeNext(body.next, basePath), {
           'set-cookie': [cookie, loginCsrfCookie('', scope, 0)],
         })
@@ -163,7 +170,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
             401: 'Wrong email or password (the form again)',
             403: 'The form expired (the form again)',
             404: 'No such organization (page)',
-            429: 'Too many failed sign-ins (the form again, with Retry-After)',
+            429: 'Too many attempts from this client or for this email (the form again, Retry-After)',
           },
           { signedIn: false },
         ),
@@ -174,7 +181,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
       ({ params, body, request }) => {
         const org = resolveOrg(store, params.slug)
         const basePath = basePathOf(org, config.publicUrl)
-        const admin = currentAdmin(store, org, request)
+        const admin = currentAdmin(store, org, request, config.publicUrl)
         // A sign-out form from another site must not end the session; without a session there is
         // nothing to protect and the browser simply lands on sign-in.
         if (admin && !csrfMatches(admin.csrfToken, body._csrf))
@@ -213,10 +220,4 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
         }),
       },
     )
-}
-
-/** The client's address as named by a trusted proxy; only called when TRUST_PROXY is on. */
-function clientAddress(request: Request): string {
-  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
-  return forwarded || 'unknown'
 }

@@ -40,7 +40,7 @@ export function consoleContext(
 ): ConsoleContext | Response {
   const org = resolveOrg(deps.store, slug)
   const basePath = basePathOf(org, deps.config.publicUrl)
-  const admin = currentAdmin(deps.store, org, request)
+  const admin = currentAdmin(deps.store, org, request, deps.config.publicUrl)
   if (!admin) return loginRedirect(basePath, returnTo ?? browserPath(request, org, basePath))
   return { org, basePath, admin }
 }

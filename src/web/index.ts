@@ -4,6 +4,7 @@
  */
 import { Elysia } from 'elysia'
 import type { AppDeps } from '../http/context.ts'
+import { accessPageRoutes } from './access-pages.ts'
 import { accountConnectRoutes } from './account-connect.ts'
 import { assetRoutes } from './assets.ts'
 import { authRoutes } from './auth-routes.ts'
@@ -22,4 +23,5 @@ export function webRoutes(deps: AppDeps) {
     .use(integrationPageRoutes(deps))
     .use(directoryPageRoutes(deps))
     .use(accountConnectRoutes(deps))
+    .use(accessPageRoutes(deps))
 }

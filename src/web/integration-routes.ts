@@ -88,7 +88,7 @@ export function integrationPageRoutes(deps: AppDeps) {
         '/status.json',
         ({ params, request }) => {
           const org = resolveOrg(store, params.slug)
-          if (!currentAdmin(store, org, request)) {
+          if (!currentAdmin(store, org, request, config.publicUrl)) {
             return errorJson(401, 'UNAUTHENTICATED', 'the admin session has ended; sign in again')
           }
           return Response.json(integrationStatus(store, org, config.publicUrl), {

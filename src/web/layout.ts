@@ -18,7 +18,7 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 }
 
-export type NavKey = 'integration' | 'users' | 'groups' | 'duplicates' | 'audit'
+export type NavKey = 'integration' | 'users' | 'groups' | 'duplicates' | 'audit' | 'access'
 
 const NAV: { key: NavKey; path: string; label: string }[] = [
   { key: 'integration', path: '/admin/integration', label: 'Okta integration' },
@@ -26,6 +26,7 @@ const NAV: { key: NavKey; path: string; label: string }[] = [
   { key: 'groups', path: '/admin/groups', label: 'Groups and roles' },
   { key: 'duplicates', path: '/admin/duplicates', label: 'Duplicates' },
   { key: 'audit', path: '/admin/audit', label: 'Audit log' },
+  { key: 'access', path: '/admin/access', label: 'Access' },
 ]
 
 export interface Flash {

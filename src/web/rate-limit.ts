@@ -1,62 +1,77 @@
 /**
- * Failed sign-in counting for the admin sign-in form: after `maxFailures` failures for one key
- * (an org's admin email, or a client address when a trusted proxy names it) within `windowMs`, that
- * key is refused without checking the password until the window has passed. Refusing before the
- * argon2id check keeps a password-guessing flood cheap to reject. One instance per app (not a module
- * singleton), in memory: the binary is one process, and a restart forgetting counts is acceptable.
+ * The admin sign-in form's throttles, all decided before any argon2id check (~180 ms each), so a
+ * guessing or spraying flood stays cheap to refuse:
+ * - per client address: a token bucket over every attempt (10 at once, then one per 30 s), whatever
+ *   the email, so spraying invented emails from one address is bounded too;
+ * - per (email, client): failures back off exponentially (5 free, then 30 s doubling up to 15 min),
+ *   so someone guessing elsewhere never locks the real admin out of their own address;
+ * - per email, across clients: a much higher ceiling (100 failures, refilled at 100 an hour) that
+ *   bounds guessing spread over many addresses.
+ * A success resets only its own (email, client) backoff. The state sits behind `ThrottleStore`, so it
+ * can move into the store for several instances (issue 10); one instance per app today.
  */
+import {
+  BackoffThrottle,
+  type ThrottleDecision,
+  type ThrottleStore,
+  TokenBucketThrottle,
+} from '../http/throttle.ts'
 
-interface Window {
-  failures: number
-  resetAt: number
+export interface SignInAttempt {
+  orgId: string
+  /** Trimmed and lower-cased. */
+  email: string
+  client: string
+}
+
+export interface SignInRefusal {
+  retryAfterSeconds: number
+  /** The first refusal of a burst: the one worth an audit row. */
+  firstRefusal: boolean
+  reason: string
+}
+
+export interface SignInThrottleStores {
+  client: ThrottleStore
+  emailClient: ThrottleStore
+  email: ThrottleStore
 }
 
 export class LoginThrottle {
-  readonly #windows = new Map<string, Window>()
-
   constructor(
-    readonly maxFailures = 5,
-    readonly windowMs = 15 * 60_000,
-    /** Bound on remembered keys, so a flood of distinct emails cannot grow memory without end. */
-    readonly maxKeys = 50_000,
+    readonly stores: SignInThrottleStores = {
+      client: new TokenBucketThrottle(10, 1 / 30),
+      emailClient: new BackoffThrottle(5, 30, 15 * 60),
+      email: new TokenBucketThrottle(100, 100 / 3600),
+    },
   ) {}
 
-  /** Seconds until `key` may try again, or 0 when it may try now. */
-  retryAfter(keys: string[], now = Date.now()): number {
-    let wait = 0
-    for (const key of keys) {
-      const window = this.#windows.get(key)
-      if (!window) continue
-      if (window.resetAt <= now) this.#windows.delete(key)
-      else if (window.failures >= this.maxFailures)
-        wait = Math.max(wait, Math.ceil((window.resetAt - now) / 1000))
-    }
-    return wait
+  /** Counts the attempt against its client and says whether it may go on to the password check. */
+  admit(attempt: SignInAttempt, now = Date.now()): SignInRefusal | null {
+    const byClient = this.stores.client.hit(attempt.client, now)
+    if (!byClient.allowed) return refusal(byClient, 'too many sign-in attempts from this client')
+    const byEmailClient = this.stores.emailClient.check(emailClientKey(attempt), now)
+    if (!byEmailClient.allowed)
+      return refusal(byEmailClient, 'repeated failures for this email from this client')
+    const byEmail = this.stores.email.check(emailKey(attempt), now)
+    return byEmail.allowed ? null : refusal(byEmail, 'too many failures for this email')
   }
 
-  fail(keys: string[], now = Date.now()): void {
-    if (this.#windows.size >= this.maxKeys) this.#prune(now)
-    for (const key of keys) {
-      const window = this.#windows.get(key)
-      if (!window || window.resetAt <= now)
-        this.#windows.set(key, { failures: 1, resetAt: now + this.windowMs })
-      else window.failures++
-    }
+  failed(attempt: SignInAttempt, now = Date.now()): void {
+    this.stores.emailClient.hit(emailClientKey(attempt), now)
+    this.stores.email.hit(emailKey(attempt), now)
   }
 
-  succeed(keys: string[]): void {
-    for (const key of keys) this.#windows.delete(key)
-  }
-
-  #prune(now: number): void {
-    for (const [key, window] of this.#windows) if (window.resetAt <= now) this.#windows.delete(key)
-    // Still full of live windows: forget the oldest half rather than grow without bound.
-    if (this.#windows.size >= this.maxKeys) {
-      let drop = Math.floor(this.#windows.size / 2)
-      for (const key of this.#windows.keys()) {
-        if (drop-- <= 0) break
-        this.#windows.delete(key)
-      }
-    }
+  /** The email's global ceiling is left alone: a success says nothing about other clients' guesses. */
+  succeeded(attempt: SignInAttempt): void {
+    this.stores.emailClient.reset(emailClientKey(attempt))
   }
 }
+
+function refusal(decision: ThrottleDecision, why: string): SignInRefusal {
+  const { retryAfterSeconds, firstRefusal } = decision
+  return { retryAfterSeconds, firstRefusal, reason: `rate limited: ${why}` }
+}
+
+const emailKey = (a: SignInAttempt) => `${a.orgId}\u0000${a.email}`
+const emailClientKey = (a: SignInAttempt) => `${a.orgId}\u0000${a.email}\u0000${a.client}`

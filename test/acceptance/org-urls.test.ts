@@ -22,10 +22,11 @@ const orgs = {
   acme: {
     slug: 'acme',
     orgUrl: 'http://localhost:3000/orgs/acme',
+    id: '',
     auth: {} as Record<string, string>,
     scimToken: '',
   },
-  globex: { slug: 'globex', orgUrl: OWN, auth: {} as Record<string, string>, scimToken: '' },
+  globex: { slug: 'globex', orgUrl: OWN, id: '', auth: {} as Record<string, string>, scimToken: '' },
 }
 type OrgCase = (typeof orgs)['acme']
 
@@ -66,11 +67,16 @@ function insertOktaAccount(orgId: string, email: string): string {
 const cookieOf = (response: Response, name: string) =>
   response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`)) ?? null
 
+/** On an https org URL a cookie is `__Host-<name>_<orgId>` (Secure, Path=/); on http, `<name>`. */
+const cookieName = (orgCase: OrgCase, name: string) =>
+  orgCase.orgUrl.startsWith('https:') ? `__Host-${name}_${orgCase.id}` : name
+
 beforeAll(async () => {
   app = createTestApp()
   for (const orgCase of Object.values(orgs)) {
     const seeded = seedOrg(app.store, orgCase.slug, orgCase.orgUrl === OWN ? OWN : undefined)
     orgCase.auth = seeded.auth
+    orgCase.id = seeded.org.id
     orgCase.scimToken = (
       await setUpIntegration(app, orgCase.slug, seeded.auth, {
         ssoUrl: OKTA_SSO_URL,
@@ -124,8 +130,8 @@ for (const orgCase of Object.values(orgs)) {
       ).toString()
       expect(xml).toContain(`AssertionConsumerServiceURL="${orgCase.orgUrl}/okta/auth"`)
       expect(xml).toContain(`>${orgCase.orgUrl}</saml:Issuer>`)
-      const binding = cookieOf(response, 'okb_saml_request') as string
-      expect(binding).toContain(own ? 'Path=/okta' : 'Path=/orgs/acme/okta')
+      const binding = cookieOf(response, cookieName(orgCase, 'okb_saml_request')) as string
+      expect(binding).toContain(own ? 'Path=/;' : 'Path=/orgs/acme/okta')
       // Okta's POST back is cross-site: under https the binding cookie must be SameSite=None; Secure.
       if (own) expect(binding).toContain('SameSite=None; Secure')
     })
@@ -143,7 +149,7 @@ for (const orgCase of Object.values(orgs)) {
       })
       expect(response.status).toBe(303)
       expect(response.headers.get('location')).toBe(`${orgCase.orgUrl}/account`)
-      const session = cookieOf(response, 'okb_session') as string
+      const session = cookieOf(response, cookieName(orgCase, 'okb_session')) as string
       expect(session).toContain('HttpOnly')
       expect(session).toContain('SameSite=Lax')
       expect(session).toContain(own ? 'Path=/' : 'Path=/orgs/acme')
@@ -216,7 +222,9 @@ for (const orgCase of Object.values(orgs)) {
       expect(login.headers.get('content-security-policy')).toContain("default-src 'none'")
       const html = await login.text()
       const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] as string
-      const csrfCookie = (cookieOf(login, 'okb_login_csrf') as string).split(';')[0] as string
+      const csrfCookie = (cookieOf(login, cookieName(orgCase, 'okb_login_csrf')) as string).split(
+        ';',
+      )[0] as string
       const signIn = await send(orgCase, '/admin/login', {
         method: 'POST',
         headers: {
@@ -231,7 +239,7 @@ for (const orgCase of Object.values(orgs)) {
         }).toString(),
       })
       expect(signIn.status).toBe(303)
-      const admin = (cookieOf(signIn, 'okb_admin') as string).split(';')[0] as string
+      const admin = (cookieOf(signIn, cookieName(orgCase, 'okb_admin')) as string).split(';')[0] as string
       const page = await send(orgCase, '/admin/integration', {
         headers: { cookie: admin, accept: 'text/html' },
       })
@@ -245,7 +253,7 @@ for (const orgCase of Object.values(orgs)) {
 
 describe('TRUST_PROXY', () => {
   test('with TRUST_PROXY=1, X-Forwarded-Host/-Proto name the own origin', async () => {
-    const behind = createTestApp({ trustProxy: true })
+    const behind = createTestApp({ trustProxy: { hops: 1 } })
     seedOrg(behind.store, 'globex', OWN)
     const viaProxy = await behind.fetch(
       new Request('http://10.0.0.5:3000/okta/metadata', {

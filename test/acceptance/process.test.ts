@@ -28,6 +28,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
+const METRICS = { authorization: 'Bearer process-test-metrics-token' }
 const cli = (...args: string[]) => runBinary([...args, '--data-dir', dataDir])
 const json = (result: CommandResult) => {
   const lines = result.stdout.trim().split('\n')
@@ -111,7 +112,7 @@ describe('CLI (PRODUCT.md §4 Process)', () => {
         { LOG_LEVEL: 'loud' },
         /LOG_LEVEL \(--log-level\): "loud" is invalid: use one of debug, info/,
       ],
-      [['serve'], { TRUST_PROXY: 'maybe' }, /TRUST_PROXY: "maybe" is not a boolean/],
+      [['serve'], { TRUST_PROXY: 'maybe' }, /TRUST_PROXY: "maybe" is not a hop count or a proxy network/],
       [['serve'], { PUBLIC_URL: 'sso.example.com' }, /PUBLIC_URL \(--public-url\)/],
       [['serve'], { DATABASE_URL: 'postgres://db/okb' }, /PostgreSQL is not supported yet/],
       [
@@ -159,7 +160,7 @@ describe('the server (PRODUCT.md §3, §4, §8)', () => {
   test('starts on --port 0: the default PUBLIC_URL names the real port everywhere', async () => {
     apiKey = json(cli('api-key', 'create', '--org', 'acme', '--json')).key
     globexKey = json(cli('api-key', 'create', '--org', 'globex', '--json')).key
-    server = await startBinary(['--data-dir', dataDir])
+    server = await startBinary(['--data-dir', dataDir], { METRICS_TOKEN: 'process-test-metrics-token' })
     const base = `http://localhost:${server.port}`
     const put = await fetch(`${server.url}/api/v1/orgs/acme/okta`, {
       method: 'PUT',
@@ -286,10 +287,11 @@ describe('the server (PRODUCT.md §3, §4, §8)', () => {
     })
     let text = ''
     for (let i = 0; i < 100 && !/okta_bridge_sync_pending_changes\{org="acme"\}/.test(text); i++) {
-      text = await (await fetch(`${base}/metrics`)).text()
+      text = await (await fetch(`${base}/metrics`, { headers: METRICS })).text()
       await Bun.sleep(50)
     }
-    const metrics = await fetch(`${base}/metrics`)
+    expect((await fetch(`${base}/metrics`)).status).toBe(401)
+    const metrics = await fetch(`${base}/metrics`, { headers: METRICS })
     expect(metrics.headers.get('content-type')).toContain('text/plain')
     text = await metrics.text()
     expect(text).toMatch(/okta_bridge_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1/)

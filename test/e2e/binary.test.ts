@@ -49,7 +49,9 @@ describe('the compiled binary', () => {
     const admin = cli('admin', 'create', '--org', 'acme', '--email', 'admin@acme.example')
     expect(JSON.parse(admin.stdout).email).toBe('admin@acme.example')
 
-    server = await startBinary(['--data-dir', dataDir, '--log-level', 'info'])
+    server = await startBinary(['--data-dir', dataDir, '--log-level', 'info'], {
+      METRICS_TOKEN: 'binary-test-metrics-token',
+    })
     const base = server.url
     expect((await fetch(`${base}/healthz`)).status).toBe(200)
     expect((await fetch(`${base}/readyz`)).status).toBe(200)
@@ -104,7 +106,9 @@ describe('the compiled binary', () => {
     expect(typeof requestLine.durationMs).toBe('number')
 
     // Metrics: requests by route/status and store transaction timings.
-    const metrics = await (await fetch(`${base}/metrics`)).text()
+    const metrics = await (
+      await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer binary-test-metrics-token' } })
+    ).text()
     expect(metrics).toMatch(
       /okta_bridge_http_requests_total\{method="PUT",route="\/api\/v1\/orgs\/:slug\/okta",status="200"\} 1/,
     )

@@ -9,7 +9,7 @@ describe('config', () => {
     expect(config.dataDir).toBe('./data')
     expect(config.databaseUrl).toBe('./data/okta-bridge.sqlite')
     expect(config.publicUrl).toBe('http://localhost:3000')
-    expect(config.trustProxy).toBe(false)
+    expect(config.trustProxy).toEqual({ hops: 0 })
   })
 
   test('flags win over the environment, both forms of flags parse', () => {
@@ -30,7 +30,7 @@ describe('config', () => {
     expect(config.dataDir).toBe('/srv/okb')
     expect(config.databaseUrl).toBe('/srv/okb/okta-bridge.sqlite')
     expect(config.publicUrl).toBe('https://sso.example.com')
-    expect(config.trustProxy).toBe(true)
+    expect(config.trustProxy).toEqual({ hops: 1 })
     expect(config.logLevel).toBe('warn')
   })
 
@@ -39,7 +39,7 @@ describe('config', () => {
     [{ PORT: '70000' }, /PORT \(--port\)/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL \(--log-level\)/],
     [{ PUBLIC_URL: 'ftp://x' }, /PUBLIC_URL \(--public-url\)/],
-    [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY: "maybe" is not a boolean/],
+    [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY: "maybe" is not a hop count or a proxy network/],
     [{ DATABASE_URL: 'postgres://db/okb' }, /PostgreSQL is not supported yet/],
   ])('invalid %p is one clear line naming the setting', (env, message) => {
     let error: unknown

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { createTestApp, seedOrg } from '../support/app.ts'
+import { createTestApp, METRICS_AUTH, seedOrg } from '../support/app.ts'
 
 describe('health, readiness, metrics', () => {
   test('healthz and readyz answer 200', async () => {
@@ -26,7 +26,7 @@ describe('health, readiness, metrics', () => {
     let text = ''
     for (let i = 0; i < 100 && !text.includes('status="401"'); i++) {
       await Bun.sleep(5)
-      text = await (await app.request('/metrics')).text()
+      text = await (await app.request('/metrics', { headers: METRICS_AUTH })).text()
     }
     expect(text).toContain('# TYPE okta_bridge_http_requests_total counter')
     expect(text).toMatch(

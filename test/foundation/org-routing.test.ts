@@ -33,10 +33,12 @@ describe('org routing', () => {
     const behindProxy = new Request('http://10.0.0.5:3000/okta/scim/Users', {
       headers: { 'x-forwarded-host': 'sso.acme.example', 'x-forwarded-proto': 'https' },
     })
-    expect(new URL(rewriteForOwnOrigin(behindProxy, app.store, true).url).pathname).toBe(
+    expect(new URL(rewriteForOwnOrigin(behindProxy, app.store, { hops: 1 }).url).pathname).toBe(
       '/orgs/acme/okta/scim/Users',
     )
-    expect(new URL(rewriteForOwnOrigin(behindProxy, app.store, false).url).pathname).toBe('/okta/scim/Users')
+    expect(new URL(rewriteForOwnOrigin(behindProxy, app.store, { hops: 0 }).url).pathname).toBe(
+      '/okta/scim/Users',
+    )
   })
 
   test('unknown orgs are a 404 in JSON for API clients and a page for people', async () => {

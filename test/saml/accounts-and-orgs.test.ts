@@ -172,14 +172,18 @@ describe('sessions', () => {
     expect((await app.request(`${acme.orgUrl}/me`, { headers: { cookie } })).status).toBe(401)
   })
 
-  test('an org on its own https origin gets a Secure cookie scoped to /', async () => {
+  test('an org on its own https origin gets a __Host- Secure cookie scoped to /, which reaches /me', async () => {
     const own = await seedSamlOrg(app, 'own', { url: 'https://sso.own.example' })
     const response = await postAcs(app, own.orgUrl, signedFor(own.orgUrl, own.email))
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('https://sso.own.example/account')
-    const setCookie = response.headers.getSetCookie().find((c) => c.startsWith('okb_session=')) as string
+    const name = `__Host-okb_session_${own.orgId}`
+    const setCookie = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`)) as string
     expect(setCookie).toContain('Secure')
     expect(setCookie).toContain('Path=/;')
+    expect(setCookie).not.toContain('Domain')
+    const cookie = cookiePair(response, name) as string
+    expect((await app.request(`${own.orgUrl}/me`, { headers: { cookie } })).status).toBe(200)
   })
 })
 
@@ -259,7 +263,7 @@ describe('the replay cache survives a restart', () => {
   test('a response used before re-opening the store file is still refused after', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'okb-replay-')), 'store.sqlite')
     const open = (): TestApp => {
-      const config = testConfig({ trustProxy: true })
+      const config = testConfig({ trustProxy: { hops: 1 } })
       const store = openStore(path)
       const deps: AppDeps = { config, store, log: silentLogger, metrics: createMetrics(), version: 'test' }
       const fetch = createFetch(createApp(deps), deps)

@@ -19,7 +19,7 @@ export interface SamlOrg {
 }
 
 export function createSamlApp(): TestApp {
-  return createTestApp({ trustProxy: true })
+  return createTestApp({ trustProxy: { hops: 1 } })
 }
 
 export const idpKey = (): KeyPair => selfSigned('okta-idp')

@@ -4,7 +4,7 @@
  * cookie reaches `/me` and the account page.
  */
 import { beforeAll, describe, expect, test } from 'bun:test'
-import type { TestApp } from '../support/app.ts'
+import { METRICS_AUTH, type TestApp } from '../support/app.ts'
 import { oktaResponse, postAcs, signResponse } from '../support/saml.ts'
 import { cookiePair, createSamlApp, idpKey, type SamlOrg, samlAudit, seedSamlOrg } from './fixture.ts'
 
@@ -62,8 +62,18 @@ describe('an Okta response signed by xmlsec1 is accepted end to end', () => {
   }
 
   test('sign-ins are counted in /metrics by outcome', async () => {
-    const metrics = await (await app.request('/metrics')).text()
+    const metrics = await (await app.request('/metrics', { headers: METRICS_AUTH })).text()
     expect(metrics).toMatch(/okta_bridge_saml_logins_total\{outcome="success"\} [3-9]/)
+  })
+
+  test('an empty RelayState (saml-idp and Auth0 always post the field) is no RelayState', async () => {
+    const xml = signResponse(oktaResponse({ orgUrl: org.orgUrl, email: org.email }), idpKey())
+    const response = await postAcs(app, org.orgUrl, xml, { relayState: '' })
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe(`${org.orgUrl}/account`)
+    const audit = samlAudit(app, org.orgId)[0]
+    expect(audit?.outcome).toBe('success')
+    expect(JSON.parse(audit?.data ?? '{}').relayStateIgnored).toBe(false)
   })
 
   test('a safe RelayState is followed', async () => {

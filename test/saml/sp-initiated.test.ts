@@ -136,3 +136,59 @@ describe('an org that requires SP-initiated sign-in', () => {
     expect(ok.status).toBe(303)
   })
 })
+
+describe('InResponseTo counts only from signed content', () => {
+  /** Starts a sign-in at the SP-only org and returns the request ID with its binding cookie. */
+  async function spOnlyStart(target: SamlOrg) {
+    const start = await app.request(`${target.orgUrl}/okta/login`, {
+      headers: { 'x-forwarded-for': '10.7.7.7' },
+    })
+    const location = new URL(start.headers.get('location') as string)
+    const xml = inflateRawSync(
+      Buffer.from(location.searchParams.get('SAMLRequest') as string, 'base64'),
+    ).toString()
+    return {
+      id: /ID="([^"]+)"/.exec(xml)?.[1] as string,
+      cookie: cookiePair(start, 'okb_saml_request') as string,
+    }
+  }
+  let spOnly: SamlOrg
+  beforeAll(async () => {
+    spOnly = await seedSamlOrg(app, 'sponly2', { settings: { allowIdpInitiated: false } })
+  })
+
+  test('an InResponseTo added to the unsigned Response of an IdP-initiated assertion is ignored', async () => {
+    const { id, cookie } = await spOnlyStart(spOnly)
+    const tile = signResponse(oktaResponse({ orgUrl: spOnly.orgUrl, email: spOnly.email }), idpKey())
+    const forged = tile.replace('<saml2p:Response ', `<saml2p:Response InResponseTo="${id}" `)
+    expect(forged).toContain(`InResponseTo="${id}"`)
+    const response = await postAcs(app, spOnly.orgUrl, forged, { cookie })
+    expect(response.status).toBe(403)
+    expect(response.headers.getSetCookie().some((c) => c.includes('okb_session'))).toBe(false)
+    expect(lastSamlReason(app, spOnly.orgId)).toBe('idp_initiated_disabled')
+  })
+
+  test('a signed Response carrying InResponseTo (the confirmation without it) is SP-initiated', async () => {
+    const { id, cookie } = await spOnlyStart(spOnly)
+    const unsigned = oktaResponse({ orgUrl: spOnly.orgUrl, email: spOnly.email, inResponseTo: id }).replace(
+      `<saml2:SubjectConfirmationData InResponseTo="${id}" `,
+      '<saml2:SubjectConfirmationData ',
+    )
+    expect(unsigned.match(/InResponseTo=/g)?.length).toBe(1)
+    const response = await postAcs(app, spOnly.orgUrl, signResponse(unsigned, idpKey(), 'response'), {
+      cookie,
+    })
+    expect(response.status).toBe(303)
+    const audit = app.store.audit.list(spOnly.orgId, { kind: 'saml', limit: 1 })[0]
+    expect(JSON.parse(audit?.data ?? '{}').flow).toBe('sp_initiated')
+  })
+
+  test('where IdP-initiated is allowed, an unsigned InResponseTo neither binds nor breaks the sign-in', async () => {
+    const tile = signResponse(oktaResponse({ orgUrl: org.orgUrl, email: org.email }), idpKey())
+    const noisy = tile.replace('<saml2p:Response ', '<saml2p:Response InResponseTo="_nobody_sent_this" ')
+    const response = await postAcs(app, org.orgUrl, noisy)
+    expect(response.status).toBe(303)
+    const audit = app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 })[0]
+    expect(JSON.parse(audit?.data ?? '{}').flow).toBe('idp_initiated')
+  })
+})

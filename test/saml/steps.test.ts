@@ -9,9 +9,9 @@ import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inflateRawSync } from 'node:zlib'
+import { TokenBucketThrottle } from '../../src/http/throttle.ts'
 import { authnRequestXml, newRequestId, redirectUrl } from '../../src/saml/authn-request.ts'
 import { readAcsForm } from '../../src/saml/form.ts'
-import { TokenBucketLimiter } from '../../src/saml/rate-limit.ts'
 import { SamlRejection } from '../../src/saml/rejection.ts'
 import { safeNextUrl } from '../../src/saml/relay-state.ts'
 import { checkAudience } from '../../src/saml/steps/audience.ts'
@@ -79,6 +79,8 @@ describe('the cheap gate', () => {
   test('accepts the binding form and decodes the response', () => {
     const input = readAcsForm(form, `SAMLResponse=${encodeURIComponent(btoa('<r/>'))}&RelayState=%2Fx`)
     expect(input).toEqual({ xml: '<r/>', relayState: '/x' })
+    const empty = readAcsForm(form, `SAMLResponse=${encodeURIComponent(btoa('<r/>'))}&RelayState=`)
+    expect(empty.relayState).toBeNull()
   })
   test('refuses other content types, repeated or unknown fields, non-base64, oversize', () => {
     expect(reasonOf(() => readAcsForm('text/plain', 'SAMLResponse=PHIvPg=='))).toBe('form_invalid')
@@ -230,15 +232,20 @@ describe('content of the verified assertion', () => {
       reasonOf(() => checkBearerConfirmation(p.assertion, ACS, { now: NOW + 400_000, skewMs: skew })),
     ).toBe('expired')
   })
-  test('InResponseTo decides the flow', () => {
+  test('InResponseTo decides the flow, read from signed content only', () => {
     const sp = parts({ orgUrl: ORG, email: 'a@b.co', inResponseTo: '_abc' })
     expect(expectedRequestId(sp.response, '_abc', false)).toBe('_abc')
+    expect(expectedRequestId(sp.response, null, false)).toBe('_abc')
     expect(reasonOf(() => expectedRequestId(sp.response, '_other', true))).toBe('in_response_to_unknown')
     const idpInitiated = parts({ orgUrl: ORG, email: 'a@b.co' })
     expect(expectedRequestId(idpInitiated.response, null, true)).toBeNull()
     expect(reasonOf(() => expectedRequestId(idpInitiated.response, null, false))).toBe(
       'idp_initiated_disabled',
     )
+    // An unsigned Response (null here) contributes nothing, whatever InResponseTo it carries.
+    expect(expectedRequestId(null, '_abc', false)).toBe('_abc')
+    expect(expectedRequestId(null, null, true)).toBeNull()
+    expect(reasonOf(() => expectedRequestId(null, null, false))).toBe('idp_initiated_disabled')
   })
   test('identity from the NameID or a configured attribute', () => {
     const p = parts({
@@ -286,18 +293,18 @@ describe('RelayState / next', () => {
 
 describe('token bucket', () => {
   test('capacity at once, then refills over time', () => {
-    const limiter = new TokenBucketLimiter(3, 1)
+    const limiter = new TokenBucketThrottle(3, 1)
     const t = 1_000_000
-    expect([1, 2, 3, 4].map(() => limiter.take('a', t).allowed)).toEqual([true, true, true, false])
-    expect(limiter.take('a', t).firstRefusal).toBe(false)
-    expect(limiter.take('b', t).allowed).toBe(true)
-    expect(limiter.take('a', t + 1000).allowed).toBe(true)
-    expect(limiter.take('a', t + 1000).allowed).toBe(false)
+    expect([1, 2, 3, 4].map(() => limiter.hit('a', t).allowed)).toEqual([true, true, true, false])
+    expect(limiter.hit('a', t).firstRefusal).toBe(false)
+    expect(limiter.hit('b', t).allowed).toBe(true)
+    expect(limiter.hit('a', t + 1000).allowed).toBe(true)
+    expect(limiter.hit('a', t + 1000).allowed).toBe(false)
   })
   test('remembers a bounded number of clients', () => {
-    const limiter = new TokenBucketLimiter(1, 0.001, 10)
-    for (let i = 0; i < 100; i++) limiter.take(`c${i}`, 0)
-    expect(limiter.take('c99', 0).allowed).toBe(false)
+    const limiter = new TokenBucketThrottle(1, 0.001, 10)
+    for (let i = 0; i < 100; i++) limiter.hit(`c${i}`, 0)
+    expect(limiter.hit('c99', 0).allowed).toBe(false)
   })
 })
 

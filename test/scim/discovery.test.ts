@@ -62,6 +62,10 @@ describe('discovery', () => {
       ['/orgs/{slug}/okta/scim/ServiceProviderConfig', ['get']],
       ['/orgs/{slug}/okta/scim/ResourceTypes', ['get']],
       ['/orgs/{slug}/okta/scim/Schemas', ['get']],
+      ['/orgs/{slug}/okta/scim/.search', ['post']],
+      ['/orgs/{slug}/okta/scim/Users/.search', ['post']],
+      ['/orgs/{slug}/okta/scim/Groups/.search', ['post']],
+      ['/orgs/{slug}/okta/scim/Me', ['get']],
     ]
     for (const [path, methods] of expected) {
       for (const method of methods) {
@@ -78,6 +82,9 @@ describe('discovery', () => {
     expect(Object.keys((create.responses ?? {}) as Json)).toEqual(
       expect.arrayContaining(['201', '400', '401', '409']),
     )
+    const search = doc.paths['/orgs/{slug}/okta/scim/Users/.search']?.post as Json
+    const searchBody = ((search.requestBody as Json).content as Record<string, Json>)['application/scim+json']
+    expect(JSON.stringify(searchBody?.schema)).toContain('excludedAttributes')
   })
 
   test('an org on its own origin is served at {orgURL}/okta/scim, with locations under it', async () => {

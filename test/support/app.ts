@@ -8,9 +8,13 @@ import type { AppDeps } from '../../src/http/context.ts'
 import { silentLogger } from '../../src/observability/log.ts'
 import { createMetrics } from '../../src/observability/metrics.ts'
 import { createApiKey, createOrg } from '../../src/orgs/service.ts'
+import { createSecretBox } from '../../src/secrets/secret-box.ts'
 import { openStore, type Store } from '../../src/store/index.ts'
 
 export const PUBLIC_URL = 'http://localhost:3000'
+/** Test apps serve /metrics behind this token (with none, /metrics is off); send METRICS_AUTH. */
+export const METRICS_TOKEN = 'test-metrics-token-0123456789'
+export const METRICS_AUTH = { authorization: `Bearer ${METRICS_TOKEN}` }
 
 export interface TestApp {
   deps: AppDeps
@@ -22,12 +26,16 @@ export interface TestApp {
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig(new Map(), { DATABASE_URL: ':memory:', PUBLIC_URL }), ...overrides }
+  return {
+    ...loadConfig(new Map(), { DATABASE_URL: ':memory:', PUBLIC_URL, METRICS_TOKEN }),
+    ...overrides,
+  }
 }
 
 export function createTestApp(overrides: Partial<Config> = {}): TestApp {
   const config = testConfig(overrides)
-  const store = openStore(':memory:')
+  // Like the server: with SECRET_KEY set, SP private keys are sealed in the store.
+  const store = openStore(':memory:', undefined, config.secretKey ? createSecretBox(config.secretKey) : null)
   const deps: AppDeps = { config, store, log: silentLogger, metrics: createMetrics(), version: 'test' }
   const app = createApp(deps)
   const fetch = createFetch(app, deps)

@@ -32,6 +32,8 @@ export interface ResponseOptions {
   /** Offsets in seconds from `now` (default: valid from 5 s ago for 5 minutes, as Okta does). */
   notBefore?: number
   notOnOrAfter?: number
+  /** Offset in seconds of the Assertion's IssueInstant from `now` (default 0). */
+  issueInstant?: number
   now?: number
   status?: string
   nameIdFormat?: string
@@ -55,6 +57,7 @@ export function oktaResponse(options: ResponseOptions): string {
   const assertionId = options.assertionId ?? newSamlId()
   const notBefore = iso(now + (options.notBefore ?? -5) * 1000)
   const notOnOrAfter = iso(now + (options.notOnOrAfter ?? 300) * 1000)
+  const assertionIssued = iso(now + (options.issueInstant ?? 0) * 1000)
   const inResponseTo = options.inResponseTo ? ` InResponseTo="${escapeXml(options.inResponseTo)}"` : ''
   const destination =
     options.destination === null ? '' : ` Destination="${escapeXml(options.destination ?? acs)}"`
@@ -70,18 +73,25 @@ export function oktaResponse(options: ResponseOptions): string {
     responseIssuer
       ? `<saml2:Issuer xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">${escapeXml(responseIssuer)}</saml2:Issuer>`
       : ''
-  }<!--RESPONSE_SIGNATURE--><saml2p:Status><saml2p:StatusCode Value="${options.status ?? 'urn:oasis:names:tc:SAML:2.0:status:Success'}"/></saml2p:Status><saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" ID="${assertionId}" IssueInstant="${iso(now)}" Version="2.0"><saml2:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">${escapeXml(issuer)}</saml2:Issuer><!--ASSERTION_SIGNATURE--><saml2:Subject><saml2:NameID Format="${options.nameIdFormat ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'}">${escapeXml(options.email)}</saml2:NameID><saml2:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml2:SubjectConfirmationData${inResponseTo} NotOnOrAfter="${notOnOrAfter}" Recipient="${escapeXml(options.recipient ?? acs)}"/></saml2:SubjectConfirmation></saml2:Subject><saml2:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml2:AudienceRestriction><saml2:Audience>${escapeXml(options.audience ?? options.orgUrl)}</saml2:Audience></saml2:AudienceRestriction></saml2:Conditions><saml2:AuthnStatement AuthnInstant="${iso(now - 1000)}" SessionIndex="${responseId}"><saml2:AuthnContext><saml2:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement><saml2:AttributeStatement>${attributeXml}</saml2:AttributeStatement></saml2:Assertion></saml2p:Response>`
+  }<!--RESPONSE_SIGNATURE--><saml2p:Status><saml2p:StatusCode Value="${options.status ?? 'urn:oasis:names:tc:SAML:2.0:status:Success'}"/></saml2p:Status><saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" ID="${assertionId}" IssueInstant="${assertionIssued}" Version="2.0"><saml2:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">${escapeXml(issuer)}</saml2:Issuer><!--ASSERTION_SIGNATURE--><saml2:Subject><saml2:NameID Format="${options.nameIdFormat ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'}">${escapeXml(options.email)}</saml2:NameID><saml2:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml2:SubjectConfirmationData${inResponseTo} NotOnOrAfter="${notOnOrAfter}" Recipient="${escapeXml(options.recipient ?? acs)}"/></saml2:SubjectConfirmation></saml2:Subject><saml2:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml2:AudienceRestriction><saml2:Audience>${escapeXml(options.audience ?? options.orgUrl)}</saml2:Audience></saml2:AudienceRestriction></saml2:Conditions><saml2:AuthnStatement AuthnInstant="${iso(now - 1000)}" SessionIndex="${responseId}"><saml2:AuthnContext><saml2:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement><saml2:AttributeStatement>${attributeXml}</saml2:AttributeStatement></saml2:Assertion></saml2p:Response>`
 }
 
-export type Digest = 'sha256' | 'sha1'
+export type Digest = 'sha256' | 'sha384' | 'sha1'
+
+const SIGNATURE_METHODS: Record<Digest, string> = {
+  sha1: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+  sha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  sha384: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
+}
+const DIGEST_METHODS: Record<Digest, string> = {
+  sha1: 'http://www.w3.org/2000/09/xmldsig#sha1',
+  sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  sha384: 'http://www.w3.org/2001/04/xmldsig-more#sha384',
+}
 
 function signatureTemplate(id: string, digest: Digest): string {
-  const signatureMethod =
-    digest === 'sha1'
-      ? 'http://www.w3.org/2000/09/xmldsig#rsa-sha1'
-      : 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'
-  const digestMethod =
-    digest === 'sha1' ? 'http://www.w3.org/2000/09/xmldsig#sha1' : 'http://www.w3.org/2001/04/xmlenc#sha256'
+  const signatureMethod = SIGNATURE_METHODS[digest]
+  const digestMethod = DIGEST_METHODS[digest]
   return `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="${signatureMethod}"/><ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="xs"/></ds:Transform></ds:Transforms><ds:DigestMethod Algorithm="${digestMethod}"/><ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature>`
 }
 
@@ -128,14 +138,14 @@ export function signResponse(
   key: KeyPair,
   what: 'assertion' | 'response' | 'both' = 'assertion',
   digest: Digest = 'sha256',
-  encryptFor?: { certificate: string; content?: 'aes256-cbc' | 'aes256-gcm' },
+  encryptFor?: EncryptFor,
 ): string {
   let out = xml
   if (what === 'assertion' || what === 'both') {
     out = out.replace('<!--ASSERTION_SIGNATURE-->', signatureTemplate(idOf(out, 'Assertion'), digest))
     out = signFirstTemplate(out, key)
   }
-  if (encryptFor) out = encryptAssertion(out, encryptFor.certificate, encryptFor.content)
+  if (encryptFor) out = encryptAssertion(out, encryptFor)
   if (what === 'response' || what === 'both') {
     out = out.replace('<!--ASSERTION_SIGNATURE-->', '')
     out = out.replace('<!--RESPONSE_SIGNATURE-->', signatureTemplate(idOf(out, 'Response'), digest))
@@ -144,31 +154,45 @@ export function signResponse(
   return out.replace('<!--ASSERTION_SIGNATURE-->', '').replace('<!--RESPONSE_SIGNATURE-->', '')
 }
 
-/** Replaces the (signed) assertion with an EncryptedAssertion for `spCertificate`, made by xmlsec1. */
-function encryptAssertion(
-  xml: string,
-  spCertificate: string,
-  content: 'aes256-cbc' | 'aes256-gcm' = 'aes256-cbc',
-): string {
-  const contentAlgorithm =
-    content === 'aes256-gcm'
-      ? 'http://www.w3.org/2009/xmlenc11#aes256-gcm'
-      : 'http://www.w3.org/2001/04/xmlenc#aes256-cbc'
-  const template = `<xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="${contentAlgorithm}"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>`
+/**
+ * How the assertion is encrypted. Okta offers AES-CBC/GCM with RSA-OAEP; 3DES and RSA 1.5 exist
+ * only so that the attack suite can show they are refused.
+ */
+export interface EncryptFor {
+  certificate: string
+  content?: 'aes256-cbc' | 'aes256-gcm' | 'tripledes-cbc'
+  keyTransport?: 'rsa-oaep-mgf1p' | 'rsa-1_5'
+}
+
+const CONTENT_ALGORITHMS = {
+  'aes256-cbc': { uri: 'http://www.w3.org/2001/04/xmlenc#aes256-cbc', sessionKey: 'aes-256' },
+  'aes256-gcm': { uri: 'http://www.w3.org/2009/xmlenc11#aes256-gcm', sessionKey: 'aes-256' },
+  'tripledes-cbc': { uri: 'http://www.w3.org/2001/04/xmlenc#tripledes-cbc', sessionKey: 'des-192' },
+} as const
+
+/** Replaces the (signed) assertion with an EncryptedAssertion for the SP certificate, made by xmlsec1. */
+function encryptAssertion(xml: string, options: EncryptFor): string {
+  const content = CONTENT_ALGORITHMS[options.content ?? 'aes256-cbc']
+  // Okta names the OAEP digest explicitly (SHA-1, the default); RSA 1.5 has none.
+  const keyMethod =
+    options.keyTransport === 'rsa-1_5'
+      ? '<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-1_5"/>'
+      : '<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"><ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/></xenc:EncryptionMethod>'
+  const template = `<xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="${content.uri}"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey>${keyMethod}<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>`
   const wrapped = xml.replace(
     /(<saml2:Assertion[\s\S]*<\/saml2:Assertion>)/,
     '<saml2:EncryptedAssertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion">$1</saml2:EncryptedAssertion>',
   )
   const data = tempFile('data.xml', wrapped)
   const templatePath = tempFile('template.xml', template)
-  const certPath = tempFile('sp.crt', spCertificate)
+  const certPath = tempFile('sp.crt', options.certificate)
   const output = tempFile('encrypted.xml')
   xmlsec([
     '--encrypt',
     '--pubkey-cert-pem',
     certPath,
     '--session-key',
-    'aes-256',
+    content.sessionKey,
     '--xml-data',
     data,
     '--node-xpath',

@@ -3,6 +3,7 @@
  * filters, the audit log, `/metrics`, the OpenAPI docs, and org isolation on every route.
  */
 import { describe, expect, test } from 'bun:test'
+import { METRICS_AUTH } from '../support/app.ts'
 import { api, type Body, syncedOrg, syncTestbed } from './setup.ts'
 
 describe('admin API over the scheduler', () => {
@@ -121,11 +122,11 @@ describe('admin API over the scheduler', () => {
   test('/metrics exposes lag, pending changes and reconcile progress per org', async () => {
     const { app, scheduler, acme } = await syncTestbed()
     acme.dir.user({ userName: 'm@acme.example' })
-    let text = await (await app.request('/metrics')).text()
+    let text = await (await app.request('/metrics', { headers: METRICS_AUTH })).text()
     expect(text).toContain('okta_bridge_sync_pending_changes{org="acme"} 1')
     expect(text).toMatch(/okta_bridge_sync_lag_seconds\{org="acme"\} [0-9.]+/)
     scheduler.drain()
-    text = await (await app.request('/metrics')).text()
+    text = await (await app.request('/metrics', { headers: METRICS_AUTH })).text()
     expect(text).toContain('okta_bridge_sync_pending_changes{org="acme"} 0')
     expect(text).toContain('okta_bridge_sync_lag_seconds{org="acme"} 0')
     expect(text).toMatch(/okta_bridge_sync_last_batch_seconds\{kind="feed"\} [0-9.e-]+/)

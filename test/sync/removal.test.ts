@@ -96,6 +96,50 @@ describe('integration removal', () => {
     expect(((await again.json()) as Body).configured).toBe(false)
   })
 
+  test('a removal over many batches: one set per batch, every account deleted once with its event and sessions', async () => {
+    const { app, store, scheduler, acme } = await syncTestbed({ removalBatchSize: 4 })
+    const globex = await syncedOrg(app, 'globex')
+    const orgId = acme.org.id
+    const ids = Array.from({ length: 30 }, (_, i) => acme.dir.user({ userName: `r${i}@acme.example` }))
+    for (const [n, slice] of [ids.slice(0, 15), ids.slice(10)].entries())
+      acme.dir.addMembers(acme.dir.group(`Team ${n}`), slice)
+    const outsider = globex.dir.user({ userName: 'stays@globex.example' })
+    scheduler.drain()
+    const accounts = ids.map((id) => store.accounts.byScimUser(orgId, id)!.id)
+    const sessions = accounts.filter((_, i) => i % 3 === 0).map((id) => signIn(store, orgId, id))
+    const outsiderAccount = store.accounts.byScimUser(globex.org.id, outsider)!.id
+    const kept = signIn(store, globex.org.id, outsiderAccount)
+    const eventsBefore = store.events.after(orgId, 0, 10_000).length
+
+    const real = await api(app, acme.auth, '/api/v1/orgs/acme/okta', { method: 'DELETE' })
+    expect(real.body).toEqual({ deletedUsers: 30, deletedGroups: 2, dryRun: false })
+    // Batch by batch: the first also takes both groups and their 35 memberships (within its chunk
+    // of 4 × 20 rows), each deletes exactly 4 accounts until the last 2, then the feed, then done.
+    const progress: number[] = []
+    for (let batch = 0; batch < 20 && store.syncState.get(orgId)?.removal_running === 1; batch++) {
+      scheduler.tick()
+      progress.push(store.syncState.get(orgId)?.removal_deleted ?? -1)
+    }
+    expect(progress).toEqual([4, 8, 12, 16, 20, 24, 28, 30, 30, 30])
+    expect(count(store, 'scim_groups', orgId)).toBe(0)
+
+    // Every account deleted exactly once, each with its own event, in the batches' order.
+    const deletedEvents = store.events.after(orgId, 0, 10_000).slice(eventsBefore)
+    expect(deletedEvents.map((e) => e.type)).toEqual(Array(30).fill('account.deleted'))
+    expect(new Set(deletedEvents.map((e) => e.account_id))).toEqual(new Set(accounts))
+    for (const event of deletedEvents)
+      expect(JSON.parse(event.data)).toMatchObject({ reason: 'integration removed' })
+    for (const table of ['accounts', 'scim_users', 'scim_memberships', 'directory_changes', 'sync_groups'])
+      expect(count(store, table, orgId)).toBe(0)
+    const hash = (token: string) => new Bun.CryptoHasher('sha256').update(token).digest('hex')
+    for (const ended of sessions) expect(store.sessions.byHash(hash(ended.token))).toBeNull()
+    // Another org's account and session are untouched.
+    expect(store.sessions.byHash(hash(kept.token))).not.toBeNull()
+    expect(store.accounts.byId(globex.org.id, outsiderAccount)).not.toBeNull()
+    const after = await api(app, acme.auth, '/api/v1/orgs/acme/sync')
+    expect(after.body.removal).toEqual({ running: false, deleted: 30, total: 30 })
+  })
+
   test('resync and re-setup are refused while a removal runs', async () => {
     const { app, acme } = await syncTestbed()
     acme.dir.user({ userName: 'x@acme.example' })

@@ -183,7 +183,7 @@ describe('sessions', () => {
 
   test('an org on its own origin has its console at the origin root', async () => {
     const app = createTestApp()
-    seedOrg(app.store, 'initech', 'https://initech.example')
+    const { org } = seedOrg(app.store, 'initech', 'https://initech.example')
     const admin = await seedAdmin(app, 'initech')
     const client = new ConsoleClient(app, 'https://initech.example')
     const first = await client.get('/admin/integration')
@@ -192,7 +192,8 @@ describe('sessions', () => {
     )
     const signedIn = await client.signIn('', admin.email, undefined, '/admin/integration')
     expect(signedIn.headers.get('location')).toBe('/admin/integration')
-    const cookie = signedIn.headers.getSetCookie().find((c) => c.startsWith('okb_admin='))
+    // https: a __Host- name (Secure, Path=/, no Domain) that carries the org id.
+    const cookie = signedIn.headers.getSetCookie().find((c) => c.startsWith(`__Host-okb_admin_${org.id}=`))
     expect(cookie).toContain('Path=/;')
     expect(cookie).toContain('Secure')
     const { html } = await client.page('/admin/integration')

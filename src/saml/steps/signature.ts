@@ -5,10 +5,43 @@
  * sits in, by that element's ID, with allow-listed algorithms (SHA-1 only when the admin enabled
  * it). The answer is the canonical XML that the digest covered: later steps read that, never the
  * original document, so nothing unsigned can be slipped in next to the signed part.
+ *
+ * xml-crypto takes SignatureMethod and CanonicalizationMethod from the first element of that local
+ * name anywhere in the Signature, so the algorithm we check must be the only candidate: the
+ * Signature has the XMLDSig layout exactly (SignedInfo, SignatureValue, KeyInfo?, Object*; inside
+ * SignedInfo nothing but its own children), no second element of those names hides anywhere in it,
+ * and the library is handed only SignedInfo and SignatureValue, with algorithm tables that hold
+ * nothing but the accepted algorithms.
+ *
+ * xml-crypto's reference check scans the whole document several times, so before it runs we check
+ * SignatureValue and the digest ourselves (`signature-precheck.ts`): a forged signature, or a real
+ * one replayed over other content, is refused in about a millisecond; only what the IdP signed
+ * reaches the library, with the one certificate that verified, and — when the signed element is
+ * the Assertion inside a Response — only that element as a document of its own, so unsigned
+ * padding around it costs the library nothing.
  */
 import { SignedXml } from 'xml-crypto'
 import { SamlRejection } from '../rejection.ts'
-import { attribute, children, NS, onlyChild, serialize, textOf, type XmlElement } from '../xml.ts'
+import {
+  attribute,
+  children,
+  descendants,
+  NS,
+  onlyChild,
+  serialize,
+  textOf,
+  type XmlElement,
+} from '../xml.ts'
+import { C14N, ENVELOPED, EXC_C14N, standaloneXml } from './c14n.ts'
+import {
+  DIGEST_ALGORITHMS,
+  digestTable,
+  SHA1_DIGEST,
+  SHA1_SIGNATURE,
+  SIGNATURE_ALGORITHMS,
+  signatureTable,
+} from './signature-algorithms.ts'
+import { checkReferenceDigest, verifySignatureValue } from './signature-precheck.ts'
 
 export interface SignaturePolicy {
   /** PEM certificates to accept: the current one and, during a rollover, the next one. */
@@ -16,21 +49,12 @@ export interface SignaturePolicy {
   allowSha1: boolean
 }
 
-const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#'
-const C14N = 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315'
-const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature'
 const CANONICALIZATIONS = new Set([EXC_C14N, C14N])
 const TRANSFORMS = new Set([ENVELOPED, EXC_C14N, C14N])
-const STRONG_SIGNATURES = new Set([
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
-])
-const SHA1_SIGNATURE = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1'
-const STRONG_DIGESTS = new Set([
-  'http://www.w3.org/2001/04/xmlenc#sha256',
-  'http://www.w3.org/2001/04/xmlenc#sha512',
-])
-const SHA1_DIGEST = 'http://www.w3.org/2000/09/xmldsig#sha1'
+const STRONG_SIGNATURES = new Set(Object.keys(SIGNATURE_ALGORITHMS))
+const STRONG_DIGESTS = new Set(Object.keys(DIGEST_ALGORITHMS))
+/** Names xml-crypto looks up with `.//` (first match anywhere in the Signature): one of each, only. */
+const SINGLE_NAMES = ['SignedInfo', 'CanonicalizationMethod', 'SignatureMethod', 'SignatureValue']
 
 function algorithmOf(parent: XmlElement, localName: string): string {
   const element = onlyChild(parent, NS.dsig, localName)
@@ -60,10 +84,55 @@ function allowed(
   )
 }
 
+const nameOf = (element: XmlElement) =>
+  element.namespaceURI === NS.dsig
+    ? String(element.localName)
+    : `{${element.namespaceURI}}${element.localName}`
+
+/** The element children's names must match `layout` (a regular expression over space-joined names). */
+function checkLayout(parent: XmlElement, layout: RegExp, what: string): XmlElement[] {
+  const elements = children(parent)
+  const names = elements.map(nameOf).join(' ')
+  if (!layout.test(names)) {
+    throw new SamlRejection(
+      'signature_invalid',
+      `${what} holds "${names.slice(0, 160)}", not the XMLDSig layout`,
+    )
+  }
+  return elements
+}
+
+/** The XMLDSig layout, exactly, and no second element of a name xml-crypto looks up anywhere. */
+function checkSignatureLayout(signature: XmlElement): XmlElement {
+  const counts = new Map<string, number>()
+  for (const element of descendants(signature)) {
+    const name = String(element.localName)
+    if (SINGLE_NAMES.includes(name)) counts.set(name, (counts.get(name) ?? 0) + 1)
+  }
+  for (const name of SINGLE_NAMES) {
+    if ((counts.get(name) ?? 0) !== 1) {
+      throw new SamlRejection(
+        'signature_algorithm',
+        `the Signature holds ${counts.get(name) ?? 0} ${name} elements, expected exactly one`,
+      )
+    }
+  }
+  const [signedInfo] = checkLayout(signature, /^SignedInfo SignatureValue( KeyInfo)?( Object)*$/, 'Signature')
+  const [, , ...references] = checkLayout(
+    signedInfo as XmlElement,
+    /^CanonicalizationMethod SignatureMethod( Reference)+$/,
+    'SignedInfo',
+  )
+  for (const reference of references) {
+    const [first] = checkLayout(reference, /^(Transforms )?DigestMethod DigestValue$/, 'Reference')
+    if (first && nameOf(first) === 'Transforms') checkLayout(first, /^Transform( Transform)*$/, 'Transforms')
+  }
+  return signedInfo as XmlElement
+}
+
 /** Checks what the signature claims to sign, and how, before any cryptography. */
 export function checkSignedInfo(signature: XmlElement, signed: XmlElement, policy: SignaturePolicy): void {
-  const signedInfo = onlyChild(signature, NS.dsig, 'SignedInfo')
-  if (!signedInfo) throw new SamlRejection('signature_invalid', 'Signature has no SignedInfo')
+  const signedInfo = checkSignatureLayout(signature)
   if (!CANONICALIZATIONS.has(algorithmOf(signedInfo, 'CanonicalizationMethod'))) {
     throw new SamlRejection(
       'signature_algorithm',
@@ -90,7 +159,10 @@ export function checkSignedInfo(signature: XmlElement, signed: XmlElement, polic
   const transformList = transforms
     ? children(transforms, NS.dsig, 'Transform').map((t) => attribute(t, 'Algorithm') ?? '')
     : []
-  if (!transformList.includes(ENVELOPED) || transformList.some((t) => !TRANSFORMS.has(t))) {
+  // Enveloped-signature first, then at most one C14N: what every IdP sends, and what the
+  // pre-check recomputes.
+  const [first, second, ...more] = transformList
+  if (first !== ENVELOPED || (second !== undefined && !CANONICALIZATIONS.has(second)) || more.length > 0) {
     throw new SamlRejection('signature_reference', 'reference transforms must be enveloped-signature + C14N')
   }
   allowed(algorithmOf(reference, 'DigestMethod'), STRONG_DIGESTS, SHA1_DIGEST, policy, 'digest')
@@ -107,21 +179,35 @@ function inTryOrder(signature: XmlElement, certificates: string[]): string[] {
   return [...certificates].sort((a, b) => Number(bare(b) === body) - Number(bare(a) === body))
 }
 
+/** A copy of the Signature with only SignedInfo and SignatureValue: all that is checked above. */
+function checkedPart(signature: XmlElement): XmlElement {
+  const copy = signature.cloneNode(true) as XmlElement
+  for (const extra of children(copy).slice(2)) copy.removeChild(extra)
+  return copy
+}
+
 /**
- * Verifies `signature` (a child of `signed`) over `documentXml`, the exact text `signed` was parsed
- * from. Returns the canonical XML of `signed` that the signature covers.
+ * xml-crypto's full check of `signature` over `documentXml`, trying `certificates` in order;
+ * returns the canonical XML the single reference covers. Scans all of `documentXml`, so it is only
+ * given content whose SignatureValue and digest have already verified (the bench runs it alone to
+ * show what that costs).
  */
-export function verifySignature(
+export function verifyWithXmlCrypto(
   signature: XmlElement,
   signed: XmlElement,
   documentXml: string,
-  policy: SignaturePolicy,
+  certificates: string[],
+  allowSha1: boolean,
 ): string {
-  checkSignedInfo(signature, signed, policy)
-  const signatureXml = serialize(signature)
+  const signatureXml = serialize(checkedPart(signature))
   let lastError = 'no certificate configured'
-  for (const certificate of inTryOrder(signature, policy.certificates)) {
+  for (const certificate of certificates) {
     const verifier = new SignedXml({ publicCert: certificate, getCertFromKeyInfo: () => null })
+    verifier.SignatureAlgorithms = signatureTable(allowSha1)
+    verifier.HashAlgorithms = digestTable(allowSha1)
+    verifier.CanonicalizationAlgorithms = Object.fromEntries(
+      [...TRANSFORMS].map((uri) => [uri, verifier.CanonicalizationAlgorithms[uri]]),
+    ) as typeof verifier.CanonicalizationAlgorithms
     try {
       verifier.loadSignature(signatureXml)
       if (verifier.checkSignature(documentXml)) {
@@ -136,5 +222,34 @@ export function verifySignature(
   throw new SamlRejection(
     'signature_invalid',
     `${signed.localName} signature does not verify with the configured certificate: ${lastError.slice(0, 200)}`,
+  )
+}
+
+/**
+ * Verifies `signature` (a child of `signed`); `documentXml` is the exact text `signed` was parsed
+ * from. Returns the canonical XML of `signed` that the signature covers.
+ */
+export function verifySignature(
+  signature: XmlElement,
+  signed: XmlElement,
+  documentXml: string,
+  policy: SignaturePolicy,
+): string {
+  checkSignedInfo(signature, signed, policy)
+  const certificate = verifySignatureValue(
+    signature,
+    signed,
+    inTryOrder(signature, policy.certificates),
+    policy.allowSha1,
+  )
+  checkReferenceDigest(signature, signed, policy.allowSha1)
+  // The document root is checked over its own text; an Assertion inside a Response on its own.
+  const isRoot = signed.ownerDocument?.documentElement === signed
+  return verifyWithXmlCrypto(
+    signature,
+    signed,
+    isRoot ? documentXml : standaloneXml(signed),
+    [certificate],
+    policy.allowSha1,
   )
 }

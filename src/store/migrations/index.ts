@@ -8,6 +8,8 @@ import * as m020 from './020_saml_expiry.ts'
 import * as m030 from './030_sync.ts'
 import * as m031 from './031_membership_events.ts'
 import * as m040 from './040_oauth_states.ts'
+import * as m050 from './050_store_meta.ts'
+import * as m051 from './051_audit_retention.ts'
 
 export interface Migration {
   version: number
@@ -21,4 +23,6 @@ export const migrations: Migration[] = [
   { version: 30, name: 'sync', up: m030.up },
   { version: 31, name: 'membership_events', up: m031.up },
   { version: 40, name: 'oauth_states', up: m040.up },
+  { version: 50, name: 'store_meta', up: m050.up },
+  { version: 51, name: 'audit_retention', up: m051.up },
 ]

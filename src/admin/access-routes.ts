@@ -1,0 +1,156 @@
+/**
+ * Admin API for who may act on an org: its API keys (`…/api-keys`) and its admins (`…/admins`).
+ * Thin: auth, then `orgs/credentials.ts`. A revoked key's next request is 401; a removed admin's
+ * console cookie and API-by-cookie stop on their next request; the last admin cannot be removed
+ * here (409 LAST_ADMIN). Every change is audited with the caller as actor.
+ */
+import { Elysia, t } from 'elysia'
+import { ErrorBody } from '../http/errors.ts'
+import { listAdmins, listApiKeys, removeAdmin, revokeApiKey, setAdminPassword } from '../orgs/credentials.ts'
+import { createAdmin, createApiKey } from '../orgs/service.ts'
+import { currentAdmin } from '../web/admin-session.ts'
+import {
+  AdminListModel,
+  AdminParams,
+  ApiKeyListModel,
+  ApiKeyParams,
+  CreatedAdminModel,
+  CreatedApiKeyModel,
+  NewAdminBody,
+  NewApiKeyBody,
+  PasswordBody,
+} from './access-model.ts'
+import type { AdminRouteDeps } from './auth.ts'
+import { adminPrincipal } from './auth.ts'
+import { OrgSlugParams } from './model.ts'
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
+const tags = ['Access']
+const noContent = () => new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } })
+// Documented as an empty answer; the handlers return a bodiless Response, which is not validated.
+const NoContent = t.Void({ description: 'Done; no body' })
+
+export function accessRoutes(deps: AdminRouteDeps) {
+  const { store } = deps
+  return (
+    new Elysia({ prefix: '/api/v1/orgs/:slug', normalize: false })
+      // `derive`, not `resolve`: credentials are checked before the body is validated.
+      .derive(({ params, request }) => adminPrincipal(deps, params.slug, request))
+      .get('/api-keys', ({ org }) => ({ items: listApiKeys(store, org) }), {
+        params: OrgSlugParams,
+        response: { 200: ApiKeyListModel, ...errors },
+        detail: {
+          tags,
+          summary: "List the org's admin API keys",
+          description: 'Oldest first. Never the key or its hash: a key is shown only when it is created.',
+        },
+      })
+      .post(
+        '/api-keys',
+        ({ org, actor, body, set }) => {
+          const created = createApiKey(store, { orgSlug: org.slug, name: body.name, actor })
+          set.status = 201
+          return created
+        },
+        {
+          params: OrgSlugParams,
+          body: NewApiKeyBody,
+          response: { 201: CreatedApiKeyModel, ...errors },
+          detail: { tags, summary: 'Create an admin API key (the key is in this answer only)' },
+        },
+      )
+      .delete(
+        '/api-keys/:id',
+        ({ org, actor, params }) => {
+          revokeApiKey(store, org, params.id, actor)
+          return noContent()
+        },
+        {
+          params: ApiKeyParams,
+          response: { 204: NoContent, ...errors },
+          detail: {
+            tags,
+            summary: 'Revoke an admin API key',
+            description: 'The key stops at once: its next request gets 401. A key may revoke itself.',
+          },
+        },
+      )
+      .get('/admins', ({ org }) => ({ items: listAdmins(store, org) }), {
+        params: OrgSlugParams,
+        response: { 200: AdminListModel, ...errors },
+        detail: { tags, summary: 'List the admins of the org' },
+      })
+      .post(
+        '/admins',
+        async ({ org, actor, body, set }) => {
+          const admin = await createAdmin(store, {
+            orgSlug: org.slug,
+            email: body.email,
+            password: body.password,
+            actor,
+          })
+          set.status = 201
+          // A password the caller sent is not echoed; a generated one is shown this once.
+          return {
+            id: admin.id,
+            email: admin.email,
+            ...(admin.generated ? { password: admin.password } : {}),
+          }
+        },
+        {
+          params: OrgSlugParams,
+          body: NewAdminBody,
+          response: { 201: CreatedAdminModel, ...errors, 409: ErrorBody },
+          detail: {
+            tags,
+            summary: 'Add an admin',
+            description:
+              'Without `password` a strong one is generated and returned once. 409 `ADMIN_EXISTS` for a known email.',
+          },
+        },
+      )
+      .delete(
+        '/admins/:id',
+        ({ org, actor, params }) => {
+          removeAdmin(store, org, params.id, { actor })
+          return noContent()
+        },
+        {
+          params: AdminParams,
+          response: { 204: NoContent, ...errors, 409: ErrorBody },
+          detail: {
+            tags,
+            summary: 'Remove an admin and end their sessions',
+            description:
+              'Their console session and API-by-cookie stop on the next request. ' +
+              'The last admin of the org is kept: 409 `LAST_ADMIN`.',
+          },
+        },
+      )
+      .put(
+        '/admins/:id/password',
+        async ({ org, actor, params, body, request }) => {
+          // An admin changing their own password with the console cookie keeps that session; the
+          // console's sign-in code is the one that knows which cookie that is.
+          const keepSessionToken =
+            actor === `admin:${params.id}`
+              ? currentAdmin(store, org, request, deps.config.publicUrl)?.token
+              : undefined
+          await setAdminPassword(store, org, params.id, { password: body.password, actor, keepSessionToken })
+          return noContent()
+        },
+        {
+          params: AdminParams,
+          body: PasswordBody,
+          response: { 204: NoContent, ...errors },
+          detail: {
+            tags,
+            summary: "Set an admin's password and end their other sessions",
+            description:
+              'Every session of that admin ends, except the one making the request when an admin changes ' +
+              'their own password with the console cookie.',
+          },
+        },
+      )
+  )
+}

@@ -1,0 +1,103 @@
+/**
+ * Housekeeping the server does on a timer, never on a request's path: today, deleting audit rows
+ * older than AUDIT_RETENTION_DAYS. Rows go in small batches with a pause between them, so a large
+ * backlog (the first start after upgrading, a long retention cut short) never holds the event loop
+ * or the store's write lock for long; what one run leaves over, the next one takes. Started and
+ * stopped by the composition root (`src/main.ts`).
+ */
+import type { Config } from '../config/index.ts'
+import type { Logger } from '../observability/log.ts'
+import type { Store } from '../store/index.ts'
+
+const DAY_MS = 24 * 60 * 60_000
+
+export interface PruneLimits {
+  /** Rows per DELETE. */
+  batchSize: number
+  /** Batches per run; the rest waits for the next run. */
+  maxBatches: number
+  /** Pause between batches, for other writers. */
+  pauseMs: number
+}
+
+export const DEFAULT_PRUNE_LIMITS: PruneLimits = { batchSize: 1000, maxBatches: 100, pauseMs: 20 }
+
+/** Deletes audit rows older than the retention; 0 days keeps everything. Returns the rows deleted. */
+export async function pruneAuditLog(
+  store: Pick<Store, 'audit'>,
+  retentionDays: number,
+  now = Date.now(),
+  limits: PruneLimits = DEFAULT_PRUNE_LIMITS,
+  keepGoing: () => boolean = () => true,
+): Promise<number> {
+  if (retentionDays <= 0) return 0
+  const before = now - retentionDays * DAY_MS
+  let deleted = 0
+  for (let batch = 0; batch < limits.maxBatches; batch++) {
+    const count = store.audit.prune(before, limits.batchSize)
+    deleted += count
+    if (count < limits.batchSize) break
+    await Bun.sleep(limits.pauseMs)
+    if (!keepGoing()) break
+  }
+  return deleted
+}
+
+export interface Housekeeping {
+  /** One run now (also what the timer does); resolves with the audit rows deleted. */
+  runNow(): Promise<number>
+  /** Stops the timer and waits for a run in progress (it ends after its current batch). */
+  stop(): Promise<void>
+}
+
+export function startHousekeeping(
+  deps: { store: Store; config: Pick<Config, 'auditRetentionDays'>; log: Logger },
+  timing: { firstRunMs: number; intervalMs: number } = { firstRunMs: 60_000, intervalMs: 60 * 60_000 },
+): Housekeeping {
+  let running: Promise<number> | null = null
+  let stopped = false
+  let timer: ReturnType<typeof setTimeout> | null = null
+
+  const runNow = (): Promise<number> => {
+    running ??= pruneAuditLog(
+      deps.store,
+      deps.config.auditRetentionDays,
+      Date.now(),
+      DEFAULT_PRUNE_LIMITS,
+      () => !stopped,
+    )
+      .then((deleted) => {
+        if (deleted > 0)
+          deps.log.info('pruned the audit log', { deleted, retentionDays: deps.config.auditRetentionDays })
+        return deleted
+      })
+      .catch((error: unknown) => {
+        deps.log.warn('audit log pruning failed', {
+          error: error instanceof Error ? error.message : String(error),
+        })
+        return 0
+      })
+      .finally(() => {
+        running = null
+      })
+    return running
+  }
+
+  const schedule = (delay: number) => {
+    if (stopped) return
+    timer = setTimeout(() => {
+      void runNow().then(() => schedule(timing.intervalMs))
+    }, delay)
+    timer.unref?.()
+  }
+  schedule(timing.firstRunMs)
+
+  return {
+    runNow,
+    async stop() {
+      stopped = true
+      if (timer) clearTimeout(timer)
+      await running
+    },
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Listing and revoking an org's credentials: its admin API keys and its admins (remove, change a
+ * password). Creating them lives next to the org rules in `service.ts`. Shared by the CLI, the
+ * admin API and the console, so each rule (the last admin stays, a revoked credential stops at
+ * once, every change is audited with who made it) is said once. Plain functions; no HTTP here.
+ *
+ * "At once" needs no cache to clear: the admin API looks the key's hash up on every request, and a
+ * console or API-by-cookie request looks up the session and then its admin row, so deleting the row
+ * (and the admin's session rows with it) is what ends them.
+ */
+import { conflict, notFound } from '../errors.ts'
+import { endOtherSessionsOf, endSessionsOf } from '../sessions/service.ts'
+import type { Store } from '../store/index.ts'
+import type { AdminRow } from '../store/orgs.ts'
+import { checkPassword, generatePassword, hashPassword, isValidEmail, type Org } from './service.ts'
+
+export interface ApiKeyItem {
+  id: string
+  name: string
+  createdAt: string
+  /** Absent until the key is first used. */
+  lastUsedAt?: string
+}
+
+export interface AdminItem {
+  id: string
+  email: string
+  createdAt: string
+}
+
+/** Who acts, as the audit log names it: `cli`, `api-key:<id>` or `admin:<id>`. */
+export type Actor = string
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+/**
+ * The audit row of an access change. An admin actor is also named by email, because the id of an
+ * admin who is later removed says nothing to whoever reads the log.
+ */
+function audit(
+  store: Store,
+  org: Org,
+  action: string,
+  actor: Actor,
+  subject: string,
+  data: Record<string, unknown>,
+): void {
+  const adminId = actor.startsWith('admin:') ? actor.slice('admin:'.length) : null
+  const actorEmail = adminId ? store.admins.byId(org.id, adminId)?.email : undefined
+  store.audit.record({
+    orgId: org.id,
+    kind: 'admin',
+    action,
+    outcome: 'success',
+    actor,
+    subject,
+    data: actorEmail ? { ...data, actorEmail } : data,
+  })
+}
+
+export function listApiKeys(store: Store, org: Org): ApiKeyItem[] {
+  return store.apiKeys.list(org.id).map((row) => ({
+    id: row.id,
+    name: row.name,
+    createdAt: iso(row.created_at),
+    ...(row.last_used_at === null ? {} : { lastUsedAt: iso(row.last_used_at) }),
+  }))
+}
+
+/** Deletes the key; its very next request gets 401. A key of another org is not found. */
+export function revokeApiKey(store: Store, org: Org, id: string, actor: Actor): { id: string; name: string } {
+  return store.transaction(() => {
+    const row = store.apiKeys.byId(org.id, id)
+    if (!row || !store.apiKeys.remove(org.id, id)) throw notFound(`API key "${id}"`)
+    audit(store, org, 'api_key.revoked', actor, id, { name: row.name })
+    return { id, name: row.name }
+  })
+}
+
+export function listAdmins(store: Store, org: Org): AdminItem[] {
+  return store.admins
+    .list(org.id)
+    .map((row) => ({ id: row.id, email: row.email, createdAt: iso(row.created_at) }))
+}
+
+export function adminById(store: Store, org: Org, id: string): AdminRow {
+  const row = store.admins.byId(org.id, id)
+  if (!row) throw notFound(`admin "${id}"`)
+  return row
+}
+
+export function adminByEmail(store: Store, org: Org, email: string): AdminRow {
+  const trimmed = email.trim()
+  const row = isValidEmail(trimmed) ? store.admins.byEmail(org.id, trimmed.toLowerCase()) : null
+  if (!row) throw notFound(`admin ${trimmed} in ${org.slug}`)
+  return row
+}
+
+/**
+ * Removes an admin and ends all of their sessions in the same transaction. The org's last admin
+ * stays (409 LAST_ADMIN) unless `force` is set, which only the CLI offers: an operator with shell
+ * access can always create a new one, a console user who removed the last admin could not.
+ */
+export function removeAdmin(
+  store: Store,
+  org: Org,
+  id: string,
+  options: { actor: Actor; force?: boolean },
+): { id: string; email: string; endedSessions: number } {
+  return store.transaction(() => {
+    const row = adminById(store, org, id)
+    if (!options.force && store.admins.count(org.id) <= 1) {
+      throw conflict(
+        'LAST_ADMIN',
+        `${row.email} is the only admin of ${org.slug}; add another admin first, so someone can still sign in`,
+      )
+    }
+    // The actor's email is read before the row goes (an admin may remove themselves).
+    audit(store, org, 'admin.removed', options.actor, id, { email: row.email })
+    store.admins.remove(org.id, id)
+    const endedSessions = endSessionsOf(store, org.id, id, 'admin')
+    return { id, email: row.email, endedSessions }
+  })
+}
+
+/**
+ * Sets an admin's password (a generated one when none is given) and ends that admin's sessions,
+ * except `keepSessionToken`: the session of the admin who changed their own password in it.
+ */
+export async function setAdminPassword(
+  store: Store,
+  org: Org,
+  id: string,
+  options: { password?: string; actor: Actor; keepSessionToken?: string },
+): Promise<{ id: string; email: string; password: string; generated: boolean; endedSessions: number }> {
+  const existing = adminById(store, org, id)
+  const password = options.password ?? generatePassword()
+  checkPassword(password)
+  const hash = await hashPassword(password)
+  return store.transaction(() => {
+    // The argon2 hash took a moment: the admin may have been removed meanwhile.
+    if (!store.admins.setPasswordHash(org.id, id, hash)) throw notFound(`admin "${id}"`)
+    const endedSessions = options.keepSessionToken
+      ? endOtherSessionsOf(store, org.id, id, 'admin', options.keepSessionToken)
+      : endSessionsOf(store, org.id, id, 'admin')
+    audit(store, org, 'admin.password_changed', options.actor, id, { email: existing.email, endedSessions })
+    return {
+      id,
+      email: existing.email,
+      password,
+      generated: options.password === undefined,
+      endedSessions,
+    }
+  })
+}

@@ -1,0 +1,24 @@
+/**
+ * The PostgreSQL migrations, numbered like the SQLite ones (src/store/migrations/index.ts) so that
+ * "schema version N" means the same on both engines: every SQLite migration has a twin here with the
+ * same version and name (test/store/postgres-schema.test.ts holds both lists and both schemas equal).
+ * Applied by ../migrate.ts.
+ */
+import type { Migration } from '../../migrations/index.ts'
+import * as m001 from './001_init.ts'
+import * as m020 from './020_saml_expiry.ts'
+import * as m030 from './030_sync.ts'
+import * as m031 from './031_membership_events.ts'
+import * as m040 from './040_oauth_states.ts'
+import * as m050 from './050_store_meta.ts'
+import * as m051 from './051_audit_retention.ts'
+
+export const postgresMigrations: Migration[] = [
+  { version: 1, name: 'init', up: m001.up },
+  { version: 20, name: 'saml_expiry', up: m020.up },
+  { version: 30, name: 'sync', up: m030.up },
+  { version: 31, name: 'membership_events', up: m031.up },
+  { version: 40, name: 'oauth_states', up: m040.up },
+  { version: 50, name: 'store_meta', up: m050.up },
+  { version: 51, name: 'audit_retention', up: m051.up },
+]
