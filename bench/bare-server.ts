@@ -33,6 +33,6 @@ const deps: AppDeps = { config, store, log, metrics, version: 'bench-bare' }
 handle = createFetch(createApp(deps), deps)
 process.once('SIGTERM', async () => {
   await server.stop(false)
-  store.close()
+  await store.close()
   process.exit(0)
 })

@@ -112,7 +112,7 @@ for (const junk of [1_000, 5_000, 9_900]) {
 
 console.log('whole HTTP ACS (form, rate limit per client, audit row), forged, now:')
 const app = createTestApp({ trustProxy: { hops: 1 } })
-const { auth } = seedOrg(app.store, 'acme')
+const { auth } = await seedOrg(app.store, 'acme')
 await setUpIntegration(app, 'acme', auth, {
   ssoUrl: OKTA_SSO_URL,
   issuer: OKTA_ISSUER,

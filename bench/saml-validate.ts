@@ -94,8 +94,8 @@ for (const [i, response] of responses.entries()) {
 
 // Junk through the full ACS service: cheap gate, audit row, metric.
 const app = createTestApp({ trustProxy: { hops: 1 } })
-const org = createOrg(app.store, { slug: 'acme' })
-const { key } = createApiKey(app.store, { orgSlug: 'acme' })
+const org = await createOrg(app.store, { slug: 'acme' })
+const { key } = await createApiKey(app.store, { orgSlug: 'acme' })
 await setUpIntegration(
   app,
   'acme',
@@ -115,7 +115,7 @@ for (const [name, body] of Object.entries(junkBodies)) {
   const samples: number[] = []
   for (let i = 0; i < iterations + 50; i++) {
     const t = performance.now()
-    const outcome = completeSignIn(deps, org, {
+    const outcome = await completeSignIn(deps, org, {
       contentType: 'application/x-www-form-urlencoded',
       body,
       bindingToken: null,
@@ -128,7 +128,7 @@ for (const [name, body] of Object.entries(junkBodies)) {
 }
 
 // Whole HTTP path for fresh responses (validation + replay cache + session + audit + 303).
-app.store.accounts.insert({
+await app.store.accounts.insert({
   id: newId(),
   org_id: org.id,
   email,

@@ -13,7 +13,7 @@ import { ConsoleClient, seedAdmin } from '../test/web/console-client.ts'
 
 const attempts = Number(process.argv[2] ?? 300)
 const peers = createPeerApp()
-const { org } = seedOrg(peers.base.store, 'acme')
+const { org } = await seedOrg(peers.base.store, 'acme')
 const admin = await seedAdmin(peers.base, 'acme')
 
 const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0
@@ -28,7 +28,7 @@ Bun.password.verify = (...args: Parameters<typeof verify>) => {
 async function flood(label: string, client: ConsoleClient, email: (i: number) => string) {
   const admitted: number[] = []
   const refused: number[] = []
-  const rowsBefore = peers.base.store.audit.list(org.id, { kind: 'admin', limit: 100_000 }).length
+  const rowsBefore = (await peers.base.store.audit.list(org.id, { kind: 'admin', limit: 100_000 })).length
   const checksBefore = checks
   for (let i = 0; i < attempts; i++) {
     const html = await (await client.get('/orgs/acme/admin/login')).text()
@@ -41,7 +41,8 @@ async function flood(label: string, client: ConsoleClient, email: (i: number) =>
     })
     ;(response.status === 429 ? refused : admitted).push(performance.now() - begin)
   }
-  const rows = peers.base.store.audit.list(org.id, { kind: 'admin', limit: 100_000 }).length - rowsBefore
+  const rows =
+    (await peers.base.store.audit.list(org.id, { kind: 'admin', limit: 100_000 })).length - rowsBefore
   console.log(
     `${label}: ${attempts} posts → ${admitted.length} admitted (median ${median(admitted).toFixed(1)} ms), ` +
       `${refused.length} refused with 429 (median ${median(refused).toFixed(2)} ms), ` +
@@ -63,9 +64,9 @@ await flood(
 const store = openStore(':memory:')
 const rows = 200_000
 const old = Date.now() - 200 * 24 * 60 * 60_000
-store.transaction(() => {
+await store.transaction(async (tx) => {
   for (let i = 0; i < rows; i++)
-    store.audit.record({ orgId: 'o', kind: 'sync', action: 'x', outcome: 'success' }, old + i)
+    await tx.audit.record({ orgId: 'o', kind: 'sync', action: 'x', outcome: 'success' }, old + i)
 })
 const begin = performance.now()
 const deleted = await pruneAuditLog(store, 90, Date.now(), { batchSize: 1000, maxBatches: 1000, pauseMs: 0 })

@@ -48,9 +48,9 @@ const metrics = createMetrics()
 const store = openStore(sqlitePath(config), (operation, seconds) =>
   metrics.storeDuration.observe({ operation }, seconds),
 )
-const org = createOrg(store, { slug: 'bench' })
-const { key } = createApiKey(store, { orgSlug: 'bench' })
-const { scimToken } = setUpIntegration(
+const org = await createOrg(store, { slug: 'bench' })
+const { key } = await createApiKey(store, { orgSlug: 'bench' })
+const { scimToken } = await setUpIntegration(
   store,
   org,
   {
@@ -62,7 +62,7 @@ const { scimToken } = setUpIntegration(
 )
 
 /** The directory of the push, written in-process, and the feed applied (for `--only removal`). */
-function prefill(): void {
+async function prefill(): Promise<void> {
   const writer = directoryWriter(store, org.id)
   const ids: string[] = []
   for (let i = 0; i < USERS; i += 1000) {
@@ -71,20 +71,20 @@ function prefill(): void {
       givenName: 'Bench',
       familyName: `User ${i + j}`,
     }))
-    ids.push(...writer.users(page))
+    ids.push(...(await writer.users(page)))
   }
   for (let g = 0; g < GROUPS; g++) {
     const members = Array.from({ length: MEMBERS }, (_, k) => ids[(g * 37 + k * 101) % USERS] as string)
-    writer.addMembers(writer.group(`Group ${g}`), members)
+    await writer.addMembers(await writer.group(`Group ${g}`), members)
   }
   const inProcess = createScheduler({ store, log, config })
-  inProcess.drain()
+  await inProcess.drain()
   // Hand the org over to the server's scheduler thread at once (drain() keeps its lease).
-  store.leases.release(`sync:${org.id}`, inProcess.holder)
+  await store.leases.release(`sync:${org.id}`, inProcess.holder)
 }
 
 const prefillStarted = performance.now()
-if (ONLY_REMOVAL) prefill()
+if (ONLY_REMOVAL) await prefill()
 const prefillSeconds = Math.round((performance.now() - prefillStarted) / 100) / 10
 
 // Lag of each applied change, in 1 ms buckets up to 2 minutes.
@@ -156,8 +156,8 @@ async function client(args: string[]): Promise<Record<string, number | string>> 
 
 async function untilInSync(): Promise<void> {
   for (;;) {
-    const s = state()
-    if (s && store.syncState.pending(org.id, s.applied_seq).count === 0) return
+    const s = await state()
+    if (s && (await store.syncState.pending(org.id, s.applied_seq)).count === 0) return
     await sleep(50)
   }
 }
@@ -185,9 +185,9 @@ async function pushAndReconcile() {
   const reconcileStarted = performance.now()
   const resync = await fetch(`${base}/api/v1/orgs/bench/resync`, { method: 'POST', headers: admin })
   if (resync.status !== 200) throw new Error(`resync: ${resync.status} ${await resync.text()}`)
-  while (state()?.reconcile_running === 1) await sleep(20)
+  while ((await state())?.reconcile_running === 1) await sleep(20)
   const reconcileSeconds = (performance.now() - reconcileStarted) / 1000
-  const reconciled = state()
+  const reconciled = await state()
   writeFileSync(stopFile, '')
   const probed = await probe
   return {
@@ -216,7 +216,8 @@ async function pushAndReconcile() {
 }
 
 const pushed = ONLY_REMOVAL ? { prefillSeconds } : await pushAndReconcile()
-const counts = store.db
+// One query for the directory's size: a bench-only read of the SQLite file.
+const counts = store.engine.db
   .query<
     { users: number; groups: number; memberships: number; accounts: number },
     [string, string, string, string]
@@ -230,7 +231,7 @@ const counts = store.db
 const removalStarted = performance.now()
 const removal = await fetch(`${base}/api/v1/orgs/bench/okta`, { method: 'DELETE', headers: admin })
 const removalCounts = await removal.json()
-while (state()?.removal_running === 1) await sleep(20)
+while ((await state())?.removal_running === 1) await sleep(20)
 const removalSeconds = (performance.now() - removalStarted) / 1000
 
 clearInterval(sampler)
@@ -242,7 +243,7 @@ const result = {
   removal: {
     ...removalCounts,
     seconds: Math.round(removalSeconds * 10) / 10,
-    deleted: state()?.removal_deleted,
+    deleted: (await state())?.removal_deleted,
   },
   peakRssMB: Math.round(peakRss / 1024 / 1024),
   batchMs: Object.fromEntries(
@@ -255,7 +256,7 @@ const result = {
   schedulerOnItsOwnThread: scheduler.threaded,
 }
 console.log(JSON.stringify(result, null, 2))
-store.close()
+await store.close()
 const probedOk = ONLY_REMOVAL || existsSync(join(dataDir, 'stop-probe'))
 // A million-membership store is ~1 GB: do not leave it in /tmp.
 rmSync(dataDir, { recursive: true, force: true })

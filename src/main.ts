@@ -29,7 +29,10 @@ export interface RunningServer {
 }
 
 /** Opens everything and starts serving. Used by `serve` and by in-process end-to-end tests. */
-export function startServer(config: Config, log: Logger = createLogger(config.logLevel)): RunningServer {
+export async function startServer(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+): Promise<RunningServer> {
   const metrics = createMetrics()
   const modes = secureStoreFiles(sqlitePath(config))
   const store = openStore(
@@ -39,11 +42,11 @@ export function startServer(config: Config, log: Logger = createLogger(config.lo
   )
   // Before serving: an encrypted store without its key (or with another) refuses to start, and a
   // first start with a key seals the clear SP private keys.
-  let secrets: ReturnType<typeof store.secrets.unlock>
+  let secrets: Awaited<ReturnType<typeof store.secrets.unlock>>
   try {
-    secrets = store.secrets.unlock()
+    secrets = await store.secrets.unlock()
   } catch (error) {
-    store.close()
+    await store.close()
     throw error
   }
   // The app is built after the socket is bound: with --port 0 the OS picks the port, and the
@@ -63,7 +66,7 @@ export function startServer(config: Config, log: Logger = createLogger(config.lo
           : new Response('starting', { status: 503, headers: { 'retry-after': '1' } }),
     })
   } catch (error) {
-    store.close()
+    await store.close()
     throw error
   }
   let metricsServer: ReturnType<typeof Bun.serve> | null = null
@@ -77,7 +80,7 @@ export function startServer(config: Config, log: Logger = createLogger(config.lo
       })
     } catch (error) {
       server.stop(true)
-      store.close()
+      await store.close()
       throw error
     }
   }
@@ -122,7 +125,7 @@ export function startServer(config: Config, log: Logger = createLogger(config.lo
           scheduler.stop(),
           housekeeping.stop(),
         ])
-        store.close()
+        await store.close()
         log.info('stopped')
       })()
       return stopping
@@ -189,7 +192,7 @@ export async function main(
   if (known === 'serve') {
     let server: RunningServer
     try {
-      server = startServer(config)
+      server = await startServer(config)
     } catch (error) {
       // An unusable data dir or a taken port: one line naming what, not a stack trace.
       const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]

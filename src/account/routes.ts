@@ -44,14 +44,14 @@ function sameOriginOrToken(
 }
 
 /** "Connect GitHub / Bitbucket" (src/web/account-connect.ts); empty when no provider is configured. */
-function connectSections(
+async function connectSections(
   deps: AppDeps,
   org: Org,
   accountId: string,
   csrfToken: string,
   url: string,
-): SafeHtml[] {
-  const section = accountConnectSection(deps, { org, accountId, csrfToken, url }).toString()
+): Promise<SafeHtml[]> {
+  const section = (await accountConnectSection(deps, { org, accountId, csrfToken, url })).toString()
   return section ? [raw(section)] : []
 }
 
@@ -60,12 +60,12 @@ export function accountRoutes(deps: AppDeps) {
   return new Elysia({ prefix: '/orgs/:slug', normalize: false })
     .get(
       '/account',
-      ({ params, request }) => {
-        const org = resolveOrg(store, params.slug)
+      async ({ params, request }) => {
+        const org = await resolveOrg(store, params.slug)
         const base = orgUrl(org, config.publicUrl)
-        const signedIn = signedInAccount(store, org, request.headers.get('cookie'), config.publicUrl)
+        const signedIn = await signedInAccount(store, org, request.headers.get('cookie'), config.publicUrl)
         if (!signedIn) {
-          if (store.integrations.get(org.id)) {
+          if (await store.integrations.get(org.id)) {
             const next = `${new URL(base).pathname.replace(/\/$/, '')}/account`
             return new Response(null, {
               status: 302,
@@ -81,7 +81,7 @@ export function accountRoutes(deps: AppDeps) {
             'Single sign-on is not set up for this organization yet.',
           )
         }
-        const profile = profileOf(store, signedIn.account)
+        const profile = await profileOf(store, signedIn.account)
         return accountPage({
           orgName: org.name,
           name: profile.name,
@@ -91,7 +91,13 @@ export function accountRoutes(deps: AppDeps) {
           source: profile.source,
           logoutUrl: `${base}/logout`,
           csrfToken: signedIn.session.csrfToken,
-          sections: connectSections(deps, org, signedIn.account.id, signedIn.session.csrfToken, request.url),
+          sections: await connectSections(
+            deps,
+            org,
+            signedIn.account.id,
+            signedIn.session.csrfToken,
+            request.url,
+          ),
         })
       },
       {
@@ -113,13 +119,17 @@ export function accountRoutes(deps: AppDeps) {
     )
     .get(
       '/me',
-      ({ params, request, set }) => {
-        const org = resolveOrg(store, params.slug)
-        const signedIn = signedInAccount(store, org, request.headers.get('cookie'), config.publicUrl)
+      async ({ params, request, set }) => {
+        const org = await resolveOrg(store, params.slug)
+        const signedIn = await signedInAccount(store, org, request.headers.get('cookie'), config.publicUrl)
         set.headers['cache-control'] = 'no-store'
         if (!signedIn)
           return errorJson(401, 'UNAUTHENTICATED', 'no signed-in person: sign in through Okta first')
-        return profileOf(store, signedIn.account)
+        // A Response on both branches: Elysia's handler type takes a Response or a body, not a
+        // promise of either (the JSON and its headers are what Elysia would have sent).
+        return Response.json(await profileOf(store, signedIn.account), {
+          headers: { 'cache-control': 'no-store' },
+        })
       },
       {
         params: Params,
@@ -134,10 +144,10 @@ export function accountRoutes(deps: AppDeps) {
     .post(
       '/logout',
       async ({ params, request }) => {
-        const org = resolveOrg(store, params.slug)
+        const org = await resolveOrg(store, params.slug)
         const base = orgUrl(org, config.publicUrl)
         const scope = cookieScope(org.id, base)
-        const signedIn = signedInAccount(store, org, request.headers.get('cookie'), config.publicUrl)
+        const signedIn = await signedInAccount(store, org, request.headers.get('cookie'), config.publicUrl)
         const body = (await request.text()).slice(0, 4096)
         const form = new URLSearchParams(body)
         if (signedIn) {
@@ -148,7 +158,7 @@ export function accountRoutes(deps: AppDeps) {
               'Please use the Sign out button on your account page.',
             )
           }
-          endSession(store, signedIn.token)
+          await endSession(store, signedIn.token)
         }
         const cleared = clearCookie('session', scope)
         if (!(request.headers.get('accept') ?? '').includes('text/html')) {

@@ -25,32 +25,32 @@ export interface SignedIn {
   token: string
 }
 
-export function signedInAccount(
+export async function signedInAccount(
   store: Store,
   org: Org,
   cookieHeader: string | null,
   publicUrl: string,
   now = Date.now(),
-): SignedIn | null {
+): Promise<SignedIn | null> {
   const token = readCookie(cookieHeader, 'session', cookieScope(org.id, orgUrl(org, publicUrl)))
-  const session = verifySession(store, token, org.id, 'user', now)
+  const session = await verifySession(store, token, org.id, 'user', now)
   if (!session || !token) return null
-  const account = store.accounts.byId(org.id, session.subjectId)
+  const account = await store.accounts.byId(org.id, session.subjectId)
   const usable = account && account.active === 1 ? account : null
   if (!usable) {
-    endSession(store, token)
+    await endSession(store, token)
     return null
   }
   return { account: usable, session, token }
 }
 
-export function profileOf(store: Store, account: AccountRow): Profile {
+export async function profileOf(store: Store, account: AccountRow): Promise<Profile> {
   return {
     id: account.id,
     email: account.email,
     name: account.name,
     role: account.role,
-    groups: store.saml.groupsOf(account.org_id, account.id),
+    groups: await store.saml.groupsOf(account.org_id, account.id),
     source: account.source,
   }
 }

@@ -36,7 +36,7 @@ export function accessRoutes(deps: AdminRouteDeps) {
     new Elysia({ prefix: '/api/v1/orgs/:slug', normalize: false })
       // `derive`, not `resolve`: credentials are checked before the body is validated.
       .derive(({ params, request }) => adminPrincipal(deps, params.slug, request))
-      .get('/api-keys', ({ org }) => ({ items: listApiKeys(store, org) }), {
+      .get('/api-keys', async ({ org }) => ({ items: await listApiKeys(store, org) }), {
         params: OrgSlugParams,
         response: { 200: ApiKeyListModel, ...errors },
         detail: {
@@ -47,8 +47,8 @@ export function accessRoutes(deps: AdminRouteDeps) {
       })
       .post(
         '/api-keys',
-        ({ org, actor, body, set }) => {
-          const created = createApiKey(store, { orgSlug: org.slug, name: body.name, actor })
+        async ({ org, actor, body, set }) => {
+          const created = await createApiKey(store, { orgSlug: org.slug, name: body.name, actor })
           set.status = 201
           return created
         },
@@ -61,8 +61,8 @@ export function accessRoutes(deps: AdminRouteDeps) {
       )
       .delete(
         '/api-keys/:id',
-        ({ org, actor, params }) => {
-          revokeApiKey(store, org, params.id, actor)
+        async ({ org, actor, params }) => {
+          await revokeApiKey(store, org, params.id, actor)
           return noContent()
         },
         {
@@ -75,7 +75,7 @@ export function accessRoutes(deps: AdminRouteDeps) {
           },
         },
       )
-      .get('/admins', ({ org }) => ({ items: listAdmins(store, org) }), {
+      .get('/admins', async ({ org }) => ({ items: await listAdmins(store, org) }), {
         params: OrgSlugParams,
         response: { 200: AdminListModel, ...errors },
         detail: { tags, summary: 'List the admins of the org' },
@@ -111,8 +111,8 @@ export function accessRoutes(deps: AdminRouteDeps) {
       )
       .delete(
         '/admins/:id',
-        ({ org, actor, params }) => {
-          removeAdmin(store, org, params.id, { actor })
+        async ({ org, actor, params }) => {
+          await removeAdmin(store, org, params.id, { actor })
           return noContent()
         },
         {
@@ -134,7 +134,7 @@ export function accessRoutes(deps: AdminRouteDeps) {
           // console's sign-in code is the one that knows which cookie that is.
           const keepSessionToken =
             actor === `admin:${params.id}`
-              ? currentAdmin(store, org, request, deps.config.publicUrl)?.token
+              ? (await currentAdmin(store, org, request, deps.config.publicUrl))?.token
               : undefined
           await setAdminPassword(store, org, params.id, { password: body.password, actor, keepSessionToken })
           return noContent()

@@ -7,6 +7,10 @@ export interface AdminRouteDeps extends AppDeps {
   adminSession?: AdminSessionLookup
 }
 
-export function adminPrincipal(deps: AdminRouteDeps, slug: string, request: Request): AdminPrincipal {
+export async function adminPrincipal(
+  deps: AdminRouteDeps,
+  slug: string,
+  request: Request,
+): Promise<AdminPrincipal> {
   return authenticateAdmin(deps.store, slug, request, deps.adminSession)
 }

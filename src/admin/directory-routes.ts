@@ -48,8 +48,8 @@ export function directoryRoutes(deps: AdminRouteDeps) {
       })
       .post(
         '/users',
-        ({ org, actor, body, set }) => {
-          const user = createLocalUser(store, org.id, body, actor)
+        async ({ org, actor, body, set }) => {
+          const user = await createLocalUser(store, org.id, body, actor)
           set.status = 201
           return user
         },

@@ -35,9 +35,9 @@ export function integrationRoutes(deps: AdminRouteDeps) {
       })
       .put(
         '/okta',
-        ({ org, actor, body }) => {
-          const { scimToken } = setUpIntegration(store, org, body, actor)
-          const status = integrationStatus(store, org, config.publicUrl)
+        async ({ org, actor, body }) => {
+          const { scimToken } = await setUpIntegration(store, org, body, actor)
+          const status = await integrationStatus(store, org, config.publicUrl)
           return scimToken ? { ...status, scimToken } : status
         },
         {

@@ -55,8 +55,8 @@ export function samlAdminRoutes(deps: AdminRouteDeps) {
       })
       .post(
         '/certificate/retire',
-        ({ org, actor }) => {
-          retireCurrentCertificate(store, org, actor)
+        async ({ org, actor }) => {
+          await retireCurrentCertificate(store, org, actor)
           return integrationStatus(store, org, config.publicUrl)
         },
         {

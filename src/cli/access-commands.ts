@@ -40,14 +40,14 @@ export async function runAccessCommand(
   io: CliIo,
 ): Promise<number | null> {
   if (name === 'api-key list') {
-    const items = listApiKeys(store, findOrg(store, required(flags, 'org')))
+    const items = await listApiKeys(store, await findOrg(store, required(flags, 'org')))
     const rows = items.map((k) => [k.id, k.name, k.createdAt, k.lastUsedAt ?? 'never'])
     print(io, flags, { items }, table(['ID', 'NAME', 'CREATED', 'LAST USED'], rows, 'No API keys.'))
     return EXIT.ok
   }
   if (name === 'api-key revoke') {
-    const org = findOrg(store, required(flags, 'org'))
-    const key = revokeApiKey(store, org, required(flags, 'id'), ACTOR)
+    const org = await findOrg(store, required(flags, 'org'))
+    const key = await revokeApiKey(store, org, required(flags, 'id'), ACTOR)
     print(
       io,
       flags,
@@ -57,15 +57,18 @@ export async function runAccessCommand(
     return EXIT.ok
   }
   if (name === 'admin list') {
-    const items = listAdmins(store, findOrg(store, required(flags, 'org')))
+    const items = await listAdmins(store, await findOrg(store, required(flags, 'org')))
     const rows = items.map((a) => [a.id, a.email, a.createdAt])
     print(io, flags, { items }, table(['ID', 'EMAIL', 'CREATED'], rows, 'No admins.'))
     return EXIT.ok
   }
   if (name === 'admin remove') {
-    const org = findOrg(store, required(flags, 'org'))
-    const admin = adminByEmail(store, org, required(flags, 'email'))
-    const removed = removeAdmin(store, org, admin.id, { actor: ACTOR, force: flags.get('force') === 'true' })
+    const org = await findOrg(store, required(flags, 'org'))
+    const admin = await adminByEmail(store, org, required(flags, 'email'))
+    const removed = await removeAdmin(store, org, admin.id, {
+      actor: ACTOR,
+      force: flags.get('force') === 'true',
+    })
     print(
       io,
       flags,
@@ -75,8 +78,8 @@ export async function runAccessCommand(
     return EXIT.ok
   }
   if (name === 'admin set-password') {
-    const org = findOrg(store, required(flags, 'org'))
-    const admin = adminByEmail(store, org, required(flags, 'email'))
+    const org = await findOrg(store, required(flags, 'org'))
+    const admin = await adminByEmail(store, org, required(flags, 'email'))
     const password = await stdinPassword(io, flags)
     const changed = await setAdminPassword(store, org, admin.id, { password, actor: ACTOR })
     print(

@@ -27,7 +27,7 @@ export async function runStoreCommand(
   try {
     store = openStore(sqlitePath(config))
     if (name === 'org create') {
-      const org = createOrg(store, {
+      const org = await createOrg(store, {
         slug: required(flags, 'slug'),
         name: flags.get('name'),
         url: flags.get('url'),
@@ -52,7 +52,7 @@ export async function runStoreCommand(
       return EXIT.ok
     }
     if (name === 'api-key create') {
-      const key = createApiKey(store, {
+      const key = await createApiKey(store, {
         orgSlug: required(flags, 'org'),
         name: flags.get('name'),
         actor: 'cli',
@@ -82,6 +82,6 @@ export async function runStoreCommand(
     }
     throw error
   } finally {
-    store?.close()
+    await store?.close()
   }
 }

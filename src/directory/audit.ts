@@ -15,14 +15,14 @@ export interface AuditItem {
   data: Record<string, unknown>
 }
 
-export function listAudit(
+export async function listAudit(
   store: Store,
   orgId: string,
   query: { kind?: AuditKind; limit?: number; cursor?: string },
-): Page<AuditItem> {
+): Promise<Page<AuditItem>> {
   const limit = pageLimit(query.limit)
   const before = decodeCursor<[number]>(query.cursor, ['number'])
-  const rows = store.audit.list(orgId, { kind: query.kind, before: before?.[0], limit: limit + 1 })
+  const rows = await store.audit.list(orgId, { kind: query.kind, before: before?.[0], limit: limit + 1 })
   const items = rows.slice(0, limit)
   const last = items.at(-1)
   return {

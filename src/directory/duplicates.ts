@@ -17,21 +17,23 @@ export interface DuplicateItem {
   detectedAt: string
 }
 
-export function listDuplicates(
+export async function listDuplicates(
   store: Store,
   orgId: string,
   query: { limit?: number; cursor?: string },
-): Page<DuplicateItem> {
+): Promise<Page<DuplicateItem>> {
   const limit = pageLimit(query.limit)
   const after = decodeCursor<[string]>(query.cursor, ['string'])
-  const rows = store.duplicates.page(orgId, after?.[0] ?? '', limit + 1)
+  const rows = await store.duplicates.page(orgId, after?.[0] ?? '', limit + 1)
   const items: DuplicateItem[] = []
   for (const row of rows.slice(0, limit)) {
-    const account = store.accounts.byId(orgId, row.account_id)
-    const user = store.directoryRead.user(orgId, row.scim_user_id)
+    const [account, user] = await Promise.all([
+      store.accounts.byId(orgId, row.account_id),
+      store.directoryRead.user(orgId, row.scim_user_id),
+    ])
     if (!account || !user) continue
     items.push({
-      existing: toUserItem(store, account),
+      existing: await toUserItem(store, account),
       provisioned: {
         id: user.id,
         email: profileOf(user).email,

@@ -12,14 +12,14 @@ export interface GroupItem {
   createdAt: string
 }
 
-export function listGroups(
+export async function listGroups(
   store: Store,
   orgId: string,
   query: { limit?: number; cursor?: string },
-): Page<GroupItem> {
+): Promise<Page<GroupItem>> {
   const limit = pageLimit(query.limit)
   const after = decodeCursor<[number, string]>(query.cursor, ['number', 'string'])
-  const rows = store.directoryRead.groupsPage(
+  const rows = await store.directoryRead.groupsPage(
     orgId,
     after ? { createdAt: after[0], id: after[1] } : null,
     limit + 1,
@@ -27,14 +27,16 @@ export function listGroups(
   const items = rows.slice(0, limit)
   const last = items.at(-1)
   return {
-    items: items.map((g) => ({
-      id: g.id,
-      displayName: g.display_name,
-      externalId: g.external_id,
-      memberCount: store.directoryRead.memberCount(g.id),
-      role: store.roles.roleOfGroup(orgId, g.display_name_lower),
-      createdAt: new Date(g.created_at).toISOString(),
-    })),
+    items: await Promise.all(
+      items.map(async (g) => ({
+        id: g.id,
+        displayName: g.display_name,
+        externalId: g.external_id,
+        memberCount: await store.directoryRead.memberCount(g.id),
+        role: await store.roles.roleOfGroup(orgId, g.display_name_lower),
+        createdAt: new Date(g.created_at).toISOString(),
+      })),
+    ),
     nextCursor: rows.length > limit && last ? encodeCursor([last.created_at, last.id]) : null,
   }
 }

@@ -5,7 +5,7 @@
  * change.
  */
 import { invalid } from '../errors.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories, Store } from '../store/index.ts'
 import type { Role } from '../store/roles.ts'
 import { startFullReconcile } from '../sync/reconcile.ts'
 
@@ -14,16 +14,19 @@ export interface RoleMapping {
   role: Role
 }
 
-export function getRoleMappings(store: Store, orgId: string): { mappings: RoleMapping[] } {
-  return { mappings: store.roles.list(orgId).map((m) => ({ group: m.group_name, role: m.role })) }
+export async function getRoleMappings(
+  store: Repositories,
+  orgId: string,
+): Promise<{ mappings: RoleMapping[] }> {
+  return { mappings: (await store.roles.list(orgId)).map((m) => ({ group: m.group_name, role: m.role })) }
 }
 
-export function putRoleMappings(
+export async function putRoleMappings(
   store: Store,
   orgId: string,
   mappings: RoleMapping[],
   actor: string,
-): { mappings: RoleMapping[] } {
+): Promise<{ mappings: RoleMapping[] }> {
   const seen = new Set<string>()
   const cleaned = mappings.map((m, i) => {
     const group = m.group.trim()
@@ -33,11 +36,11 @@ export function putRoleMappings(
     seen.add(key)
     return { group, role: m.role }
   })
-  return store.transaction(() => {
-    const before = getRoleMappings(store, orgId).mappings
-    store.roles.replace(orgId, cleaned)
-    const reconcileStarted = startFullReconcile(store, orgId)
-    store.audit.record({
+  return store.transaction(async (tx) => {
+    const before = (await getRoleMappings(tx, orgId)).mappings
+    await tx.roles.replace(orgId, cleaned)
+    const reconcileStarted = await startFullReconcile(tx, orgId)
+    await tx.audit.record({
       orgId,
       kind: 'admin',
       action: 'role_mappings.updated',
@@ -45,6 +48,6 @@ export function putRoleMappings(
       actor,
       data: { before, after: cleaned, reconcileStarted },
     })
-    return getRoleMappings(store, orgId)
+    return getRoleMappings(tx, orgId)
   })
 }

@@ -8,7 +8,7 @@ import { conflict, invalid } from '../errors.ts'
 import { isValidEmail } from '../orgs/service.ts'
 import type { AccountRow } from '../store/accounts.ts'
 import { newId } from '../store/ids.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories, Store } from '../store/index.ts'
 import type { LinkedProvider } from '../store/linked-identities.ts'
 import { decodeCursor, encodeCursor, type Page, pageLimit } from './pagination.ts'
 
@@ -50,7 +50,11 @@ export interface NewLocalUser {
   linkedIdentities?: LinkedIdentity[]
 }
 
-export function toUserItem(store: Store, account: AccountRow): UserItem {
+export async function toUserItem(store: Repositories, account: AccountRow): Promise<UserItem> {
+  const [groups, linked] = await Promise.all([
+    account.scim_user_id ? store.directoryRead.groupNamesOfUser(account.org_id, account.scim_user_id) : [],
+    store.linkedIdentities.ofAccount(account.org_id, account.id),
+  ])
   return {
     id: account.id,
     email: account.email,
@@ -58,25 +62,21 @@ export function toUserItem(store: Store, account: AccountRow): UserItem {
     source: account.source,
     active: account.active === 1,
     role: account.role,
-    groups: account.scim_user_id
-      ? store.directoryRead.groupNamesOfUser(account.org_id, account.scim_user_id)
-      : [],
+    groups,
     createdViaIntegration: account.created_via_integration === 1,
     scimUserId: account.scim_user_id,
-    linkedIdentities: store.linkedIdentities
-      .ofAccount(account.org_id, account.id)
-      .map((li) => ({ provider: li.provider, login: li.login, email: li.email })),
+    linkedIdentities: linked.map((li) => ({ provider: li.provider, login: li.login, email: li.email })),
     createdAt: new Date(account.created_at).toISOString(),
     updatedAt: new Date(account.updated_at).toISOString(),
     lastSignInAt: account.last_sign_in_at ? new Date(account.last_sign_in_at).toISOString() : null,
   }
 }
 
-export function listUsers(store: Store, orgId: string, query: UserQuery): Page<UserItem> {
+export async function listUsers(store: Store, orgId: string, query: UserQuery): Promise<Page<UserItem>> {
   const limit = pageLimit(query.limit)
   const after = decodeCursor<[number, string]>(query.cursor, ['number', 'string'])
   const search = query.q?.trim()
-  const rows = store.accounts.list(orgId, {
+  const rows = await store.accounts.list(orgId, {
     emailLower: query.email?.trim().toLowerCase(),
     source: query.source,
     active: query.active === undefined ? undefined : query.active === 'true',
@@ -87,13 +87,13 @@ export function listUsers(store: Store, orgId: string, query: UserQuery): Page<U
   const items = rows.slice(0, limit)
   const last = items.at(-1)
   return {
-    items: items.map((row) => toUserItem(store, row)),
+    items: await Promise.all(items.map((row) => toUserItem(store, row))),
     nextCursor: rows.length > limit && last ? encodeCursor([last.created_at, last.id]) : null,
   }
 }
 
-export function getUser(store: Store, orgId: string, id: string): UserItem | null {
-  const row = store.accounts.byId(orgId, id)
+export async function getUser(store: Store, orgId: string, id: string): Promise<UserItem | null> {
+  const row = await store.accounts.byId(orgId, id)
   return row ? toUserItem(store, row) : null
 }
 
@@ -119,10 +119,15 @@ function validateLocalUser(input: NewLocalUser): { email: string; name: string; 
 }
 
 /** Creates a local account (source `local`, not created via the integration). */
-export function createLocalUser(store: Store, orgId: string, input: NewLocalUser, actor: string): UserItem {
+export async function createLocalUser(
+  store: Store,
+  orgId: string,
+  input: NewLocalUser,
+  actor: string,
+): Promise<UserItem> {
   const { email, name, linked } = validateLocalUser(input)
-  return store.transaction(() => {
-    if (store.accounts.byEmail(orgId, email.toLowerCase())) {
+  return store.transaction(async (tx) => {
+    if (await tx.accounts.byEmail(orgId, email.toLowerCase())) {
       throw conflict('EMAIL_TAKEN', `an account with email ${email} already exists`, 'email')
     }
     const now = Date.now()
@@ -141,9 +146,9 @@ export function createLocalUser(store: Store, orgId: string, input: NewLocalUser
       created_at: now,
       updated_at: now,
     }
-    store.accounts.insert(row)
+    await tx.accounts.insert(row)
     for (const li of linked) {
-      store.linkedIdentities.insert({
+      await tx.linkedIdentities.insert({
         id: newId(),
         org_id: orgId,
         account_id: row.id,
@@ -155,12 +160,12 @@ export function createLocalUser(store: Store, orgId: string, input: NewLocalUser
       })
     }
     // Downstream apps follow every account, local ones included.
-    store.events.append(
+    await tx.events.append(
       orgId,
       { type: 'account.created', accountId: row.id, data: { email, name, role: row.role, source: 'local' } },
       now,
     )
-    store.audit.record({
+    await tx.audit.record({
       orgId,
       kind: 'admin',
       action: 'account.created',
@@ -169,6 +174,6 @@ export function createLocalUser(store: Store, orgId: string, input: NewLocalUser
       subject: row.id,
       data: { email, source: 'local', linkedIdentities: linked.map((li) => li.provider) },
     })
-    return toUserItem(store, row)
+    return toUserItem(tx, row)
   })
 }

@@ -34,7 +34,7 @@ export async function pruneAuditLog(
   const before = now - retentionDays * DAY_MS
   let deleted = 0
   for (let batch = 0; batch < limits.maxBatches; batch++) {
-    const count = store.audit.prune(before, limits.batchSize)
+    const count = await store.audit.prune(before, limits.batchSize)
     deleted += count
     if (count < limits.batchSize) break
     await Bun.sleep(limits.pauseMs)

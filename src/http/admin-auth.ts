@@ -16,7 +16,7 @@ export type AdminPrincipal = {
 }
 
 /** Resolves an admin session cookie to an admin id; provided by the sessions feature. */
-export type AdminSessionLookup = (org: Org, request: Request) => { adminId: string } | null
+export type AdminSessionLookup = (org: Org, request: Request) => Promise<{ adminId: string } | null>
 
 export function bearerToken(header: string | null | undefined): string | null {
   if (!header) return null
@@ -24,28 +24,28 @@ export function bearerToken(header: string | null | undefined): string | null {
   return match ? (match[1] as string).trim() : null
 }
 
-export function authenticateAdmin(
+export async function authenticateAdmin(
   store: Store,
   slug: string,
   request: Request,
   sessionLookup?: AdminSessionLookup,
-): AdminPrincipal {
+): Promise<AdminPrincipal> {
   const token = bearerToken(request.headers.get('authorization'))
-  const orgRow = store.orgs.bySlug(slug)
+  const orgRow = await store.orgs.bySlug(slug)
   if (token) {
     const digest = hashSecret(token)
-    const key = store.apiKeys.byHash(digest)
+    const key = await store.apiKeys.byHash(digest)
     if (!key || !sameDigest(key.key_hash, digest)) {
       throw new ServiceError(401, 'UNAUTHENTICATED', 'the API key is not valid')
     }
     if (!orgRow || key.org_id !== orgRow.id)
       throw new ServiceError(404, 'ORG_NOT_FOUND', `no organization "${slug}" here`)
-    store.apiKeys.touch(key.id, Date.now())
-    return { org: resolveOrg(store, slug), actor: `api-key:${key.id}` }
+    await store.apiKeys.touch(key.id, Date.now())
+    return { org: await resolveOrg(store, slug), actor: `api-key:${key.id}` }
   }
   if (orgRow && sessionLookup) {
-    const org = resolveOrg(store, slug)
-    const session = sessionLookup(org, request)
+    const org = await resolveOrg(store, slug)
+    const session = await sessionLookup(org, request)
     if (session) return { org, actor: `admin:${session.adminId}` }
   }
   throw new ServiceError(

@@ -146,7 +146,7 @@ export function createFetch(app: { handle(request: Request): Promise<Response> }
     // server knows.
     const peer = server?.requestIP(request)?.address
     if (peer) rememberPeerAddress(request, peer)
-    const routed = rewriteForOwnOrigin(request, store, config.trustProxy)
+    const routed = await rewriteForOwnOrigin(request, store, config.trustProxy)
     if (routed instanceof Response) return withBaselineHeaders(routed)
     // After the rewrite, so the body is judged by the surface it is routed to.
     const guarded = guardBody(routed, config.maxBodyBytes)

@@ -31,10 +31,10 @@ function bearerMatches(request: Request, token: string): boolean {
 }
 
 /** The exposition, or the 401 a missing or wrong token gets. */
-function metricsResponse(
+async function metricsResponse(
   { config, metrics }: Pick<AppDeps, 'config' | 'metrics'>,
   request: Request,
-): Response {
+): Promise<Response> {
   if (config.metricsToken && !bearerMatches(request, config.metricsToken)) {
     const refused = errorJson(
       401,
@@ -44,7 +44,7 @@ function metricsResponse(
     refused.headers.set('www-authenticate', 'Bearer realm="metrics"')
     return refused
   }
-  return new Response(metrics.registry.render(), {
+  return new Response(await metrics.registry.render(), {
     headers: { 'content-type': EXPOSITION, 'cache-control': 'no-store' },
   })
 }
@@ -52,8 +52,10 @@ function metricsResponse(
 const notServed = () => errorJson(404, 'NOT_FOUND', 'not found')
 
 /** The fetch handler of the METRICS_PORT listener: `GET /metrics` and nothing else. */
-export function metricsListener(deps: Pick<AppDeps, 'config' | 'metrics'>): (request: Request) => Response {
-  return (request) => {
+export function metricsListener(
+  deps: Pick<AppDeps, 'config' | 'metrics'>,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
     const { pathname } = new URL(request.url)
     if (pathname !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) return notServed()
     return metricsResponse(deps, request)
@@ -69,10 +71,10 @@ export function operationsRoutes({ store, metrics, config }: AppDeps) {
     })
     .get(
       '/readyz',
-      ({ set }) => {
+      async ({ set }) => {
         let ok = false
         try {
-          ok = store.ping()
+          ok = await store.ping()
         } catch {
           ok = false
         }

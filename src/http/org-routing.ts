@@ -14,7 +14,7 @@
 import { ServiceError } from '../errors.ts'
 import type { Org } from '../orgs/service.ts'
 import { toOrg } from '../orgs/service.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories, Store } from '../store/index.ts'
 import { forwardedValue, type ProxyTrust } from './client-address.ts'
 import { errorJson, errorPage } from './errors.ts'
 
@@ -47,12 +47,12 @@ function hostKey(host: string): string {
  * is matched by host alone; the scheme the request came in with is tried first, in case two orgs
  * differ only in scheme.
  */
-function orgByHost(store: Store, origin: string) {
+async function orgByHost(store: Store, origin: string) {
   const [scheme, host] = origin.split('://') as [string, string]
   const key = hostKey(host)
   const schemes = scheme === 'https' ? ['https', 'http'] : ['http', 'https']
   for (const candidate of schemes) {
-    const org = store.orgs.byUrl(`${candidate}://${key}`)
+    const org = await store.orgs.byUrl(`${candidate}://${key}`)
     if (org) return org
   }
   // An org whose URL names the default port of the other scheme (http://x:443) is kept exact.
@@ -63,17 +63,21 @@ function orgByHost(store: Store, origin: string) {
  * Maps the request to `/orgs/{slug}/…` when its host belongs to an org; otherwise returns it as is.
  * A 404 response when the request names another org on this org's own origin.
  */
-export function rewriteForOwnOrigin(request: Request, store: Store, trust: ProxyTrust): Request | Response {
+export async function rewriteForOwnOrigin(
+  request: Request,
+  store: Store,
+  trust: ProxyTrust,
+): Promise<Request | Response> {
   const url = new URL(request.url)
   const named = ORG_PATH.exec(url.pathname)?.[1]
   if (named !== undefined) {
-    const org = orgByHost(store, requestOrigin(request, trust))
+    const org = await orgByHost(store, requestOrigin(request, trust))
     if (org && safeDecode(named) !== org.slug) return foreignOrgResponse(request, url.pathname)
     return request
   }
   if (GLOBAL_PREFIXES.some((p) => url.pathname === p.replace(/\/$/, '') || url.pathname.startsWith(p)))
     return request
-  const org = orgByHost(store, requestOrigin(request, trust))
+  const org = await orgByHost(store, requestOrigin(request, trust))
   if (!org) return request
   const rewritten = new URL(`/orgs/${org.slug}${url.pathname === '/' ? '' : url.pathname}${url.search}`, url)
   return new Request(rewritten, request)
@@ -101,8 +105,8 @@ function foreignOrgResponse(request: Request, path: string): Response {
   return errorJson(404, 'ORG_NOT_FOUND', message)
 }
 
-export function resolveOrg(store: Store, slug: string): Org {
-  const row = store.orgs.bySlug(slug)
+export async function resolveOrg(store: Repositories, slug: string): Promise<Org> {
+  const row = await store.orgs.bySlug(slug)
   if (!row) throw new ServiceError(404, 'ORG_NOT_FOUND', `no organization "${slug}" here`)
   return toOrg(row)
 }

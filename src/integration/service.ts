@@ -86,13 +86,18 @@ function validateIssuer(raw: string): string {
   return issuer
 }
 
-export function integrationStatus(
+export async function integrationStatus(
   store: Store,
   org: Org,
   publicUrl: string,
   now = Date.now(),
-): IntegrationStatus {
-  const row = store.integrations.get(org.id)
+): Promise<IntegrationStatus> {
+  const [row, connectedUsers, groups, sync] = await Promise.all([
+    store.integrations.get(org.id),
+    store.integrations.countActiveScimUsers(org.id),
+    store.integrations.countGroups(org.id),
+    syncStatus(store, org.id, now),
+  ])
   const describe = (pem: string | null | undefined) =>
     pem ? describeCertificate(parseCertificate(pem, 'certificate'), now) : null
   return {
@@ -103,9 +108,9 @@ export function integrationStatus(
     nextCertificate: describe(row?.next_certificate),
     settings: row ? readSettings(row.settings) : null,
     ...oktaValues(org, publicUrl),
-    connectedUsers: store.integrations.countActiveScimUsers(org.id),
-    groups: store.integrations.countGroups(org.id),
-    sync: syncStatus(store, org.id, now),
+    connectedUsers,
+    groups,
+    sync,
     createdAt: row ? new Date(row.created_at).toISOString() : null,
     updatedAt: row ? new Date(row.updated_at).toISOString() : null,
   }
@@ -115,13 +120,13 @@ export function integrationStatus(
  * Creates or updates the integration. The SCIM token is generated on first set-up only and returned
  * that once (the store keeps its hash); later updates keep the token.
  */
-export function setUpIntegration(
+export async function setUpIntegration(
   store: Store,
   org: Org,
   input: SetUpInput,
   actor: string,
   now = Date.now(),
-): { scimToken: string | null } {
+): Promise<{ scimToken: string | null }> {
   const ssoUrl = validateSsoUrl(input.ssoUrl)
   const issuer = validateIssuer(input.issuer)
   const certificate = acceptCertificate(input.certificate, 'certificate', now).pem
@@ -129,18 +134,18 @@ export function setUpIntegration(
     input.nextCertificate == null || input.nextCertificate.trim() === ''
       ? null
       : acceptCertificate(input.nextCertificate, 'nextCertificate', now).pem
-  return store.transaction(() => {
-    const state = store.syncState.get(org.id)
+  return store.transaction(async (tx) => {
+    const state = await tx.syncState.get(org.id)
     if (state?.removal_running === 1) {
       throw conflict(
         'REMOVAL_IN_PROGRESS',
         'the previous integration is still being removed; try again when it is done',
       )
     }
-    const existing = store.integrations.get(org.id)
+    const existing = await tx.integrations.get(org.id)
     const settings = JSON.stringify({ ...readSettings(existing?.settings), ...(input.settings ?? {}) })
     if (existing) {
-      store.integrations.update({
+      await tx.integrations.update({
         org_id: org.id,
         sso_url: ssoUrl,
         issuer,
@@ -149,7 +154,7 @@ export function setUpIntegration(
         settings,
         updated_at: now,
       })
-      store.audit.record({
+      await tx.audit.record({
         orgId: org.id,
         kind: 'admin',
         action: 'integration.updated',
@@ -159,7 +164,7 @@ export function setUpIntegration(
       return { scimToken: null }
     }
     const scimToken = newSecret('okb_scim_')
-    store.integrations.insert({
+    await tx.integrations.insert({
       org_id: org.id,
       sso_url: ssoUrl,
       issuer,
@@ -172,8 +177,8 @@ export function setUpIntegration(
       created_at: now,
       updated_at: now,
     })
-    store.syncState.ensure(org.id)
-    store.audit.record({
+    await tx.syncState.ensure(org.id)
+    await tx.audit.record({
       orgId: org.id,
       kind: 'admin',
       action: 'integration.created',
@@ -184,12 +189,12 @@ export function setUpIntegration(
   })
 }
 
-export function rotateScimToken(store: Store, org: Org, actor: string): { scimToken: string } {
-  return store.transaction(() => {
-    if (!store.integrations.get(org.id)) throw notConfigured()
+export async function rotateScimToken(store: Store, org: Org, actor: string): Promise<{ scimToken: string }> {
+  return store.transaction(async (tx) => {
+    if (!(await tx.integrations.get(org.id))) throw notConfigured()
     const scimToken = newSecret('okb_scim_')
-    store.integrations.setTokenHash(org.id, hashSecret(scimToken), Date.now())
-    store.audit.record({
+    await tx.integrations.setTokenHash(org.id, hashSecret(scimToken), Date.now())
+    await tx.audit.record({
       orgId: org.id,
       kind: 'admin',
       action: 'scim_token.rotated',
@@ -210,15 +215,20 @@ export interface RemovalResult {
  * Removes the integration: the SCIM token and SAML settings go at once; the accounts it created are
  * deleted in batches by the sync scheduler (progress in `…/sync`). A dry run only counts.
  */
-export function removeIntegration(store: Store, org: Org, dryRun: boolean, actor: string): RemovalResult {
-  return store.transaction(() => {
-    if (!store.integrations.get(org.id)) throw notConfigured()
-    const deletedUsers = store.integrations.countRemovableUsers(org.id)
-    const deletedGroups = store.integrations.countGroups(org.id)
+export async function removeIntegration(
+  store: Store,
+  org: Org,
+  dryRun: boolean,
+  actor: string,
+): Promise<RemovalResult> {
+  return store.transaction(async (tx) => {
+    if (!(await tx.integrations.get(org.id))) throw notConfigured()
+    const deletedUsers = await tx.integrations.countRemovableUsers(org.id)
+    const deletedGroups = await tx.integrations.countGroups(org.id)
     if (!dryRun) {
-      store.integrations.remove(org.id)
-      store.syncState.startRemoval(org.id, deletedUsers)
-      store.audit.record({
+      await tx.integrations.remove(org.id)
+      await tx.syncState.startRemoval(org.id, deletedUsers)
+      await tx.audit.record({
         orgId: org.id,
         kind: 'admin',
         action: 'integration.removed',

@@ -23,17 +23,17 @@ export interface ConnectingPerson {
 }
 
 /** Records the state and returns the provider URL to send the browser to. */
-export function startConnect(
+export async function startConnect(
   store: Store,
   person: ConnectingPerson,
   provider: OAuthProvider,
   redirectUri: string,
   now = Date.now(),
-): string {
+): Promise<string> {
   const state = newState()
   const verifier = newCodeVerifier()
-  store.oauth.removeExpiredStates(now)
-  store.oauth.insertState({
+  await store.oauth.removeExpiredStates(now)
+  await store.oauth.insertState({
     state_hash: hashSecret(state),
     org_id: person.org.id,
     account_id: person.accountId,
@@ -52,7 +52,7 @@ export async function finishConnect(
   input: { state: string; code: string; redirectUri: string },
   now = Date.now(),
 ): Promise<LinkedIdentityRow> {
-  const row = store.oauth.takeState(hashSecret(input.state))
+  const row = await store.oauth.takeState(hashSecret(input.state))
   const valid =
     row !== null &&
     row.org_id === person.org.id &&
@@ -72,15 +72,15 @@ export async function finishConnect(
     codeVerifier: row.code_verifier,
   })
   const identity = await fetchIdentity(provider, accessToken)
-  return store.transaction(() => {
-    const taken = store.oauth.identityByLogin(person.org.id, provider.id, identity.login)
+  return store.transaction(async (tx) => {
+    const taken = await tx.oauth.identityByLogin(person.org.id, provider.id, identity.login)
     if (taken && taken.account_id !== person.accountId) {
       throw conflict(
         'IDENTITY_TAKEN',
         `The ${provider.label} account “${identity.login}” is already connected to someone else in this organization.`,
       )
     }
-    store.oauth.removeIdentity(person.org.id, person.accountId, provider.id)
+    await tx.oauth.removeIdentity(person.org.id, person.accountId, provider.id)
     const linked: LinkedIdentityRow = {
       id: newId(),
       org_id: person.org.id,
@@ -91,8 +91,8 @@ export async function finishConnect(
       email_lower: identity.email.toLowerCase(),
       created_at: now,
     }
-    store.linkedIdentities.insert(linked)
-    store.audit.record({
+    await tx.linkedIdentities.insert(linked)
+    await tx.audit.record({
       orgId: person.org.id,
       kind: 'admin',
       action: 'identity.linked',
@@ -105,11 +105,16 @@ export async function finishConnect(
   })
 }
 
-export function disconnect(store: Store, org: Org, accountId: string, provider: ProviderId): boolean {
-  return store.transaction(() => {
-    const removed = store.oauth.removeIdentity(org.id, accountId, provider) > 0
+export function disconnect(
+  store: Store,
+  org: Org,
+  accountId: string,
+  provider: ProviderId,
+): Promise<boolean> {
+  return store.transaction(async (tx) => {
+    const removed = (await tx.oauth.removeIdentity(org.id, accountId, provider)) > 0
     if (removed) {
-      store.audit.record({
+      await tx.audit.record({
         orgId: org.id,
         kind: 'admin',
         action: 'identity.unlinked',
@@ -123,6 +128,6 @@ export function disconnect(store: Store, org: Org, accountId: string, provider: 
   })
 }
 
-export function connectedIdentities(store: Store, org: Org, accountId: string): LinkedIdentityRow[] {
+export function connectedIdentities(store: Store, org: Org, accountId: string): Promise<LinkedIdentityRow[]> {
   return store.linkedIdentities.ofAccount(org.id, accountId)
 }

@@ -94,7 +94,7 @@ export class Histogram implements Metric {
 
 export class Registry {
   private metrics: Metric[] = []
-  private collectors: Array<() => void> = []
+  private collectors: Array<() => void | Promise<void>> = []
   counter(name: string, help: string): Counter {
     const m = new Counter(name, help)
     this.metrics.push(m)
@@ -110,12 +110,12 @@ export class Registry {
     this.metrics.push(m)
     return m
   }
-  /** Runs before each scrape, to refresh gauges computed from the store. */
-  onCollect(collect: () => void): void {
+  /** Runs before each scrape, to refresh gauges computed from the store (which answers promises). */
+  onCollect(collect: () => void | Promise<void>): void {
     this.collectors.push(collect)
   }
-  render(): string {
-    for (const collect of this.collectors) collect()
+  async render(): Promise<string> {
+    for (const collect of this.collectors) await collect()
     return `${this.metrics.map((m) => m.render()).join('\n')}\n`
   }
 }

@@ -10,7 +10,7 @@
  */
 import { conflict, notFound } from '../errors.ts'
 import { endOtherSessionsOf, endSessionsOf } from '../sessions/service.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories, Store } from '../store/index.ts'
 import type { AdminRow } from '../store/orgs.ts'
 import { checkPassword, generatePassword, hashPassword, isValidEmail, type Org } from './service.ts'
 
@@ -37,17 +37,17 @@ const iso = (ms: number) => new Date(ms).toISOString()
  * The audit row of an access change. An admin actor is also named by email, because the id of an
  * admin who is later removed says nothing to whoever reads the log.
  */
-function audit(
-  store: Store,
+async function audit(
+  store: Repositories,
   org: Org,
   action: string,
   actor: Actor,
   subject: string,
   data: Record<string, unknown>,
-): void {
+): Promise<void> {
   const adminId = actor.startsWith('admin:') ? actor.slice('admin:'.length) : null
-  const actorEmail = adminId ? store.admins.byId(org.id, adminId)?.email : undefined
-  store.audit.record({
+  const actorEmail = adminId ? (await store.admins.byId(org.id, adminId))?.email : undefined
+  await store.audit.record({
     orgId: org.id,
     kind: 'admin',
     action,
@@ -58,8 +58,8 @@ function audit(
   })
 }
 
-export function listApiKeys(store: Store, org: Org): ApiKeyItem[] {
-  return store.apiKeys.list(org.id).map((row) => ({
+export async function listApiKeys(store: Store, org: Org): Promise<ApiKeyItem[]> {
+  return (await store.apiKeys.list(org.id)).map((row) => ({
     id: row.id,
     name: row.name,
     createdAt: iso(row.created_at),
@@ -68,30 +68,37 @@ export function listApiKeys(store: Store, org: Org): ApiKeyItem[] {
 }
 
 /** Deletes the key; its very next request gets 401. A key of another org is not found. */
-export function revokeApiKey(store: Store, org: Org, id: string, actor: Actor): { id: string; name: string } {
-  return store.transaction(() => {
-    const row = store.apiKeys.byId(org.id, id)
-    if (!row || !store.apiKeys.remove(org.id, id)) throw notFound(`API key "${id}"`)
-    audit(store, org, 'api_key.revoked', actor, id, { name: row.name })
+export async function revokeApiKey(
+  store: Store,
+  org: Org,
+  id: string,
+  actor: Actor,
+): Promise<{ id: string; name: string }> {
+  return store.transaction(async (tx) => {
+    const row = await tx.apiKeys.byId(org.id, id)
+    if (!row || !(await tx.apiKeys.remove(org.id, id))) throw notFound(`API key "${id}"`)
+    await audit(tx, org, 'api_key.revoked', actor, id, { name: row.name })
     return { id, name: row.name }
   })
 }
 
-export function listAdmins(store: Store, org: Org): AdminItem[] {
-  return store.admins
-    .list(org.id)
-    .map((row) => ({ id: row.id, email: row.email, createdAt: iso(row.created_at) }))
+export async function listAdmins(store: Store, org: Org): Promise<AdminItem[]> {
+  return (await store.admins.list(org.id)).map((row) => ({
+    id: row.id,
+    email: row.email,
+    createdAt: iso(row.created_at),
+  }))
 }
 
-export function adminById(store: Store, org: Org, id: string): AdminRow {
-  const row = store.admins.byId(org.id, id)
+export async function adminById(store: Repositories, org: Org, id: string): Promise<AdminRow> {
+  const row = await store.admins.byId(org.id, id)
   if (!row) throw notFound(`admin "${id}"`)
   return row
 }
 
-export function adminByEmail(store: Store, org: Org, email: string): AdminRow {
+export async function adminByEmail(store: Repositories, org: Org, email: string): Promise<AdminRow> {
   const trimmed = email.trim()
-  const row = isValidEmail(trimmed) ? store.admins.byEmail(org.id, trimmed.toLowerCase()) : null
+  const row = isValidEmail(trimmed) ? await store.admins.byEmail(org.id, trimmed.toLowerCase()) : null
   if (!row) throw notFound(`admin ${trimmed} in ${org.slug}`)
   return row
 }
@@ -101,24 +108,24 @@ export function adminByEmail(store: Store, org: Org, email: string): AdminRow {
  * stays (409 LAST_ADMIN) unless `force` is set, which only the CLI offers: an operator with shell
  * access can always create a new one, a console user who removed the last admin could not.
  */
-export function removeAdmin(
+export async function removeAdmin(
   store: Store,
   org: Org,
   id: string,
   options: { actor: Actor; force?: boolean },
-): { id: string; email: string; endedSessions: number } {
-  return store.transaction(() => {
-    const row = adminById(store, org, id)
-    if (!options.force && store.admins.count(org.id) <= 1) {
+): Promise<{ id: string; email: string; endedSessions: number }> {
+  return store.transaction(async (tx) => {
+    const row = await adminById(tx, org, id)
+    if (!options.force && (await tx.admins.count(org.id)) <= 1) {
       throw conflict(
         'LAST_ADMIN',
         `${row.email} is the only admin of ${org.slug}; add another admin first, so someone can still sign in`,
       )
     }
     // The actor's email is read before the row goes (an admin may remove themselves).
-    audit(store, org, 'admin.removed', options.actor, id, { email: row.email })
-    store.admins.remove(org.id, id)
-    const endedSessions = endSessionsOf(store, org.id, id, 'admin')
+    await audit(tx, org, 'admin.removed', options.actor, id, { email: row.email })
+    await tx.admins.remove(org.id, id)
+    const endedSessions = await endSessionsOf(tx, org.id, id, 'admin')
     return { id, email: row.email, endedSessions }
   })
 }
@@ -133,17 +140,20 @@ export async function setAdminPassword(
   id: string,
   options: { password?: string; actor: Actor; keepSessionToken?: string },
 ): Promise<{ id: string; email: string; password: string; generated: boolean; endedSessions: number }> {
-  const existing = adminById(store, org, id)
+  const existing = await adminById(store, org, id)
   const password = options.password ?? generatePassword()
   checkPassword(password)
   const hash = await hashPassword(password)
-  return store.transaction(() => {
+  return store.transaction(async (tx) => {
     // The argon2 hash took a moment: the admin may have been removed meanwhile.
-    if (!store.admins.setPasswordHash(org.id, id, hash)) throw notFound(`admin "${id}"`)
+    if (!(await tx.admins.setPasswordHash(org.id, id, hash))) throw notFound(`admin "${id}"`)
     const endedSessions = options.keepSessionToken
-      ? endOtherSessionsOf(store, org.id, id, 'admin', options.keepSessionToken)
-      : endSessionsOf(store, org.id, id, 'admin')
-    audit(store, org, 'admin.password_changed', options.actor, id, { email: existing.email, endedSessions })
+      ? await endOtherSessionsOf(tx, org.id, id, 'admin', options.keepSessionToken)
+      : await endSessionsOf(tx, org.id, id, 'admin')
+    await audit(tx, org, 'admin.password_changed', options.actor, id, {
+      email: existing.email,
+      endedSessions,
+    })
     return {
       id,
       email: existing.email,

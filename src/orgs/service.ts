@@ -4,7 +4,7 @@
  */
 import { conflict, invalid, notFound } from '../errors.ts'
 import { hashSecret, newId, newSecret } from '../store/ids.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories, Store } from '../store/index.ts'
 import type { OrgRow } from '../store/orgs.ts'
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
@@ -46,7 +46,10 @@ export function parseOrigin(raw: string, field: string): string {
   return url.origin
 }
 
-export function createOrg(store: Store, input: { slug: string; name?: string; url?: string }): Org {
+export async function createOrg(
+  store: Store,
+  input: { slug: string; name?: string; url?: string },
+): Promise<Org> {
   const slug = input.slug.trim()
   if (!SLUG.test(slug)) {
     throw invalid(
@@ -57,19 +60,19 @@ export function createOrg(store: Store, input: { slug: string; name?: string; ur
   const url = input.url ? parseOrigin(input.url, 'url') : null
   const name = (input.name ?? slug).trim() || slug
   if (name.length > 200) throw invalid('name', 'name must be at most 200 characters')
-  return store.transaction(() => {
-    if (store.orgs.bySlug(slug))
+  return store.transaction(async (tx) => {
+    if (await tx.orgs.bySlug(slug))
       throw conflict('SLUG_TAKEN', `an organization with slug "${slug}" already exists`, 'slug')
-    if (url && store.orgs.byUrl(url))
+    if (url && (await tx.orgs.byUrl(url)))
       throw conflict('URL_TAKEN', `another organization already uses ${url}`, 'url')
     const row: OrgRow = { id: newId(), slug, name, url, settings: '{}', created_at: Date.now() }
-    store.orgs.insert(row)
+    await tx.orgs.insert(row)
     return toOrg(row)
   })
 }
 
-export function findOrg(store: Store, slug: string): Org {
-  const row = store.orgs.bySlug(slug)
+export async function findOrg(store: Repositories, slug: string): Promise<Org> {
+  const row = await store.orgs.bySlug(slug)
   if (!row) throw notFound(`organization "${slug}"`)
   return toOrg(row)
 }
@@ -96,18 +99,18 @@ export async function createAdmin(
   store: Store,
   input: { orgSlug: string; email: string; password?: string; actor?: string },
 ): Promise<{ id: string; email: string; password: string; generated: boolean }> {
-  const org = findOrg(store, input.orgSlug)
+  const org = await findOrg(store, input.orgSlug)
   const email = input.email.trim()
   if (!isValidEmail(email)) throw invalid('email', `"${input.email}" is not a valid email address`)
   const password = input.password ?? generatePassword()
   checkPassword(password)
   const passwordHash = await hashPassword(password)
   const id = newId()
-  store.transaction(() => {
-    if (store.admins.byEmail(org.id, email.toLowerCase())) {
+  await store.transaction(async (tx) => {
+    if (await tx.admins.byEmail(org.id, email.toLowerCase())) {
       throw conflict('ADMIN_EXISTS', `an admin with email ${email} already exists in ${org.slug}`, 'email')
     }
-    store.admins.insert({
+    await tx.admins.insert({
       id,
       org_id: org.id,
       email,
@@ -115,7 +118,7 @@ export async function createAdmin(
       password_hash: passwordHash,
       created_at: Date.now(),
     })
-    store.audit.record({
+    await tx.audit.record({
       orgId: org.id,
       kind: 'admin',
       action: 'admin.created',
@@ -128,17 +131,17 @@ export async function createAdmin(
   return { id, email, password, generated: input.password === undefined }
 }
 
-export function createApiKey(
+export async function createApiKey(
   store: Store,
   input: { orgSlug: string; name?: string; actor?: string },
-): { id: string; name: string; key: string } {
-  const org = findOrg(store, input.orgSlug)
+): Promise<{ id: string; name: string; key: string }> {
+  const org = await findOrg(store, input.orgSlug)
   const name = (input.name ?? 'default').trim() || 'default'
   if (name.length > 100) throw invalid('name', 'name must be at most 100 characters')
   const key = newSecret('okb_key_')
   const id = newId()
-  store.apiKeys.insert({ id, org_id: org.id, name, key_hash: hashSecret(key), created_at: Date.now() })
-  store.audit.record({
+  await store.apiKeys.insert({ id, org_id: org.id, name, key_hash: hashSecret(key), created_at: Date.now() })
+  await store.audit.record({
     orgId: org.id,
     kind: 'admin',
     action: 'api_key.created',

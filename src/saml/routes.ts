@@ -34,18 +34,18 @@ export function samlRoutes(deps: AppDeps, limiter: ThrottleStore = new TokenBuck
     publicUrl: config.publicUrl,
     maxAssertionValidityMs: config.samlMaxAssertionValidityMinutes * 60_000,
   }
-  const orgOf = (slug: string): Org | null => {
-    const row = store.orgs.bySlug(slug)
+  const orgOf = async (slug: string): Promise<Org | null> => {
+    const row = await store.orgs.bySlug(slug)
     return row ? toOrg(row) : null
   }
 
   /** Refuses over-eager clients; audits the first refusal of a burst (not every one). */
-  const throttled = (org: Org, request: Request): Response | null => {
+  const throttled = async (org: Org, request: Request): Promise<Response | null> => {
     const client = clientAddress(request, config.trustProxy)
     const decision = limiter.hit(client)
     if (decision.allowed) return null
     if (decision.firstRefusal) {
-      recordRejection(
+      await recordRejection(
         samlDeps,
         org,
         new SamlRejection('rate_limited', `client ${client} exceeded the sign-in rate`),
@@ -61,14 +61,14 @@ export function samlRoutes(deps: AppDeps, limiter: ThrottleStore = new TokenBuck
     .post(
       '/auth',
       async ({ params, request }) => {
-        const org = orgOf(params.slug)
+        const org = await orgOf(params.slug)
         if (!org) return rejectionPage('not_configured', '/')
         const base = orgUrl(org, config.publicUrl)
         const scope = cookieScope(org.id, base)
         const loginUrl = `${base}/okta/login`
-        const refused = throttled(org, request)
+        const refused = await throttled(org, request)
         if (refused) return refused
-        const outcome = completeSignIn(samlDeps, org, {
+        const outcome = await completeSignIn(samlDeps, org, {
           contentType: request.headers.get('content-type'),
           body: await request.text(),
           bindingToken: readCookie(request.headers.get('cookie'), 'samlRequest', scope),
@@ -113,15 +113,16 @@ export function samlRoutes(deps: AppDeps, limiter: ThrottleStore = new TokenBuck
     )
     .get(
       '/login',
-      ({ params, query, request }) => {
-        const org = orgOf(params.slug)
+      async ({ params, query, request }) => {
+        const org = await orgOf(params.slug)
         if (!org) return rejectionPage('not_configured', '/')
         const base = orgUrl(org, config.publicUrl)
         const scope = cookieScope(org.id, base)
-        const refused = throttled(org, request)
+        const refused = await throttled(org, request)
         if (refused) return refused
-        if (!store.integrations.get(org.id)) return rejectionPage('not_configured', `${base}/okta/login`)
-        const start = startSignIn(samlDeps, org, {
+        if (!(await store.integrations.get(org.id)))
+          return rejectionPage('not_configured', `${base}/okta/login`)
+        const start = await startSignIn(samlDeps, org, {
           next: query.next ?? null,
           bindingToken: readCookie(request.headers.get('cookie'), 'samlRequest', scope),
         })
@@ -152,10 +153,10 @@ export function samlRoutes(deps: AppDeps, limiter: ThrottleStore = new TokenBuck
     )
     .get(
       '/metadata',
-      ({ params }) => {
-        const org = orgOf(params.slug)
+      async ({ params }) => {
+        const org = await orgOf(params.slug)
         if (!org) return rejectionPage('not_configured', '/')
-        const integration = store.integrations.get(org.id)
+        const integration = await store.integrations.get(org.id)
         const xml = spMetadataXml(oktaValues(org, config.publicUrl), integration?.sp_certificate ?? null)
         return new Response(xml, {
           headers: {

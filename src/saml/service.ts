@@ -11,7 +11,7 @@ import { type Org, orgUrl } from '../orgs/service.ts'
 import { type IssuedSession, issueSession } from '../sessions/service.ts'
 import type { AccountRow } from '../store/accounts.ts'
 import { hashSecret, newId, newSecret } from '../store/ids.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories, Store } from '../store/index.ts'
 import type { IntegrationRow } from '../store/integrations.ts'
 import { newRequestId, redirectUrl } from './authn-request.ts'
 import { readAcsForm } from './form.ts'
@@ -44,22 +44,22 @@ export type AcsOutcome =
   | { ok: true; account: AccountRow; session: IssuedSession; redirectTo: string }
   | { ok: false; reason: RejectionReason; audience: Audience }
 
-function integrationOf(store: Store, org: Org): IntegrationRow {
-  const integration = store.integrations.get(org.id)
+async function integrationOf(store: Store, org: Org): Promise<IntegrationRow> {
+  const integration = await store.integrations.get(org.id)
   if (!integration) throw new SamlRejection('integration_missing', 'the Okta integration is not set up')
   return integration
 }
 
 /** The account of this org with this email, active, or a just-in-time one when the org allows it. */
-function accountFor(
-  store: Store,
+async function accountFor(
+  store: Repositories,
   org: Org,
   identity: SignedInIdentity,
   jit: boolean,
   now: number,
-): AccountRow {
+): Promise<AccountRow> {
   const emailLower = identity.email.toLowerCase()
-  const existing = store.accounts.byEmail(org.id, emailLower)
+  const existing = await store.accounts.byEmail(org.id, emailLower)
   if (existing) {
     if (existing.active !== 1)
       throw new SamlRejection('user_inactive', `account ${existing.id} is deactivated`)
@@ -82,8 +82,8 @@ function accountFor(
     created_at: now,
     updated_at: now,
   }
-  store.accounts.insert(account)
-  store.events.append(
+  await store.accounts.insert(account)
+  await store.events.append(
     org.id,
     {
       type: 'account.created',
@@ -95,8 +95,13 @@ function accountFor(
   return account
 }
 
-export function recordRejection(deps: SamlDeps, org: Org, rejection: SamlRejection, client: string): void {
-  deps.store.audit.record({
+export async function recordRejection(
+  deps: SamlDeps,
+  org: Org,
+  rejection: SamlRejection,
+  client: string,
+): Promise<void> {
+  await deps.store.audit.record({
     orgId: org.id,
     kind: 'saml',
     action: 'sign_in',
@@ -110,15 +115,16 @@ export function recordRejection(deps: SamlDeps, org: Org, rejection: SamlRejecti
 }
 
 /** Handles one POST to the ACS. Never throws a `SamlRejection`: it becomes the failure outcome. */
-export function completeSignIn(deps: SamlDeps, org: Org, request: AcsRequest): AcsOutcome {
+export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsRequest): Promise<AcsOutcome> {
   const { store, metrics } = deps
   const now = request.now ?? Date.now()
   const base = orgUrl(org, deps.publicUrl)
   try {
-    const integration = integrationOf(store, org)
+    const integration = await integrationOf(store, org)
     const form = readAcsForm(request.contentType, request.body)
     const settings = readSettings(integration.settings)
     const values = oktaValues(org, deps.publicUrl)
+    const spPrivateKey = await store.integrations.spPrivateKey(integration)
     const verified = verifySamlResponse(form.xml, {
       issuer: integration.issuer,
       certificates: [integration.certificate, integration.next_certificate].filter((c): c is string => !!c),
@@ -129,19 +135,19 @@ export function completeSignIn(deps: SamlDeps, org: Org, request: AcsRequest): A
       clockSkewSeconds: settings.clockSkewSeconds,
       maxAssertionValidityMs: deps.maxAssertionValidityMs,
       emailAttribute: settings.emailAttribute,
-      spPrivateKey: store.integrations.spPrivateKey(integration),
+      spPrivateKey,
       now,
     })
     const subject = verified.identity.email
-    const committed = store.transaction(() => {
-      store.saml.prune(now)
-      if (!store.saml.rememberAssertion(org.id, verified.assertionId, verified.replayUntil, now)) {
+    const committed = await store.transaction(async (tx) => {
+      await tx.saml.prune(now)
+      if (!(await tx.saml.rememberAssertion(org.id, verified.assertionId, verified.replayUntil, now))) {
         throw new SamlRejection('replayed', `assertion ${verified.assertionId} was already used`, subject)
       }
       let nextPath: string | null = null
       if (verified.requestId !== null) {
         const pending = request.bindingToken
-          ? store.saml.takeRequest(org.id, verified.requestId, hashSecret(request.bindingToken), now)
+          ? await tx.saml.takeRequest(org.id, verified.requestId, hashSecret(request.bindingToken), now)
           : null
         if (!pending) {
           throw new SamlRejection(
@@ -154,14 +160,14 @@ export function completeSignIn(deps: SamlDeps, org: Org, request: AcsRequest): A
       }
       let account: AccountRow
       try {
-        account = accountFor(store, org, verified.identity, settings.justInTimeProvisioning, now)
+        account = await accountFor(tx, org, verified.identity, settings.justInTimeProvisioning, now)
       } catch (error) {
         if (error instanceof SamlRejection) error.subject ??= subject
         throw error
       }
-      store.accounts.recordSignIn(org.id, account.id, now)
-      const session = issueSession(store, { orgId: org.id, kind: 'user', subjectId: account.id }, now)
-      store.audit.record({
+      await tx.accounts.recordSignIn(org.id, account.id, now)
+      const session = await issueSession(tx, { orgId: org.id, kind: 'user', subjectId: account.id }, now)
+      await tx.audit.record({
         orgId: org.id,
         kind: 'saml',
         action: 'sign_in',
@@ -185,7 +191,7 @@ export function completeSignIn(deps: SamlDeps, org: Org, request: AcsRequest): A
     return { ok: true, account: committed.account, session: committed.session, redirectTo }
   } catch (error) {
     if (!(error instanceof SamlRejection)) throw error
-    recordRejection(deps, org, error, request.client)
+    await recordRejection(deps, org, error, request.client)
     return { ok: false, reason: error.reason, audience: REASONS[error.reason] }
   }
 }
@@ -200,12 +206,12 @@ export interface LoginStart {
  * SP-initiated start: remembers a new AuthnRequest for this browser (its binding token, reused
  * when the browser already has one, so several tabs can sign in at once) and the safe `next` path.
  */
-export function startSignIn(
+export async function startSignIn(
   deps: SamlDeps,
   org: Org,
   input: { next: string | null; bindingToken: string | null; now?: number },
-): LoginStart {
-  const integration = integrationOf(deps.store, org)
+): Promise<LoginStart> {
+  const integration = await integrationOf(deps.store, org)
   const now = input.now ?? Date.now()
   const values = oktaValues(org, deps.publicUrl)
   const base = orgUrl(org, deps.publicUrl)
@@ -213,9 +219,9 @@ export function startSignIn(
     input.bindingToken && /^[A-Za-z0-9_-]{43}$/.test(input.bindingToken) ? input.bindingToken : newSecret('')
   const next = safeNextUrl(input.next, base)
   const id = newRequestId()
-  deps.store.transaction(() => {
-    deps.store.saml.prune(now)
-    deps.store.saml.insertRequest({
+  await deps.store.transaction(async (tx) => {
+    await tx.saml.prune(now)
+    await tx.saml.insertRequest({
       org_id: org.id,
       request_id: id,
       browser_hash: hashSecret(bindingToken),

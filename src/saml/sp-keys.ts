@@ -22,8 +22,8 @@ function notConfigured(): ServiceError {
   return new ServiceError(404, 'NOT_CONFIGURED', 'the Okta integration is not set up for this organization')
 }
 
-export function spKeyStatus(store: Store, org: Org, now = Date.now()): SpKeyStatus {
-  const integration = store.integrations.get(org.id)
+export async function spKeyStatus(store: Store, org: Org, now = Date.now()): Promise<SpKeyStatus> {
+  const integration = await store.integrations.get(org.id)
   if (!integration) throw notConfigured()
   const pem = integration.sp_certificate
   return {
@@ -32,7 +32,12 @@ export function spKeyStatus(store: Store, org: Org, now = Date.now()): SpKeyStat
   }
 }
 
-export function generateSpKeys(store: Store, org: Org, actor: string, now = Date.now()): SpKeyStatus {
+export async function generateSpKeys(
+  store: Store,
+  org: Org,
+  actor: string,
+  now = Date.now(),
+): Promise<SpKeyStatus> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
   const certificate = selfSignedCertificate({
@@ -41,10 +46,10 @@ export function generateSpKeys(store: Store, org: Org, actor: string, now = Date
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + TEN_YEARS_MS),
   })
-  store.transaction(() => {
-    if (!store.integrations.get(org.id)) throw notConfigured()
-    store.integrations.setSpKeys(org.id, privatePem, certificate, now)
-    store.audit.record({
+  await store.transaction(async (tx) => {
+    if (!(await tx.integrations.get(org.id))) throw notConfigured()
+    await tx.integrations.setSpKeys(org.id, privatePem, certificate, now)
+    await tx.audit.record({
       orgId: org.id,
       kind: 'admin',
       action: 'sp_keys.generated',
@@ -55,11 +60,22 @@ export function generateSpKeys(store: Store, org: Org, actor: string, now = Date
   return spKeyStatus(store, org, now)
 }
 
-export function removeSpKeys(store: Store, org: Org, actor: string, now = Date.now()): SpKeyStatus {
-  store.transaction(() => {
-    if (!store.integrations.get(org.id)) throw notConfigured()
-    store.saml.clearSpKeys(org.id, now)
-    store.audit.record({ orgId: org.id, kind: 'admin', action: 'sp_keys.removed', outcome: 'success', actor })
+export async function removeSpKeys(
+  store: Store,
+  org: Org,
+  actor: string,
+  now = Date.now(),
+): Promise<SpKeyStatus> {
+  await store.transaction(async (tx) => {
+    if (!(await tx.integrations.get(org.id))) throw notConfigured()
+    await tx.saml.clearSpKeys(org.id, now)
+    await tx.audit.record({
+      orgId: org.id,
+      kind: 'admin',
+      action: 'sp_keys.removed',
+      outcome: 'success',
+      actor,
+    })
   })
   return { certificate: null, info: null }
 }
@@ -68,9 +84,14 @@ export function removeSpKeys(store: Store, org: Org, actor: string, now = Date.n
  * Ends a certificate rollover: the next IdP certificate becomes the current one and the old one
  * stops being accepted. Until then responses signed with either are accepted.
  */
-export function retireCurrentCertificate(store: Store, org: Org, actor: string, now = Date.now()): void {
-  store.transaction(() => {
-    const integration = store.integrations.get(org.id)
+export function retireCurrentCertificate(
+  store: Store,
+  org: Org,
+  actor: string,
+  now = Date.now(),
+): Promise<void> {
+  return store.transaction(async (tx) => {
+    const integration = await tx.integrations.get(org.id)
     if (!integration) throw notConfigured()
     if (!integration.next_certificate) {
       throw new ServiceError(
@@ -80,7 +101,7 @@ export function retireCurrentCertificate(store: Store, org: Org, actor: string, 
         'nextCertificate',
       )
     }
-    store.integrations.update({
+    await tx.integrations.update({
       org_id: org.id,
       sso_url: integration.sso_url,
       issuer: integration.issuer,
@@ -89,7 +110,7 @@ export function retireCurrentCertificate(store: Store, org: Org, actor: string, 
       settings: integration.settings,
       updated_at: now,
     })
-    store.audit.record({
+    await tx.audit.record({
       orgId: org.id,
       kind: 'admin',
       action: 'certificate.retired',

@@ -11,14 +11,16 @@ import { LIST_SCHEMA } from './model.ts'
 import { etag, type Json, type Projection, projection } from './resources.ts'
 
 export interface ScimContext {
+  /**
+   * Each write runs in one `store.transaction` (the store group-commits concurrent requests'
+   * transactions); helpers that run inside it take the transaction's repositories.
+   */
   store: Store
   orgId: string
   /** `{orgURL}/okta/scim`, the prefix of every `meta.location`. */
   base: string
   limits: ScimLimits
   now: number
-  /** Runs a write transaction (group-committed with other requests' writes, see write-batch.ts). */
-  write<T>(work: () => T): Promise<T>
 }
 
 export interface ScimResult {
@@ -40,11 +42,11 @@ export interface ListParams {
 const DEFAULT_COUNT = 100
 
 /** A ListResponse page (RFC 7644 §3.4.2) of rows rendered as resources. */
-export function listResult<Row>(
+export async function listResult<Row>(
   params: Pick<ListParams, 'startIndex'>,
   page: { total: number; rows: Row[] },
-  render: (row: Row) => Json,
-): ScimResult {
+  render: (row: Row) => Promise<Json>,
+): Promise<ScimResult> {
   return {
     status: 200,
     body: {
@@ -52,7 +54,7 @@ export function listResult<Row>(
       totalResults: page.total,
       startIndex: params.startIndex,
       itemsPerPage: page.rows.length,
-      Resources: page.rows.map(render),
+      Resources: await Promise.all(page.rows.map(render)),
     },
   }
 }

@@ -11,6 +11,7 @@
  * current members (only when an operation needs them), one lookup of the ids to add, one DELETE,
  * one INSERT and their feed entries.
  */
+import type { Repositories } from '../store/index.ts'
 import type { MemberRow, ScimGroupRow } from '../store/scim.ts'
 import { checkIfMatch, type ListParams, listResult, type ScimContext, type ScimResult } from './context.ts'
 import { badRequest, invalidValue, notFound, uniqueness } from './errors.ts'
@@ -33,14 +34,15 @@ import {
   wants,
 } from './resources.ts'
 
-function render(ctx: ScimContext, row: ScimGroupRow, p: Projection | null): Json {
-  const members = !p || wants(p, 'members') ? ctx.store.directory.members(row.id) : undefined
+async function render(ctx: ScimContext, row: ScimGroupRow, p: Projection | null): Promise<Json> {
+  const members = !p || wants(p, 'members') ? await ctx.store.directory.members(row.id) : undefined
   const resource = groupResource(row, members, ctx.base)
   return p ? project(resource, p) : resource
 }
 
-function found(ctx: ScimContext, id: string): ScimGroupRow {
-  const row = ctx.store.directory.groupById(ctx.orgId, id)
+/** `db`: the root store, or the repositories of the transaction the caller runs in. */
+async function found(ctx: ScimContext, db: Repositories, id: string): Promise<ScimGroupRow> {
+  const row = await db.directory.groupById(ctx.orgId, id)
   if (!row) throw notFound(`no group with id "${id}"`)
   return row
 }
@@ -86,11 +88,16 @@ const displayOf = (row: MemberRow) => row.display_name ?? row.user_name
  * removes need no read of the group: the last operation on an id decides. Otherwise the current
  * members are read once and the operations replayed over a Set.
  */
-function planMembers(ctx: ScimContext, groupId: string, changes: MemberChange[]): MemberPlan {
-  const directory = ctx.store.directory
+async function planMembers(
+  ctx: ScimContext,
+  tx: Repositories,
+  groupId: string,
+  changes: MemberChange[],
+): Promise<MemberPlan> {
+  const directory = tx.directory
   const toAdd = [...new Set(changes.flatMap((c) => (c.kind === 'add' || c.kind === 'replace' ? c.ids : [])))]
   const known = new Map<string, MemberRow>()
-  if (toAdd.length > 0) for (const row of directory.usersByIds(ctx.orgId, toAdd)) known.set(row.id, row)
+  if (toAdd.length > 0) for (const row of await directory.usersByIds(ctx.orgId, toAdd)) known.set(row.id, row)
   const skipped = toAdd.filter((id) => !known.has(id))
   const needsCurrent = changes.some((c) => c.kind !== 'add' && c.kind !== 'remove')
 
@@ -107,8 +114,8 @@ function planMembers(ctx: ScimContext, groupId: string, changes: MemberChange[])
   }
 
   const byFilter = changes.some((c) => c.kind === 'removeWhere')
-  const rows = byFilter ? directory.members(groupId) : []
-  const current = byFilter ? rows.map((row) => row.id) : directory.memberIds(groupId)
+  const rows = byFilter ? await directory.members(groupId) : []
+  const current = byFilter ? rows.map((row) => row.id) : await directory.memberIds(groupId)
   for (const row of rows) known.set(row.id, row)
   const final = new Set(current)
   for (const change of changes) {
@@ -144,25 +151,30 @@ function planMembers(ctx: ScimContext, groupId: string, changes: MemberChange[])
 }
 
 /** Applies member changes as one net delta, with one feed entry per (group, user) that changed. */
-function applyMembers(ctx: ScimContext, groupId: string, changes: MemberChange[]): MemberOutcome {
-  const directory = ctx.store.directory
-  const plan = planMembers(ctx, groupId, changes)
+async function applyMembers(
+  ctx: ScimContext,
+  tx: Repositories,
+  groupId: string,
+  changes: MemberChange[],
+): Promise<MemberOutcome> {
+  const directory = tx.directory
+  const plan = await planMembers(ctx, tx, groupId, changes)
   let changed = 0
   if (plan.remove.length > 0) {
-    const removed = directory.removeMembers(groupId, plan.remove)
+    const removed = await directory.removeMembers(groupId, plan.remove)
     const inOrder = plan.remove.filter((id) => removed.has(id))
-    directory.appendChanges(ctx.orgId, 'membership', 'remove', groupId, inOrder, ctx.now)
+    await directory.appendChanges(ctx.orgId, 'membership', 'remove', groupId, inOrder, ctx.now)
     changed += inOrder.length
   }
   if (plan.add.length > 0) {
-    const added = directory.addMembers(ctx.orgId, groupId, plan.add)
+    const added = await directory.addMembers(ctx.orgId, groupId, plan.add)
     const inOrder = plan.add.filter((id) => added.has(id))
-    directory.appendChanges(ctx.orgId, 'membership', 'add', groupId, inOrder, ctx.now)
+    await directory.appendChanges(ctx.orgId, 'membership', 'add', groupId, inOrder, ctx.now)
     changed += inOrder.length
   }
   const outcome: MemberOutcome = { changed, skipped: plan.skipped }
   if (outcome.skipped.length > 0) {
-    ctx.store.audit.record(
+    await tx.audit.record(
       {
         orgId: ctx.orgId,
         kind: 'scim',
@@ -189,7 +201,7 @@ export async function createGroup(ctx: ScimContext, body: unknown): Promise<Scim
   const columns = groupColumns(resource)
   const members = membersOf(input)
   countMembers([{ kind: 'add', ids: members }], ctx.limits.maxMembersPerRequest)
-  const row = await ctx.write(() => {
+  const row = await ctx.store.transaction(async (tx) => {
     const inserted: ScimGroupRow = {
       id: resourceId(),
       org_id: ctx.orgId,
@@ -199,27 +211,27 @@ export async function createGroup(ctx: ScimContext, body: unknown): Promise<Scim
       created_at: ctx.now,
       updated_at: ctx.now,
     }
-    if (!ctx.store.directory.insertGroup(inserted)) throw taken(columns.display_name)
-    ctx.store.directory.appendChange(ctx.orgId, 'group', 'upsert', inserted.id, null, ctx.now)
-    if (members.length > 0) applyMembers(ctx, inserted.id, [{ kind: 'add', ids: members }])
+    if (!(await tx.directory.insertGroup(inserted))) throw taken(columns.display_name)
+    await tx.directory.appendChange(ctx.orgId, 'group', 'upsert', inserted.id, null, ctx.now)
+    if (members.length > 0) await applyMembers(ctx, tx, inserted.id, [{ kind: 'add', ids: members }])
     return inserted
   })
   return {
     status: 201,
-    body: render(ctx, row, null),
+    body: await render(ctx, row, null),
     etag: etag(row.version),
     location: `${ctx.base}/Groups/${row.id}`,
   }
 }
 
-export function getGroup(ctx: ScimContext, id: string, p: Projection): ScimResult {
-  const row = found(ctx, id)
-  return { status: 200, body: render(ctx, row, p), etag: etag(row.version) }
+export async function getGroup(ctx: ScimContext, id: string, p: Projection): Promise<ScimResult> {
+  const row = await found(ctx, ctx.store, id)
+  return { status: 200, body: await render(ctx, row, p), etag: etag(row.version) }
 }
 
-export function listGroups(ctx: ScimContext, params: ListParams): ScimResult {
+export async function listGroups(ctx: ScimContext, params: ListParams): Promise<ScimResult> {
   const filter = params.filter ? compileGroupFilter(params.filter) : null
-  const page = ctx.store.directory.listGroups(ctx.orgId, filter, params.offset, params.count)
+  const page = await ctx.store.directory.listGroups(ctx.orgId, filter, params.offset, params.count)
   return listResult(params, page, (row) => render(ctx, row, params.projection))
 }
 
@@ -227,12 +239,13 @@ export function listGroups(ctx: ScimContext, params: ListParams): ScimResult {
  * Saves the group row when its JSON changed (a `group` `upsert` feed entry) or when only its
  * members changed (new version and ETag, the membership entries already describe the change).
  */
-function save(
+async function save(
   ctx: ScimContext,
+  tx: Repositories,
   current: ScimGroupRow,
   resource: Json,
   membersChanged: boolean,
-): ScimGroupRow {
+): Promise<ScimGroupRow> {
   const serialized = JSON.stringify(resource)
   const changed = serialized !== current.resource
   if (!changed && !membersChanged) return current
@@ -243,8 +256,8 @@ function save(
     version: current.version + 1,
     updated_at: Math.max(ctx.now, current.updated_at),
   }
-  if (!ctx.store.directory.updateGroup(next)) throw taken(next.display_name)
-  if (changed) ctx.store.directory.appendChange(ctx.orgId, 'group', 'upsert', current.id, null, ctx.now)
+  if (!(await tx.directory.updateGroup(next))) throw taken(next.display_name)
+  if (changed) await tx.directory.appendChange(ctx.orgId, 'group', 'upsert', current.id, null, ctx.now)
   return next
 }
 
@@ -259,13 +272,13 @@ export async function replaceGroup(
   // PUT replaces the whole group, members included (Okta sends the full list).
   const changes: MemberChange[] = [{ kind: 'replace', ids: membersOf(input) }]
   countMembers(changes, ctx.limits.maxMembersPerRequest)
-  const row = await ctx.write(() => {
-    const current = found(ctx, id)
+  const row = await ctx.store.transaction(async (tx) => {
+    const current = await found(ctx, tx, id)
     checkIfMatch(ifMatch, current.version)
-    const outcome = applyMembers(ctx, id, changes)
-    return save(ctx, current, resource, outcome.changed > 0)
+    const outcome = await applyMembers(ctx, tx, id, changes)
+    return save(ctx, tx, current, resource, outcome.changed > 0)
   })
-  return { status: 200, body: render(ctx, row, null), etag: etag(row.version) }
+  return { status: 200, body: await render(ctx, row, null), etag: etag(row.version) }
 }
 
 export async function patchGroup(
@@ -276,8 +289,8 @@ export async function patchGroup(
   p: Projection | null,
 ): Promise<ScimResult> {
   const request = validatePatch(body)
-  const row = await ctx.write(() => {
-    const current = found(ctx, id)
+  const row = await ctx.store.transaction(async (tx) => {
+    const current = await found(ctx, tx, id)
     checkIfMatch(ifMatch, current.version)
     const resource = storedResource(current.resource, 'group')
     const extensions = Object.keys(resource).filter((key) => key.startsWith('urn:'))
@@ -288,23 +301,30 @@ export async function patchGroup(
     for (const operation of parseOperations(request, extensions)) patcher.apply(operation)
     countMembers(changes, ctx.limits.maxMembersPerRequest)
     const next = normalizeGroup(readGroup(patcher.resource) as Json)
-    const outcome = applyMembers(ctx, id, changes)
-    return save(ctx, current, next, outcome.changed > 0)
+    const outcome = await applyMembers(ctx, tx, id, changes)
+    return save(ctx, tx, current, next, outcome.changed > 0)
   })
   // Okta and Entra ID expect 204 from a group PATCH; the full group (possibly thousands of members)
   // is sent only when the client asks for it with `attributes`/`excludedAttributes`.
   if (!p) return { status: 204, etag: etag(row.version) }
-  return { status: 200, body: render(ctx, row, p), etag: etag(row.version) }
+  return { status: 200, body: await render(ctx, row, p), etag: etag(row.version) }
 }
 
 export async function deleteGroup(ctx: ScimContext, id: string, ifMatch: string | null): Promise<ScimResult> {
-  await ctx.write(() => {
-    const current = found(ctx, id)
+  await ctx.store.transaction(async (tx) => {
+    const current = await found(ctx, tx, id)
     checkIfMatch(ifMatch, current.version)
-    const directory = ctx.store.directory
-    directory.appendChanges(ctx.orgId, 'membership', 'remove', id, directory.memberIds(id), ctx.now)
-    directory.deleteGroup(ctx.orgId, id)
-    directory.appendChange(ctx.orgId, 'group', 'delete', id, null, ctx.now)
+    const directory = tx.directory
+    await directory.appendChanges(
+      ctx.orgId,
+      'membership',
+      'remove',
+      id,
+      await directory.memberIds(id),
+      ctx.now,
+    )
+    await directory.deleteGroup(ctx.orgId, id)
+    await directory.appendChange(ctx.orgId, 'group', 'delete', id, null, ctx.now)
   })
   return { status: 204 }
 }

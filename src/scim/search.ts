@@ -51,20 +51,21 @@ function part(result: ScimResult): Part {
 }
 
 /** One type's page, or nothing when the filter names attributes that type does not have. */
-function attempt(list: () => ScimResult): Part | ScimError {
+async function attempt(list: () => Promise<ScimResult>): Promise<Part | ScimError> {
   try {
-    return part(list())
+    return part(await list())
   } catch (error) {
     if (error instanceof ScimError && error.scimType === 'invalidFilter') return error
     throw error
   }
 }
 
-export function searchAll(ctx: ScimContext, body: unknown): ScimResult {
+export async function searchAll(ctx: ScimContext, body: unknown): Promise<ScimResult> {
   const params = searchParams(ctx, body)
-  const users = attempt(() => listUsers(ctx, params))
+  const users = await attempt(() => listUsers(ctx, params))
   const usersPart = users instanceof ScimError ? { total: 0, resources: [] } : users
-  const groups = attempt(() =>
+  // The groups' page starts where the users' ends: these reads depend on each other.
+  const groups = await attempt(() =>
     listGroups(ctx, {
       ...params,
       offset: Math.max(0, params.offset - usersPart.total),

@@ -19,7 +19,6 @@ import { LIST_SCHEMA } from './model.ts'
 import type { Json } from './resources.ts'
 import { searchAll, searchGroups, searchUsers } from './search.ts'
 import { createUser, deleteUser, getUser, listUsers, patchUser, replaceUser } from './users.ts'
-import { createWriteBatcher } from './write-batch.ts'
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8'
 
@@ -138,14 +137,15 @@ export function errorResponse(error: ScimError): ScimResponse {
 export function createScimService(deps: ScimServiceDeps) {
   const { store, log, metrics, limits } = deps
   const limiter = new InFlightLimiter(deps.maxInFlightPerOrg)
-  const batcher = createWriteBatcher(store)
 
-  function authenticate(slug: string, authorization: string | null) {
+  async function authenticate(slug: string, authorization: string | null) {
     const token = tokenFrom(authorization)
     if (!token) throw unauthorized()
     const digest = hashSecret(token)
-    const integration = store.integrations.byTokenHash(digest)
-    const org = store.orgs.bySlug(slug)
+    const [integration, org] = await Promise.all([
+      store.integrations.byTokenHash(digest),
+      store.orgs.bySlug(slug),
+    ])
     // The same answer for a bad token, a token of another org and an unknown org: nothing leaks.
     if (
       !integration ||
@@ -186,7 +186,7 @@ export function createScimService(deps: ScimServiceDeps) {
     }
   }
 
-  function run(request: ScimRequest, ctx: ScimContext, body: unknown): ScimResult | Promise<ScimResult> {
+  async function run(request: ScimRequest, ctx: ScimContext, body: unknown): Promise<ScimResult> {
     const id = request.id ?? ''
     const documentation = `${deps.publicUrl}/docs`
     switch (request.operation) {
@@ -252,7 +252,7 @@ export function createScimService(deps: ScimServiceDeps) {
     let response: ScimResponse
     let orgId: string | null = null
     try {
-      const org = authenticate(request.slug, request.authorization)
+      const org = await authenticate(request.slug, request.authorization)
       if (!limiter.tryAcquire(org.id)) throw overloaded(1)
       orgId = org.id
       const body = WITH_BODY.has(request.operation) ? await readJson(request) : undefined
@@ -262,7 +262,6 @@ export function createScimService(deps: ScimServiceDeps) {
         base: `${orgUrl(org, deps.publicUrl)}/okta/scim`,
         limits,
         now: Date.now(),
-        write: batcher.run,
       }
       const result = await run(request, ctx, body)
       const headers: Record<string, string> = {}

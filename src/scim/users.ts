@@ -4,6 +4,7 @@
  * transaction holding the row change and its `directory_changes` entry, so the sync scheduler never
  * sees one without the other.
  */
+import type { Repositories } from '../store/index.ts'
 import type { ScimUserRow } from '../store/scim.ts'
 import { checkIfMatch, type ListParams, listResult, type ScimContext, type ScimResult } from './context.ts'
 import { notFound, uniqueness } from './errors.ts'
@@ -24,34 +25,35 @@ import {
   wants,
 } from './resources.ts'
 
-function render(ctx: ScimContext, row: ScimUserRow, p: Projection | null, withGroups = true): Json {
-  const groups =
-    withGroups && (!p || wants(p, 'groups')) ? ctx.store.directory.groupsOfUser(row.id) : undefined
+async function render(ctx: ScimContext, row: ScimUserRow, p: Projection | null): Promise<Json> {
+  const groups = !p || wants(p, 'groups') ? await ctx.store.directory.groupsOfUser(row.id) : undefined
   const resource = userResource(row, groups, ctx.base)
   return p ? project(resource, p) : resource
 }
 
-function found(ctx: ScimContext, id: string): ScimUserRow {
-  const row = ctx.store.directory.userById(ctx.orgId, id)
+/** `db`: the root store, or the repositories of the transaction the caller runs in. */
+async function found(ctx: ScimContext, db: Repositories, id: string): Promise<ScimUserRow> {
+  const row = await db.directory.userById(ctx.orgId, id)
   if (!row) throw notFound(`no user with id "${id}"`)
   return row
 }
 
-function ensureUniqueUserName(
+async function ensureUniqueUserName(
   ctx: ScimContext,
+  db: Repositories,
   userNameLower: string,
   userName: string,
   self?: string,
-): void {
-  const holder = ctx.store.directory.userIdByUserName(ctx.orgId, userNameLower)
+): Promise<void> {
+  const holder = await db.directory.userIdByUserName(ctx.orgId, userNameLower)
   if (holder && holder !== self) throw uniqueness(`a user with userName "${userName}" already exists`)
 }
 
 export async function createUser(ctx: ScimContext, body: unknown): Promise<ScimResult> {
   const resource = readUser(body)
   const columns = userColumns(resource)
-  const row = await ctx.write(() => {
-    ensureUniqueUserName(ctx, columns.user_name_lower, columns.user_name)
+  const row = await ctx.store.transaction(async (tx) => {
+    await ensureUniqueUserName(ctx, tx, columns.user_name_lower, columns.user_name)
     const inserted: ScimUserRow = {
       id: resourceId(),
       org_id: ctx.orgId,
@@ -61,8 +63,8 @@ export async function createUser(ctx: ScimContext, body: unknown): Promise<ScimR
       created_at: ctx.now,
       updated_at: ctx.now,
     }
-    ctx.store.directory.insertUser(inserted)
-    ctx.store.directory.appendChange(ctx.orgId, 'user', 'upsert', inserted.id, null, ctx.now)
+    await tx.directory.insertUser(inserted)
+    await tx.directory.appendChange(ctx.orgId, 'user', 'upsert', inserted.id, null, ctx.now)
     return inserted
   })
   // A new user belongs to no group yet: no need to ask the store.
@@ -70,23 +72,28 @@ export async function createUser(ctx: ScimContext, body: unknown): Promise<ScimR
   return { status: 201, body: body201, etag: etag(row.version), location: `${ctx.base}/Users/${row.id}` }
 }
 
-export function getUser(ctx: ScimContext, id: string, p: Projection): ScimResult {
-  const row = found(ctx, id)
-  return { status: 200, body: render(ctx, row, p), etag: etag(row.version) }
+export async function getUser(ctx: ScimContext, id: string, p: Projection): Promise<ScimResult> {
+  const row = await found(ctx, ctx.store, id)
+  return { status: 200, body: await render(ctx, row, p), etag: etag(row.version) }
 }
 
-export function listUsers(ctx: ScimContext, params: ListParams): ScimResult {
+export async function listUsers(ctx: ScimContext, params: ListParams): Promise<ScimResult> {
   const filter = params.filter ? compileUserFilter(params.filter) : null
-  const page = ctx.store.directory.listUsers(ctx.orgId, filter, params.offset, params.count)
+  const page = await ctx.store.directory.listUsers(ctx.orgId, filter, params.offset, params.count)
   return listResult(params, page, (row) => render(ctx, row, params.projection))
 }
 
 /** Writes a changed user (version + 1) with its feed entry; unchanged content writes nothing. */
-function store(ctx: ScimContext, current: ScimUserRow, resource: Json): ScimUserRow {
+async function store(
+  ctx: ScimContext,
+  tx: Repositories,
+  current: ScimUserRow,
+  resource: Json,
+): Promise<ScimUserRow> {
   const serialized = JSON.stringify(resource)
   if (serialized === current.resource) return current
   const columns = userColumns(resource)
-  ensureUniqueUserName(ctx, columns.user_name_lower, columns.user_name, current.id)
+  await ensureUniqueUserName(ctx, tx, columns.user_name_lower, columns.user_name, current.id)
   const next: ScimUserRow = {
     ...current,
     ...columns,
@@ -94,8 +101,8 @@ function store(ctx: ScimContext, current: ScimUserRow, resource: Json): ScimUser
     version: current.version + 1,
     updated_at: Math.max(ctx.now, current.updated_at),
   }
-  ctx.store.directory.updateUser(next)
-  ctx.store.directory.appendChange(ctx.orgId, 'user', 'upsert', current.id, null, ctx.now)
+  await tx.directory.updateUser(next)
+  await tx.directory.appendChange(ctx.orgId, 'user', 'upsert', current.id, null, ctx.now)
   return next
 }
 
@@ -106,12 +113,12 @@ export async function replaceUser(
   ifMatch: string | null,
 ): Promise<ScimResult> {
   const resource = readUser(body)
-  const row = await ctx.write(() => {
-    const current = found(ctx, id)
+  const row = await ctx.store.transaction(async (tx) => {
+    const current = await found(ctx, tx, id)
     checkIfMatch(ifMatch, current.version)
-    return store(ctx, current, resource)
+    return store(ctx, tx, current, resource)
   })
-  return { status: 200, body: render(ctx, row, null), etag: etag(row.version) }
+  return { status: 200, body: await render(ctx, row, null), etag: etag(row.version) }
 }
 
 export async function patchUser(
@@ -122,8 +129,8 @@ export async function patchUser(
   p: Projection,
 ): Promise<ScimResult> {
   const request = validatePatch(body)
-  const row = await ctx.write(() => {
-    const current = found(ctx, id)
+  const row = await ctx.store.transaction(async (tx) => {
+    const current = await found(ctx, tx, id)
     checkIfMatch(ifMatch, current.version)
     const resource = storedResource(current.resource, 'user')
     const extensions = [ENTERPRISE_SCHEMA, ...Object.keys(resource).filter((key) => key.startsWith('urn:'))]
@@ -134,22 +141,22 @@ export async function patchUser(
     if (!Object.hasOwn(patcher.resource, 'active')) patcher.resource.active = current.active === 1
     // The result must still be a valid User (e.g. userName not removed, emails still a list).
     const next = readUser(patcher.resource)
-    return store(ctx, current, next)
+    return store(ctx, tx, current, next)
   })
-  return { status: 200, body: render(ctx, row, p), etag: etag(row.version) }
+  return { status: 200, body: await render(ctx, row, p), etag: etag(row.version) }
 }
 
 export async function deleteUser(ctx: ScimContext, id: string, ifMatch: string | null): Promise<ScimResult> {
-  await ctx.write(() => {
-    const current = found(ctx, id)
+  await ctx.store.transaction(async (tx) => {
+    const current = await found(ctx, tx, id)
     checkIfMatch(ifMatch, current.version)
-    const directory = ctx.store.directory
+    const directory = tx.directory
     // Memberships go with the user (ON DELETE CASCADE); the feed records each one.
-    for (const groupId of directory.groupIdsOfUser(id)) {
-      directory.appendChange(ctx.orgId, 'membership', 'remove', groupId, id, ctx.now)
+    for (const groupId of await directory.groupIdsOfUser(id)) {
+      await directory.appendChange(ctx.orgId, 'membership', 'remove', groupId, id, ctx.now)
     }
-    directory.deleteUser(ctx.orgId, id)
-    directory.appendChange(ctx.orgId, 'user', 'delete', id, null, ctx.now)
+    await directory.deleteUser(ctx.orgId, id)
+    await directory.appendChange(ctx.orgId, 'user', 'delete', id, null, ctx.now)
   })
   return { status: 204 }
 }

@@ -6,7 +6,7 @@
  * that carry the tokens are built and read in src/pages/cookies.ts.
  */
 import { hashSecret, newSecret, sameDigest } from '../store/ids.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories } from '../store/index.ts'
 import type { SessionKind, SessionRow } from '../store/sessions.ts'
 
 export const IDLE_MS = 8 * 3600_000
@@ -28,15 +28,15 @@ export interface ActiveSession {
   tokenHash: string
 }
 
-export function issueSession(
-  store: Store,
+export async function issueSession(
+  store: Repositories,
   input: { orgId: string; kind: SessionKind; subjectId: string },
   now = Date.now(),
-): IssuedSession {
+): Promise<IssuedSession> {
   const token = newSecret('')
   const csrfToken = newSecret('')
   const expiresAt = now + ABSOLUTE_MS
-  store.sessions.insert({
+  await store.sessions.insert({
     token_hash: hashSecret(token),
     org_id: input.orgId,
     kind: input.kind,
@@ -50,23 +50,23 @@ export function issueSession(
 }
 
 /** The live session for this token in this org and of this kind, or null (expired ones are deleted). */
-export function verifySession(
-  store: Store,
+export async function verifySession(
+  store: Repositories,
   token: string | null | undefined,
   orgId: string,
   kind: SessionKind,
   now = Date.now(),
-): ActiveSession | null {
+): Promise<ActiveSession | null> {
   if (!token || token.length > 200) return null
   const digest = hashSecret(token)
-  const row: SessionRow | null = store.sessions.byHash(digest)
+  const row: SessionRow | null = await store.sessions.byHash(digest)
   if (!row || !sameDigest(row.token_hash, digest)) return null
   if (row.org_id !== orgId || row.kind !== kind) return null
   if (row.expires_at <= now || row.last_seen_at + IDLE_MS <= now) {
-    store.sessions.remove(digest)
+    await store.sessions.remove(digest)
     return null
   }
-  if (now - row.last_seen_at > TOUCH_EVERY_MS) store.sessions.touch(digest, now)
+  if (now - row.last_seen_at > TOUCH_EVERY_MS) await store.sessions.touch(digest, now)
   return {
     orgId: row.org_id,
     kind: row.kind,
@@ -76,17 +76,17 @@ export function verifySession(
   }
 }
 
-export function endSession(store: Store, token: string | null | undefined): void {
-  if (token) store.sessions.remove(hashSecret(token))
+export async function endSession(store: Repositories, token: string | null | undefined): Promise<void> {
+  if (token) await store.sessions.remove(hashSecret(token))
 }
 
 /** Ends every session of an account (deactivation, removal) and returns how many ended. */
 export function endSessionsOf(
-  store: Store,
+  store: Repositories,
   orgId: string,
   subjectId: string,
   kind: SessionKind = 'user',
-): number {
+): Promise<number> {
   return store.sessions.removeForSubject(orgId, subjectId, kind)
 }
 
@@ -95,11 +95,11 @@ export function endSessionsOf(
  * after a password change made in that session); returns how many ended.
  */
 export function endOtherSessionsOf(
-  store: Store,
+  store: Repositories,
   orgId: string,
   subjectId: string,
   kind: SessionKind,
   keepToken: string,
-): number {
+): Promise<number> {
   return store.sessions.removeForSubjectExcept(orgId, subjectId, kind, hashSecret(keepToken))
 }

@@ -7,7 +7,7 @@
 import { readSettings } from '../integration/settings.ts'
 import type { AuditEntry } from '../store/audit.ts'
 import type { NewEvent } from '../store/events.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories } from '../store/index.ts'
 
 export type EventType =
   | 'account.created'
@@ -27,7 +27,8 @@ export type EventType =
 export const MAX_INLINE_ROLE_RECOMPUTE = 2000
 
 export interface ApplyContext {
-  store: Store
+  /** The batch's transaction: every read and write of the batch goes through it. */
+  store: Repositories
   orgId: string
   now: number
   /** Who the audit log names: `sync` for the scheduler, the admin for a resync's merges. */
@@ -44,18 +45,26 @@ export interface ApplyContext {
   accountIds: Map<string, string | null>
   groupNames: Map<string, string | null>
   /** Appends an event; false when an event keyed by the same change exists already. */
-  emit(type: EventType, event: Omit<NewEvent, 'type'>): boolean
+  emit(type: EventType, event: Omit<NewEvent, 'type'>): Promise<boolean>
   /** A per-account audit row, for security-relevant changes only (see docs/sync.md). */
   audit(
     action: string,
     subject: string | null,
     data?: Record<string, unknown>,
     outcome?: AuditEntry['outcome'],
-  ): void
+  ): Promise<void>
 }
 
-export function createApplyContext(store: Store, orgId: string, now: number, actor = 'sync'): ApplyContext {
-  const integration = store.integrations.get(orgId)
+export async function createApplyContext(
+  store: Repositories,
+  orgId: string,
+  now: number,
+  actor = 'sync',
+): Promise<ApplyContext> {
+  const [integration, hasAdminMapping] = await Promise.all([
+    store.integrations.get(orgId),
+    store.roles.hasAdminMapping(orgId),
+  ])
   const counts: Record<string, number> = {}
   return {
     store,
@@ -63,19 +72,19 @@ export function createApplyContext(store: Store, orgId: string, now: number, act
     now,
     actor,
     autoLinkDuplicates: integration ? readSettings(integration.settings).autoLinkDuplicates : false,
-    hasAdminMapping: store.roles.hasAdminMapping(orgId),
+    hasAdminMapping,
     touched: new Set(),
     needsFullReconcile: false,
     counts,
     accountIds: new Map(),
     groupNames: new Map(),
-    emit(type, event) {
-      const written = store.events.append(orgId, { type, ...event }, now)
+    async emit(type, event) {
+      const written = await store.events.append(orgId, { type, ...event }, now)
       if (written) counts[type] = (counts[type] ?? 0) + 1
       return written
     },
-    audit(action, subject, data, outcome = 'success') {
-      store.audit.record({ orgId, kind: 'sync', action, outcome, actor, subject, data }, now)
+    async audit(action, subject, data, outcome = 'success') {
+      await store.audit.record({ orgId, kind: 'sync', action, outcome, actor, subject, data }, now)
     },
   }
 }

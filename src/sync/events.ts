@@ -4,7 +4,7 @@
  * same cursor when nothing new happened), so a follower polls with it forever without gaps.
  */
 import { invalid } from '../errors.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories } from '../store/index.ts'
 
 export interface FeedEvent {
   id: number
@@ -28,13 +28,13 @@ export function parseEventCursor(after: string | undefined): number {
   return Number(after)
 }
 
-export function listEvents(
-  store: Store,
+export async function listEvents(
+  store: Repositories,
   orgId: string,
   query: { after?: string; limit?: number },
-): EventPage {
+): Promise<EventPage> {
   const after = parseEventCursor(query.after)
-  const rows = store.events.after(orgId, after, query.limit ?? 100)
+  const rows = await store.events.after(orgId, after, query.limit ?? 100)
   const events = rows.map((row) => {
     const event: FeedEvent = {
       id: row.id,

@@ -28,22 +28,23 @@ export interface FeedBatchResult {
   changeTimes: number[]
 }
 
-export function applyChange(ctx: ApplyContext, change: DirectoryChangeRow): void {
-  if (change.kind === 'user') applyUser(ctx, change.resource_id)
-  else if (change.kind === 'group') applyGroup(ctx, change.resource_id)
-  else if (change.kind === 'membership' && change.related_id) applyMembership(ctx, change)
+export async function applyChange(ctx: ApplyContext, change: DirectoryChangeRow): Promise<void> {
+  if (change.kind === 'user') await applyUser(ctx, change.resource_id)
+  else if (change.kind === 'group') await applyGroup(ctx, change.resource_id)
+  else if (change.kind === 'membership' && change.related_id) await applyMembership(ctx, change)
 }
 
 /** Whether the directory still has this user or group. */
-function inDirectory(ctx: ApplyContext, change: DirectoryChangeRow): boolean {
-  if (change.kind === 'user') return Boolean(ctx.store.directoryRead.user(ctx.orgId, change.resource_id))
-  return Boolean(ctx.store.directoryRead.group(ctx.orgId, change.resource_id))
+async function inDirectory(ctx: ApplyContext, change: DirectoryChangeRow): Promise<boolean> {
+  if (change.kind === 'user')
+    return Boolean(await ctx.store.directoryRead.user(ctx.orgId, change.resource_id))
+  return Boolean(await ctx.store.directoryRead.group(ctx.orgId, change.resource_id))
 }
 
 /** Whether the org state has never heard of this user or group (its first appearance). */
-function isNew(ctx: ApplyContext, change: DirectoryChangeRow): boolean {
-  if (change.kind === 'user') return !ctx.store.accounts.byScimUser(ctx.orgId, change.resource_id)
-  return !ctx.store.syncMirror.group(ctx.orgId, change.resource_id)
+async function isNew(ctx: ApplyContext, change: DirectoryChangeRow): Promise<boolean> {
+  if (change.kind === 'user') return !(await ctx.store.accounts.byScimUser(ctx.orgId, change.resource_id))
+  return !(await ctx.store.syncMirror.group(ctx.orgId, change.resource_id))
 }
 
 /**
@@ -56,52 +57,53 @@ function isNew(ctx: ApplyContext, change: DirectoryChangeRow): boolean {
  * removals that preceded it. Membership changes are each announced (an add and a later remove are
  * both history).
  */
-export function applyInOrder(ctx: ApplyContext, changes: DirectoryChangeRow[]): void {
+export async function applyInOrder(ctx: ApplyContext, changes: DirectoryChangeRow[]): Promise<void> {
   const key = (change: DirectoryChangeRow) => `${change.kind}:${change.resource_id}`
   const last = new Map<string, number>()
   changes.forEach((change, index) => {
     if (change.kind !== 'membership') last.set(key(change), index)
   })
   const seen = new Set<string>()
-  changes.forEach((change, index) => {
+  for (const [index, change] of changes.entries()) {
     if (change.kind === 'membership') {
-      applyChange(ctx, change)
-      return
+      await applyChange(ctx, change)
+      continue
     }
     const first = !seen.has(key(change))
     seen.add(key(change))
-    if (change.op !== 'delete' && !inDirectory(ctx, change)) return
-    if (last.get(key(change)) === index || (first && isNew(ctx, change))) applyChange(ctx, change)
-  })
+    if (change.op !== 'delete' && !(await inDirectory(ctx, change))) continue
+    if (last.get(key(change)) === index || (first && (await isNew(ctx, change))))
+      await applyChange(ctx, change)
+  }
 }
 
-export function applyFeedBatch(
+export async function applyFeedBatch(
   store: Store,
   orgId: string,
   options: { holder: string; leaseMs: number; limit: number; now?: number },
-): FeedBatchResult {
+): Promise<FeedBatchResult> {
   const now = options.now ?? Date.now()
-  return store.transaction(() => {
-    if (!store.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs)) {
+  return store.transaction(async (tx) => {
+    if (!(await tx.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs))) {
       return { applied: 0, lastSeq: 0, oldestAt: null, leaseHeld: false, changeTimes: [] }
     }
-    const state = store.syncState.ensure(orgId, now)
+    const state = await tx.syncState.ensure(orgId, now)
     // During a removal the directory is being deleted; its pending changes die with it.
     if (state.removal_running === 1)
       return { applied: 0, lastSeq: state.applied_seq, oldestAt: null, leaseHeld: true, changeTimes: [] }
-    const changes = store.syncState.changesAfter(orgId, state.applied_seq, options.limit)
+    const changes = await tx.syncState.changesAfter(orgId, state.applied_seq, options.limit)
     const last = changes.at(-1)
     if (!last)
       return { applied: 0, lastSeq: state.applied_seq, oldestAt: null, leaseHeld: true, changeTimes: [] }
-    const ctx = createApplyContext(store, orgId, now)
-    applyInOrder(ctx, changes)
-    recomputeRoles(ctx)
-    if (ctx.needsFullReconcile) startFullReconcile(store, orgId, now)
-    store.syncState.advance(orgId, last.seq, now)
+    const ctx = await createApplyContext(tx, orgId, now)
+    await applyInOrder(ctx, changes)
+    await recomputeRoles(ctx)
+    if (ctx.needsFullReconcile) await startFullReconcile(tx, orgId, now)
+    await tx.syncState.advance(orgId, last.seq, now)
     // One summary row per batch keeps the audit log readable during a push of a million changes;
     // security-relevant changes (deactivation, deletion, merge, role change) have their own rows.
     if (Object.keys(ctx.counts).length > 0)
-      store.audit.record(
+      await tx.audit.record(
         {
           orgId,
           kind: 'sync',
@@ -127,19 +129,19 @@ export function applyFeedBatch(
  * the checkpoint moves past it, the audit log and `last_error` say why, the next full reconcile
  * repairs whatever the change meant.
  */
-export function skipPoisonChange(
+export async function skipPoisonChange(
   store: Store,
   orgId: string,
   error: string,
   now = Date.now(),
-): number | null {
-  return store.transaction(() => {
-    const state = store.syncState.ensure(orgId, now)
-    const change = store.syncState.changesAfter(orgId, state.applied_seq, 1)[0]
+): Promise<number | null> {
+  return store.transaction(async (tx) => {
+    const state = await tx.syncState.ensure(orgId, now)
+    const change = (await tx.syncState.changesAfter(orgId, state.applied_seq, 1))[0]
     if (!change) return null
-    store.syncState.advance(orgId, change.seq, now)
-    store.syncState.setError(orgId, `change ${change.seq} skipped: ${error}`, now)
-    store.audit.record(
+    await tx.syncState.advance(orgId, change.seq, now)
+    await tx.syncState.setError(orgId, `change ${change.seq} skipped: ${error}`, now)
+    await tx.audit.record(
       {
         orgId,
         kind: 'sync',

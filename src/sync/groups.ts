@@ -9,53 +9,59 @@ import type { DirectoryChangeRow } from '../store/sync.ts'
 import { type ApplyContext, MAX_INLINE_ROLE_RECOMPUTE } from './context.ts'
 
 /** The account id of a SCIM user, if it has one (memberships of a pending duplicate have none). */
-function accountIdOf(ctx: ApplyContext, scimUserId: string): string | null {
+async function accountIdOf(ctx: ApplyContext, scimUserId: string): Promise<string | null> {
   let id = ctx.accountIds.get(scimUserId)
   if (id === undefined) {
-    id = ctx.store.accounts.byScimUser(ctx.orgId, scimUserId)?.id ?? null
+    id = (await ctx.store.accounts.byScimUser(ctx.orgId, scimUserId))?.id ?? null
     ctx.accountIds.set(scimUserId, id)
   }
   return id
 }
 
 /** Recompute the roles of these users now, or of everyone by a full reconcile if they are too many. */
-function touchMembers(ctx: ApplyContext, members: () => string[], count: number): void {
+async function touchMembers(
+  ctx: ApplyContext,
+  members: () => Promise<string[]>,
+  count: number,
+): Promise<void> {
   if (count > MAX_INLINE_ROLE_RECOMPUTE) {
     ctx.needsFullReconcile = true
     return
   }
-  for (const id of members()) ctx.touched.add(id)
+  for (const id of await members()) ctx.touched.add(id)
 }
 
-function isMapped(ctx: ApplyContext, nameLower: string): boolean {
-  return ctx.store.roles.roleOfGroup(ctx.orgId, nameLower) !== null
+async function isMapped(ctx: ApplyContext, nameLower: string): Promise<boolean> {
+  return (await ctx.store.roles.roleOfGroup(ctx.orgId, nameLower)) !== null
 }
 
-export function applyGroup(ctx: ApplyContext, groupId: string): void {
+export async function applyGroup(ctx: ApplyContext, groupId: string): Promise<void> {
   const { store, orgId, now } = ctx
-  const group = store.directoryRead.group(orgId, groupId)
-  const known = store.syncMirror.group(orgId, groupId)
+  const [group, known] = await Promise.all([
+    store.directoryRead.group(orgId, groupId),
+    store.syncMirror.group(orgId, groupId),
+  ])
   ctx.groupNames.delete(groupId)
   if (group && !known) {
-    store.syncMirror.putGroup(orgId, groupId, group.display_name, now)
-    ctx.emit('group.created', {
+    await store.syncMirror.putGroup(orgId, groupId, group.display_name, now)
+    await ctx.emit('group.created', {
       groupId,
       data: { displayName: group.display_name, externalId: group.external_id },
     })
     return
   }
   if (group && known && group.display_name !== known.display_name) {
-    store.syncMirror.putGroup(orgId, groupId, group.display_name, now)
-    ctx.emit('group.updated', {
+    await store.syncMirror.putGroup(orgId, groupId, group.display_name, now)
+    await ctx.emit('group.updated', {
       groupId,
       data: { displayName: group.display_name, previousDisplayName: known.display_name },
     })
     // A rename can move the group in or out of a role mapping.
-    if (isMapped(ctx, known.display_name_lower) || isMapped(ctx, group.display_name_lower)) {
-      touchMembers(
+    if ((await isMapped(ctx, known.display_name_lower)) || (await isMapped(ctx, group.display_name_lower))) {
+      await touchMembers(
         ctx,
         () => store.directoryRead.memberIds(orgId, groupId, MAX_INLINE_ROLE_RECOMPUTE + 1),
-        store.directoryRead.memberCount(groupId),
+        await store.directoryRead.memberCount(groupId),
       )
     }
     return
@@ -63,9 +69,9 @@ export function applyGroup(ctx: ApplyContext, groupId: string): void {
   if (!group && known) {
     // The SCIM API reports each member's removal before the group's deletion (those recompute the
     // members' roles); anything else is repaired by a full reconcile.
-    if (isMapped(ctx, known.display_name_lower)) ctx.needsFullReconcile = true
-    store.syncMirror.removeGroup(orgId, groupId)
-    ctx.emit('group.deleted', { groupId, data: { displayName: known.display_name } })
+    if (await isMapped(ctx, known.display_name_lower)) ctx.needsFullReconcile = true
+    await store.syncMirror.removeGroup(orgId, groupId)
+    await ctx.emit('group.deleted', { groupId, data: { displayName: known.display_name } })
   }
 }
 
@@ -73,32 +79,32 @@ export function applyGroup(ctx: ApplyContext, groupId: string): void {
  * Announces one membership change as it happened (`add` → membership.added, `remove` →
  * membership.removed) and marks the user's role for recomputation from the directory.
  */
-export function applyMembership(ctx: ApplyContext, change: DirectoryChangeRow): void {
+export async function applyMembership(ctx: ApplyContext, change: DirectoryChangeRow): Promise<void> {
   const { store, orgId } = ctx
   const groupId = change.resource_id
   const userId = change.related_id as string
   ctx.touched.add(userId)
   const added = change.op === 'add'
-  if (!store.syncMirror.group(orgId, groupId)) {
-    if (added) applyGroup(ctx, groupId)
+  if (!(await store.syncMirror.group(orgId, groupId))) {
+    if (added) await applyGroup(ctx, groupId)
     // A group that was created and deleted between two batches was never announced: a downstream
     // app cannot place its memberships, so they are not announced either (roles still follow).
-    if (!store.syncMirror.group(orgId, groupId)) return
+    if (!(await store.syncMirror.group(orgId, groupId))) return
   }
-  ctx.emit(added ? 'membership.added' : 'membership.removed', {
-    accountId: accountIdOf(ctx, userId),
+  await ctx.emit(added ? 'membership.added' : 'membership.removed', {
+    accountId: await accountIdOf(ctx, userId),
     groupId,
     changeSeq: change.seq,
-    data: { group: groupName(ctx, groupId), scimUserId: userId },
+    data: { group: await groupName(ctx, groupId), scimUserId: userId },
   })
 }
 
-function groupName(ctx: ApplyContext, groupId: string): string | null {
+async function groupName(ctx: ApplyContext, groupId: string): Promise<string | null> {
   let name = ctx.groupNames.get(groupId)
   if (name === undefined) {
     name =
-      ctx.store.syncMirror.group(ctx.orgId, groupId)?.display_name ??
-      ctx.store.directoryRead.group(ctx.orgId, groupId)?.display_name ??
+      (await ctx.store.syncMirror.group(ctx.orgId, groupId))?.display_name ??
+      (await ctx.store.directoryRead.group(ctx.orgId, groupId))?.display_name ??
       null
     ctx.groupNames.set(groupId, name)
   }
@@ -106,16 +112,16 @@ function groupName(ctx: ApplyContext, groupId: string): string | null {
 }
 
 /** End of batch: each touched user's account gets the role its groups give (highest wins). */
-export function recomputeRoles(ctx: ApplyContext): void {
+export async function recomputeRoles(ctx: ApplyContext): Promise<void> {
   const { store, orgId, now } = ctx
   for (const userId of ctx.touched) {
-    const account = store.accounts.byScimUser(orgId, userId)
+    const account = await store.accounts.byScimUser(orgId, userId)
     if (!account) continue
-    const role = ctx.hasAdminMapping ? store.roles.roleOf(orgId, userId) : 'member'
+    const role = ctx.hasAdminMapping ? await store.roles.roleOf(orgId, userId) : 'member'
     if (role === account.role) continue
-    store.accounts.setRole(orgId, account.id, role, now)
-    ctx.emit('account.role_changed', { accountId: account.id, data: { from: account.role, to: role } })
-    ctx.audit('account.role_changed', account.id, { from: account.role, to: role })
+    await store.accounts.setRole(orgId, account.id, role, now)
+    await ctx.emit('account.role_changed', { accountId: account.id, data: { from: account.role, to: role } })
+    await ctx.audit('account.role_changed', account.id, { from: account.role, to: role })
   }
   ctx.touched.clear()
 }

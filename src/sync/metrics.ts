@@ -40,17 +40,25 @@ export function registerSyncMetrics(registry: Registry, store: Store) {
     'Changes applied / items reconciled / users removed',
   )
 
-  registry.onCollect(() => {
+  registry.onCollect(async () => {
+    const at = Date.now()
+    const rows = await Promise.all(
+      (await store.syncState.all()).map(async (state) => {
+        const [org, status] = await Promise.all([
+          store.orgs.byId(state.org_id),
+          syncStatus(store, state.org_id, at),
+        ])
+        return { state, org, status }
+      }),
+    )
+    // Reset and set in one synchronous step, so two scrapes at once never mix their numbers.
     for (const gauge of [lag, pending, reconcileRunning, reconcileProcessed, reconcileTotal, lastReconcile]) {
       gauge.reset()
     }
     removalRemaining.reset()
-    const at = Date.now()
-    for (const state of store.syncState.all()) {
-      const org = store.orgs.byId(state.org_id)
+    for (const { state, org, status } of rows) {
       if (!org) continue
       const labels = { org: org.slug }
-      const status = syncStatus(store, state.org_id, at)
       lag.set(labels, status.lagSeconds)
       pending.set(labels, status.pendingChanges)
       reconcileRunning.set(labels, status.fullReconcile.running ? 1 : 0)

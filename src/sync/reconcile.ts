@@ -19,7 +19,7 @@
  */
 import { endSessionsOf } from '../sessions/service.ts'
 import type { Keyset } from '../store/directory-read.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories, Store } from '../store/index.ts'
 import { type ApplyContext, createApplyContext, tally } from './context.ts'
 import { applyGroup, recomputeRoles } from './groups.ts'
 import { applyUser } from './users.ts'
@@ -58,8 +58,8 @@ interface FeedAhead {
 }
 
 /** What the feed has yet to apply, or null when that is more than MAX_FEED_AHEAD changes. */
-function feedAhead(store: Store, orgId: string, appliedSeq: number): FeedAhead | null {
-  const changes = store.syncState.changesAfter(orgId, appliedSeq, MAX_FEED_AHEAD + 1)
+async function feedAhead(store: Repositories, orgId: string, appliedSeq: number): Promise<FeedAhead | null> {
+  const changes = await store.syncState.changesAfter(orgId, appliedSeq, MAX_FEED_AHEAD + 1)
   if (changes.length > MAX_FEED_AHEAD) return null
   const ahead: FeedAhead = { users: new Set(), groups: new Set() }
   for (const change of changes) {
@@ -71,20 +71,25 @@ function feedAhead(store: Store, orgId: string, appliedSeq: number): FeedAhead |
 }
 
 /** The items a reconcile walks, counted when it starts. */
-export function reconcileTotal(store: Store, orgId: string): number {
-  return (
-    store.directoryRead.countGroups(orgId) +
-    store.directoryRead.countUsers(orgId) +
-    store.accounts.countLinked(orgId) +
-    store.syncMirror.countGroups(orgId)
-  )
+export async function reconcileTotal(store: Repositories, orgId: string): Promise<number> {
+  const counts = await Promise.all([
+    store.directoryRead.countGroups(orgId),
+    store.directoryRead.countUsers(orgId),
+    store.accounts.countLinked(orgId),
+    store.syncMirror.countGroups(orgId),
+  ])
+  return counts.reduce((sum, n) => sum + n, 0)
 }
 
 /** Starts (or restarts from the beginning) a full reconcile of the org; call inside a transaction. */
-export function startFullReconcile(store: Store, orgId: string, now = Date.now()): boolean {
-  const state = store.syncState.ensure(orgId, now)
+export async function startFullReconcile(
+  store: Repositories,
+  orgId: string,
+  now = Date.now(),
+): Promise<boolean> {
+  const state = await store.syncState.ensure(orgId, now)
   if (state.removal_running === 1) return false
-  store.syncState.startReconcile(orgId, reconcileTotal(store, orgId), now)
+  await store.syncState.startReconcile(orgId, await reconcileTotal(store, orgId), now)
   return true
 }
 
@@ -98,25 +103,25 @@ export interface ReconcileBatchResult {
  * Walks up to `limit` items of the current phase(s) and returns how many. With `skip`, only moves
  * the cursor (used to step over one item whose repair keeps failing).
  */
-function walk(
+async function walk(
   ctx: ApplyContext,
   cursor: Cursor,
   limit: number,
   deadline: number,
   ahead: FeedAhead,
   skip = false,
-): number {
+): Promise<number> {
   const { store, orgId } = ctx
   // Items the feed is about to apply are its to announce (see the module comment).
   const apply = skip
-    ? { group: () => {}, user: () => {} }
+    ? { group: async () => {}, user: async () => {} }
     : {
-        group: (id: string) => {
-          if (!ahead.groups.has(id)) applyGroup(ctx, id)
+        group: async (id: string) => {
+          if (!ahead.groups.has(id)) await applyGroup(ctx, id)
         },
-        user: (id: string) => {
+        user: async (id: string) => {
           if (ahead.users.has(id)) return
-          applyUser(ctx, id)
+          await applyUser(ctx, id)
           ctx.touched.add(id)
         },
       }
@@ -126,23 +131,23 @@ function walk(
     let page = 0
     switch (cursor.phase) {
       case 'groups': {
-        const groups = store.directoryRead.groupsPage(orgId, parseKeyset(cursor.after), size)
+        const groups = await store.directoryRead.groupsPage(orgId, parseKeyset(cursor.after), size)
         for (const group of groups) {
-          apply.group(group.id)
+          await apply.group(group.id)
           cursor.after = `${group.created_at}:${group.id}`
         }
         page = groups.length
         break
       }
       case 'users': {
-        const users = store.directoryRead.usersPage(orgId, parseKeyset(cursor.after), size)
+        const users = await store.directoryRead.usersPage(orgId, parseKeyset(cursor.after), size)
         for (const user of users) {
-          apply.user(user.id)
-          const account = skip ? null : store.accounts.byScimUser(orgId, user.id)
+          await apply.user(user.id)
+          const account = skip ? null : await store.accounts.byScimUser(orgId, user.id)
           // Sessions of an inactive account must not exist (they may if a crash hit mid-deactivation
           // before the feed existed, or a session was issued by mistake).
           if (account && account.active === 0) {
-            const ended = endSessionsOf(store, orgId, account.id)
+            const ended = await endSessionsOf(store, orgId, account.id)
             if (ended > 0) tally(ctx, 'sessionsEnded', ended)
           }
           cursor.after = `${user.created_at}:${user.id}`
@@ -151,19 +156,19 @@ function walk(
         break
       }
       case 'accounts': {
-        const accounts = store.accounts.linkedPage(orgId, cursor.after, size)
+        const accounts = await store.accounts.linkedPage(orgId, cursor.after, size)
         for (const account of accounts) {
           const scimUserId = account.scim_user_id as string
-          if (!store.directoryRead.user(orgId, scimUserId)) apply.user(scimUserId)
+          if (!(await store.directoryRead.user(orgId, scimUserId))) await apply.user(scimUserId)
           cursor.after = scimUserId
         }
         page = accounts.length
         break
       }
       case 'mirrorGroups': {
-        const groups = store.syncMirror.groupsPage(orgId, cursor.after, size)
+        const groups = await store.syncMirror.groupsPage(orgId, cursor.after, size)
         for (const group of groups) {
-          if (!store.directoryRead.group(orgId, group.group_id)) apply.group(group.group_id)
+          if (!(await store.directoryRead.group(orgId, group.group_id))) await apply.group(group.group_id)
           cursor.after = group.group_id
         }
         page = groups.length
@@ -179,7 +184,7 @@ function walk(
   return items
 }
 
-export function reconcileBatch(
+export async function reconcileBatch(
   store: Store,
   orgId: string,
   options: {
@@ -190,26 +195,26 @@ export function reconcileBatch(
     now?: number
     skipOne?: string
   },
-): ReconcileBatchResult {
+): Promise<ReconcileBatchResult> {
   const now = options.now ?? Date.now()
-  return store.transaction(() => {
-    if (!store.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs)) {
+  return store.transaction(async (tx) => {
+    if (!(await tx.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs))) {
       return { processed: 0, finished: false, leaseHeld: false }
     }
-    const state = store.syncState.ensure(orgId, now)
+    const state = await tx.syncState.ensure(orgId, now)
     if (state.reconcile_running !== 1 || state.removal_running === 1) {
       return { processed: 0, finished: false, leaseHeld: true }
     }
-    const ahead = feedAhead(store, orgId, state.applied_seq)
+    const ahead = await feedAhead(tx, orgId, state.applied_seq)
     if (ahead === null) return { processed: 0, finished: false, leaseHeld: true }
-    const ctx = createApplyContext(store, orgId, now)
+    const ctx = await createApplyContext(tx, orgId, now)
     const cursor = parseCursor(state.reconcile_cursor)
     const items = options.skipOne
-      ? walk(ctx, cursor, 1, Number.POSITIVE_INFINITY, ahead, true)
-      : walk(ctx, cursor, options.limit, performance.now() + options.budgetMs, ahead)
+      ? await walk(ctx, cursor, 1, Number.POSITIVE_INFINITY, ahead, true)
+      : await walk(ctx, cursor, options.limit, performance.now() + options.budgetMs, ahead)
     if (options.skipOne) {
-      store.syncState.setError(orgId, `full reconcile skipped one item: ${options.skipOne}`, now)
-      store.audit.record(
+      await tx.syncState.setError(orgId, `full reconcile skipped one item: ${options.skipOne}`, now)
+      await tx.audit.record(
         {
           orgId,
           kind: 'sync',
@@ -222,10 +227,10 @@ export function reconcileBatch(
         now,
       )
     }
-    recomputeRoles(ctx)
+    await recomputeRoles(ctx)
     const processed = state.reconcile_processed + items
     if (Object.keys(ctx.counts).length > 0) {
-      store.audit.record(
+      await tx.audit.record(
         {
           orgId,
           kind: 'sync',
@@ -238,12 +243,12 @@ export function reconcileBatch(
       )
     }
     if (cursor.phase === 'done') {
-      store.syncState.finishReconcile(orgId, processed, now)
+      await tx.syncState.finishReconcile(orgId, processed, now)
       // A finished reconcile has repaired whatever an earlier error left behind (unless it had
       // to skip something itself).
       if (!options.skipOne && !state.last_error?.startsWith('full reconcile skipped'))
-        store.syncState.setError(orgId, null, now)
-      store.audit.record(
+        await tx.syncState.setError(orgId, null, now)
+      await tx.audit.record(
         {
           orgId,
           kind: 'sync',
@@ -257,7 +262,7 @@ export function reconcileBatch(
       return { processed: items, finished: true, leaseHeld: true }
     }
     const total = Math.max(state.reconcile_total, processed + 1)
-    store.syncState.reconcileProgress(orgId, `${cursor.phase}|${cursor.after}`, processed, total, now)
+    await tx.syncState.reconcileProgress(orgId, `${cursor.phase}|${cursor.after}`, processed, total, now)
     return { processed: items, finished: false, leaseHeld: true }
   })
 }

@@ -29,23 +29,23 @@ export interface RemovalBatchResult {
   leaseHeld: boolean
 }
 
-export function removalBatch(
+export async function removalBatch(
   store: Store,
   orgId: string,
   options: { holder: string; leaseMs: number; limit: number; now?: number },
-): RemovalBatchResult {
+): Promise<RemovalBatchResult> {
   const now = options.now ?? Date.now()
   const { limit } = options
-  return store.transaction(() => {
-    if (!store.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs)) {
+  return store.transaction(async (tx) => {
+    if (!(await tx.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs))) {
       return { deleted: 0, finished: false, leaseHeld: false }
     }
-    const state = store.syncState.ensure(orgId, now)
+    const state = await tx.syncState.ensure(orgId, now)
     if (state.removal_running !== 1) return { deleted: 0, finished: false, leaseHeld: true }
-    const ctx = createApplyContext(store, orgId, now)
+    const ctx = await createApplyContext(tx, orgId, now)
     let deleted = 0
-    const progress = () => {
-      store.syncState.removalProgress(orgId, state.removal_deleted + deleted, now)
+    const progress = async (): Promise<RemovalBatchResult> => {
+      await tx.syncState.removalProgress(orgId, state.removal_deleted + deleted, now)
       return { deleted, finished: false, leaseHeld: true }
     }
 
@@ -53,22 +53,22 @@ export function removalBatch(
     // Deleted group by group they go in their primary key's order; deleted with each user (by the
     // cascade) they would rewrite a random page of that key per membership.
     let budget = limit * CHUNK_PER_ACCOUNT
-    for (const groupId of store.removal.groups(orgId, limit)) {
-      let removed = store.removal.deleteGroupMembers(groupId, budget)
+    for (const groupId of await tx.removal.groups(orgId, limit)) {
+      let removed = await tx.removal.deleteGroupMembers(groupId, budget)
       budget -= removed
       while (removed > 0 && budget > 0) {
-        removed = store.removal.deleteGroupMembers(groupId, budget)
+        removed = await tx.removal.deleteGroupMembers(groupId, budget)
         budget -= removed
       }
       if (budget <= 0) return progress()
-      store.removal.deleteGroup(orgId, groupId)
+      await tx.removal.deleteGroup(orgId, groupId)
       budget--
     }
     // All groups gone with budget to spare: on to the accounts in the same batch.
 
-    const created = store.removal.deleteCreatedAccounts(orgId, limit)
+    const created = await tx.removal.deleteCreatedAccounts(orgId, limit)
     for (const account of created.accounts) {
-      ctx.emit('account.deleted', {
+      await ctx.emit('account.deleted', {
         accountId: account.id,
         data: { email: account.email, reason: 'integration removed' },
       })
@@ -77,28 +77,28 @@ export function removalBatch(
     if (created.accounts.length > 0) return progress()
 
     // Their sessions came from Okta sign-in, which no longer exists for this org.
-    const merged = store.removal.unlinkMergedAccounts(orgId, limit, now)
+    const merged = await tx.removal.unlinkMergedAccounts(orgId, limit, now)
     for (const account of merged.accounts) {
-      ctx.emit('account.updated', {
+      await ctx.emit('account.updated', {
         accountId: account.id,
         data: { unlinked: { scimUserId: account.scim_user_id, reason: 'integration removed' } },
       })
     }
     if (merged.accounts.length > 0) return progress()
 
-    if (store.removal.deleteWaitingDuplicates(orgId, limit) > 0) return progress()
+    if ((await tx.removal.deleteWaitingDuplicates(orgId, limit)) > 0) return progress()
 
-    deleted += store.removal.deleteOrphanUsers(orgId, limit)
+    deleted += await tx.removal.deleteOrphanUsers(orgId, limit)
     if (deleted > 0) return progress()
 
-    store.syncMirror.clearGroups(orgId)
-    const lastSeq = store.removal.lastSeq(orgId)
-    if (store.removal.deleteChanges(orgId, limit * CHUNK_PER_ACCOUNT) > 0) {
-      store.syncState.advance(orgId, Math.max(state.applied_seq, lastSeq), now)
+    await tx.syncMirror.clearGroups(orgId)
+    const lastSeq = await tx.removal.lastSeq(orgId)
+    if ((await tx.removal.deleteChanges(orgId, limit * CHUNK_PER_ACCOUNT)) > 0) {
+      await tx.syncState.advance(orgId, Math.max(state.applied_seq, lastSeq), now)
       return progress()
     }
-    store.syncState.finishRemoval(orgId, lastSeq, now)
-    store.audit.record(
+    await tx.syncState.finishRemoval(orgId, lastSeq, now)
+    await tx.audit.record(
       {
         orgId,
         kind: 'sync',

@@ -5,7 +5,7 @@
  */
 import { conflict, ServiceError } from '../errors.ts'
 import type { Org } from '../orgs/service.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories, Store } from '../store/index.ts'
 import { createApplyContext } from './context.ts'
 import { recomputeRoles } from './groups.ts'
 import { profileOf } from './profile.ts'
@@ -24,59 +24,65 @@ export interface ResyncResult {
 
 const PAGE = 500
 
-function assertCanResync(store: Store, org: Org): void {
-  if (!store.integrations.get(org.id)) {
+async function assertCanResync(store: Repositories, org: Org): Promise<void> {
+  if (!(await store.integrations.get(org.id))) {
     throw new ServiceError(404, 'NOT_CONFIGURED', 'the Okta integration is not set up for this organization')
   }
-  if (store.syncState.get(org.id)?.removal_running === 1) {
+  if ((await store.syncState.get(org.id))?.removal_running === 1) {
     throw conflict('REMOVAL_IN_PROGRESS', 'the integration is being removed; there is nothing to resync')
   }
 }
 
 /** One page of pairs after `after`; merges them unless `dryRun`. Runs in one transaction. */
-function resyncPage(
+async function resyncPage(
   store: Store,
   org: Org,
   after: string,
   dryRun: boolean,
   actor: string,
-): { merges: Merge[]; last: string | null } {
-  return store.transaction(() => {
-    assertCanResync(store, org)
+): Promise<{ merges: Merge[]; last: string | null }> {
+  return store.transaction(async (tx) => {
+    await assertCanResync(tx, org)
     const now = Date.now()
-    const ctx = createApplyContext(store, org.id, now, actor)
+    const ctx = await createApplyContext(tx, org.id, now, actor)
     const merges: Merge[] = []
-    const page = store.duplicates.page(org.id, after, PAGE)
+    const page = await tx.duplicates.page(org.id, after, PAGE)
     for (const pair of page) {
-      const account = store.accounts.byId(org.id, pair.account_id)
-      const user = store.directoryRead.user(org.id, pair.scim_user_id)
+      const [account, user] = await Promise.all([
+        tx.accounts.byId(org.id, pair.account_id),
+        tx.directoryRead.user(org.id, pair.scim_user_id),
+      ])
       // A pair whose account got linked to another provisioned user meanwhile cannot merge.
       if (!account || !user || account.scim_user_id !== null) continue
       merges.push({
         keep: { id: account.id, email: account.email },
         absorb: { id: user.id, email: profileOf(user).email },
       })
-      if (!dryRun) mergeInto(ctx, account, user, pair.matched_on, 'resync')
+      if (!dryRun) await mergeInto(ctx, account, user, pair.matched_on, 'resync')
     }
-    recomputeRoles(ctx)
+    await recomputeRoles(ctx)
     return { merges, last: page.at(-1)?.scim_user_id ?? null }
   })
 }
 
-export function resync(store: Store, org: Org, options: { dryRun: boolean; actor: string }): ResyncResult {
-  assertCanResync(store, org)
+export async function resync(
+  store: Store,
+  org: Org,
+  options: { dryRun: boolean; actor: string },
+): Promise<ResyncResult> {
+  await assertCanResync(store, org)
   const merges: Merge[] = []
   let after = ''
   for (;;) {
-    const page = resyncPage(store, org, after, options.dryRun, options.actor)
+    const page = await resyncPage(store, org, after, options.dryRun, options.actor)
     merges.push(...page.merges)
     if (page.last === null) break
     after = page.last
   }
   if (options.dryRun) return { merges, fullReconcileStarted: false }
-  const started = store.transaction(() => {
-    const ok = startFullReconcile(store, org.id)
-    store.audit.record({
+  const started = await store.transaction(async (tx) => {
+    const ok = await startFullReconcile(tx, org.id)
+    await tx.audit.record({
       orgId: org.id,
       kind: 'admin',
       action: 'resync',

@@ -5,7 +5,7 @@
  * starts a full reconcile for every org with an integration at least once per
  * `fullReconcileIntervalMs`.
  *
- * `drain()` runs the same batches synchronously until nothing is left (tests, the CLI), `start()`
+ * `drain()` runs the same batches one after another until nothing is left (tests, the CLI), `start()`
  * and `stop()` drive the background loop; `stop()` returns after the current batch and releases
  * the leases, so the store can close right after.
  *
@@ -29,12 +29,13 @@ import {
   WriteGateYield,
   writeGateStats,
 } from '../store/database.ts'
+import { StoreBusy } from '../store/errors.ts'
 import { newId } from '../store/ids.ts'
 import type { Store } from '../store/index.ts'
 import type { OrgWork } from '../store/sync.ts'
-import { applyFeedBatch, skipPoisonChange } from './feed.ts'
+import { applyFeedBatch, type FeedBatchResult, skipPoisonChange } from './feed.ts'
 import { registerSyncMetrics, type SyncMetrics } from './metrics.ts'
-import { reconcileBatch, startFullReconcile } from './reconcile.ts'
+import { type ReconcileBatchResult, reconcileBatch, startFullReconcile } from './reconcile.ts'
 import { removalBatch } from './removal.ts'
 import { syncStatus } from './status.ts'
 
@@ -91,12 +92,13 @@ export interface SchedulerOptions {
   onBatch?: (report: BatchReport) => void
 }
 
-type Batch = () => number
+type Batch = () => Promise<number>
 
 /** WAL size (pages of 4 KiB) past which the scheduler's checkpoint makes the WAL start over. */
 const WAL_RESTART_PAGES = 16_384
 
 const isBusy = (error: unknown) =>
+  error instanceof StoreBusy ||
   /SQLITE_BUSY|database is locked/i.test(String((error as Error)?.message ?? error))
 
 export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions = {}) {
@@ -110,6 +112,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   const leaseMs = options.leaseMs ?? 5_000
   const progressLogMs = options.progressLogMs ?? 10_000
   const { feedBudgetMs, feedSliceMs, checkpointMs, yieldWindowMs } = options
+  // The scheduler paces its SQLite connection itself (write gate, WAL checkpoints).
+  const { db } = store.engine
   // Measured cost of one change (ms) and each org's lag as of its last batch (s), for sizing feed
   // batches to `feedBudgetMs`.
   let msPerChange = 0.05
@@ -118,7 +122,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
     feedBudgetMs === undefined
       ? feedBatchSize
       : Math.max(16, Math.min(feedBatchSize, Math.floor(feedBudgetMs(lagOf.get(orgId) ?? 0) / msPerChange)))
-  const learn = (orgId: string, result: ReturnType<typeof applyFeedBatch>, limit: number, ms: number) => {
+  const learn = (orgId: string, result: FeedBatchResult, limit: number, ms: number) => {
     if (result.applied > 0) msPerChange = 0.7 * msPerChange + 0.3 * (ms / result.applied)
     const behind = result.applied === limit && result.oldestAt !== null
     lagOf.set(orgId, behind ? (now() - (result.oldestAt as number)) / 1000 : 0)
@@ -129,13 +133,13 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   const gaveWay = new Map<string, number>()
 
   /** Runs one batch that may give way to the HTTP thread (see `yieldWindowMs`): null if it did. */
-  function yielding<T>(key: string, run: () => T, lagSeconds = 0): T | null {
+  async function yielding<T>(key: string, run: () => Promise<T>, lagSeconds = 0): Promise<T | null> {
     const inARow = gaveWay.get(key) ?? 0
-    allowYield(store.db, yieldWindowMs === undefined || inARow >= 4 ? 0 : yieldWindowMs(lagSeconds))
+    allowYield(db, yieldWindowMs === undefined || inARow >= 4 ? 0 : yieldWindowMs(lagSeconds))
     // Behind by a second or more, the feed stops letting SCIM writes go first at the gate.
-    deferToPriority(store.db, lagSeconds < 1)
+    deferToPriority(db, lagSeconds < 1)
     try {
-      const result = run()
+      const result = await run()
       gaveWay.delete(key)
       return result
     } catch (error) {
@@ -143,8 +147,8 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
       gaveWay.set(key, inARow + 1)
       return null
     } finally {
-      allowYield(store.db, 0)
-      deferToPriority(store.db, true)
+      allowYield(db, 0)
+      deferToPriority(db, true)
     }
   }
   const metrics: SyncMetrics | null = deps.metrics ? registerSyncMetrics(deps.metrics.registry, store) : null
@@ -156,7 +160,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   let wake: (() => void) | null = null
 
   /** Time this connection has waited for the write gate so far (0 without a gate). */
-  const gateWaited = () => writeGateStats(store.db)?.waitedMs ?? 0
+  const gateWaited = () => writeGateStats(db)?.waitedMs ?? 0
 
   /** Reports a batch that began at `started` (performance.now()) when the gate wait was `waited0`. */
   function record(
@@ -175,7 +179,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   }
 
   /** Backs off one kind of work of one org (`kind:orgId`) and records the error. */
-  function failed(key: string, kind: string, error: unknown): void {
+  async function failed(key: string, kind: string, error: unknown): Promise<void> {
     const orgId = key.slice(key.indexOf(':') + 1)
     const message = error instanceof Error ? error.message : String(error)
     const previous = backoffUntil.get(key)?.failures ?? 0
@@ -183,18 +187,18 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
     backoffUntil.set(key, { until: now() + delay, failures: previous + 1 })
     log.error('sync batch failed', { org: orgId, kind, error: message, retryInMs: delay })
     try {
-      store.transaction(() => store.syncState.setError(orgId, `${kind}: ${message}`, now()))
+      await store.transaction((tx) => tx.syncState.setError(orgId, `${kind}: ${message}`, now()))
     } catch {
       // The store itself is failing; the log line above is all we can do.
     }
   }
 
-  function logProgress(orgId: string): void {
+  async function logProgress(orgId: string): Promise<void> {
     const at = now()
     if (at - (lastProgressLog.get(orgId) ?? 0) < progressLogMs) return
     lastProgressLog.set(orgId, at)
-    const status = syncStatus(store, orgId, at)
-    const slug = store.orgs.byId(orgId)?.slug ?? orgId
+    const [status, org] = await Promise.all([syncStatus(store, orgId, at), store.orgs.byId(orgId)])
+    const slug = org?.slug ?? orgId
     if (status.removal?.running) log.info('sync removal progress', { org: slug, ...status.removal })
     if (status.fullReconcile.running) {
       log.info('sync full reconcile progress', {
@@ -213,25 +217,25 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
     }
   }
 
-  function feed(orgId: string): number {
+  async function feed(orgId: string): Promise<number> {
     const started = performance.now()
     const waited0 = gateWaited()
     const batch = (limit: number) => applyFeedBatch(store, orgId, { holder, leaseMs, limit, now: now() })
     let limit = feedLimit(orgId)
     try {
-      let result: ReturnType<typeof applyFeedBatch> | null
+      let result: FeedBatchResult | null
       try {
-        result = yielding(`feed:${orgId}`, () => batch(limit), lagOf.get(orgId))
+        result = await yielding(`feed:${orgId}`, () => batch(limit), lagOf.get(orgId))
         if (result === null) return 1 // gave way: work remains, no idle pause
       } catch (error) {
         if (isBusy(error)) throw error
         // Narrow down to the one change that fails and skip it (see skipPoisonChange).
         try {
-          result = batch(1)
+          result = await batch(1)
         } catch (again) {
           if (isBusy(again)) throw again
           const reason = again instanceof Error ? again.message : String(again)
-          const seq = skipPoisonChange(store, orgId, reason, now())
+          const seq = await skipPoisonChange(store, orgId, reason, now())
           log.error('sync change skipped', { org: orgId, seq, error: reason })
           return 1
         }
@@ -249,7 +253,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
         const next = performance.now()
         const waited = gateWaited()
         limit = feedLimit(orgId)
-        result = yielding(`feed:${orgId}`, () => batch(limit), lagOf.get(orgId))
+        result = await yielding(`feed:${orgId}`, () => batch(limit), lagOf.get(orgId))
         if (result === null) break
         if (result.applied > 0) record('feed', orgId, result.applied, next, waited, result.changeTimes)
         learn(orgId, result, limit, performance.now() - next - (gateWaited() - waited))
@@ -257,12 +261,12 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
       }
       return applied
     } catch (error) {
-      failed(`feed:${orgId}`, 'feed', error)
+      await failed(`feed:${orgId}`, 'feed', error)
       return 0
     }
   }
 
-  function reconcile(orgId: string): number {
+  async function reconcile(orgId: string): Promise<number> {
     const started = performance.now()
     const waited0 = gateWaited()
     const batch = (limit: number, skipOne?: string) =>
@@ -275,72 +279,78 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
         skipOne,
       })
     try {
-      let result: ReturnType<typeof reconcileBatch>
+      let result: ReconcileBatchResult
       try {
-        result = batch(reconcileBatchSize)
+        result = await batch(reconcileBatchSize)
       } catch (error) {
         if (isBusy(error)) throw error
         // Narrow down to the one failing item, then step over it (the reason is recorded).
         try {
-          result = batch(1)
+          result = await batch(1)
         } catch (again) {
           if (isBusy(again)) throw again
           const reason = again instanceof Error ? again.message : String(again)
           log.error('sync full reconcile skipped an item', { org: orgId, error: reason })
-          result = batch(1, reason)
+          result = await batch(1, reason)
         }
       }
       if (result.leaseHeld) heldOrgs.add(orgId)
       if (result.processed > 0 || result.finished)
         record('reconcile', orgId, result.processed, started, waited0)
       if (result.finished) {
-        const state = store.syncState.get(orgId)
+        const [state, org] = await Promise.all([store.syncState.get(orgId), store.orgs.byId(orgId)])
         log.info('sync full reconcile finished', {
-          org: store.orgs.byId(orgId)?.slug ?? orgId,
+          org: org?.slug ?? orgId,
           processed: state?.reconcile_processed ?? 0,
           durationMs: (state?.reconcile_finished_at ?? 0) - (state?.reconcile_started_at ?? 0),
         })
       }
       return result.processed + (result.finished ? 1 : 0)
     } catch (error) {
-      failed(`reconcile:${orgId}`, 'reconcile', error)
+      await failed(`reconcile:${orgId}`, 'reconcile', error)
       return 0
     }
   }
 
-  function removal(orgId: string): number {
+  async function removal(orgId: string): Promise<number> {
     const started = performance.now()
     const waited0 = gateWaited()
     try {
-      const result = removalBatch(store, orgId, { holder, leaseMs, limit: removalBatchSize, now: now() })
+      const result = await removalBatch(store, orgId, {
+        holder,
+        leaseMs,
+        limit: removalBatchSize,
+        now: now(),
+      })
       if (result.leaseHeld) heldOrgs.add(orgId)
       record('removal', orgId, result.deleted, started, waited0)
-      if (result.finished) log.info('sync removal finished', { org: store.orgs.byId(orgId)?.slug ?? orgId })
+      if (result.finished)
+        log.info('sync removal finished', { org: (await store.orgs.byId(orgId))?.slug ?? orgId })
       return result.leaseHeld ? result.deleted + 1 : 0
     } catch (error) {
-      failed(`removal:${orgId}`, 'removal', error)
+      await failed(`removal:${orgId}`, 'removal', error)
       return 0
     }
   }
 
-  function startDue(orgId: string): number {
+  async function startDue(orgId: string): Promise<number> {
     try {
-      return store.transaction(() => {
-        if (!store.leases.tryAcquire(`sync:${orgId}`, holder, now(), leaseMs)) return 0
+      return await store.transaction(async (tx) => {
+        if (!(await tx.leases.tryAcquire(`sync:${orgId}`, holder, now(), leaseMs))) return 0
         heldOrgs.add(orgId)
-        return startFullReconcile(store, orgId, now()) ? 1 : 0
+        return (await startFullReconcile(tx, orgId, now())) ? 1 : 0
       })
     } catch (error) {
-      failed(`reconcile:${orgId}`, 'reconcile', error)
+      await failed(`reconcile:${orgId}`, 'reconcile', error)
       return 0
     }
   }
 
   /** The batches to run now, one of each kind per org with work (feed before reconcile). */
-  function plan(): Batch[] {
+  async function plan(): Promise<Batch[]> {
     const at = now()
     const batches: Batch[] = []
-    for (const work of store.syncState.work(at - config.fullReconcileIntervalMs) as OrgWork[]) {
+    for (const work of (await store.syncState.work(at - config.fullReconcileIntervalMs)) as OrgWork[]) {
       const orgId = work.org_id
       const ready = (kind: string) => (backoffUntil.get(`${kind}:${orgId}`)?.until ?? 0) <= at
       if (work.removal_running) {
@@ -352,22 +362,22 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
       if (work.reconcile_running) batches.push(() => reconcile(orgId))
       else if (work.reconcile_due) batches.push(() => startDue(orgId))
       if (work.pending || work.reconcile_running)
-        batches.push(() => {
-          logProgress(orgId)
+        batches.push(async () => {
+          await logProgress(orgId)
           return 0
         })
     }
     return batches
   }
 
-  /** Runs batches synchronously until no org has work (or `maxBatches` ran). Returns batches run. */
-  function drain(maxBatches = 1_000_000): number {
+  /** Runs batches one after another until no org has work (or `maxBatches` ran). Returns batches run. */
+  async function drain(maxBatches = 1_000_000): Promise<number> {
     let ran = 0
     for (;;) {
-      const batches = plan()
+      const batches = await plan()
       let worked = 0
       for (const batch of batches) {
-        worked += batch()
+        worked += await batch()
         ran++
       }
       if (worked === 0 || ran >= maxBatches) return ran
@@ -393,13 +403,13 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
     if (checkpointMs === undefined || performance.now() - lastCheckpoint < checkpointMs) return
     lastCheckpoint = performance.now()
     try {
-      const { walPages } = checkpointPassive(store.db)
+      const { walPages } = checkpointPassive(db)
       // SQLite starts the WAL over from its beginning only after a checkpoint that copied all of
       // it, which one running beside steady writes never does: the WAL would grow until the HTTP
       // thread's backstop checkpoint. Past WAL_RESTART_PAGES, finish it under the write gate: the
       // pages written meanwhile are left, but with its two fsyncs this holds the gate for ~5–15 ms
       // here, so it is kept rare (every few seconds of a sustained push, never at normal load).
-      if (walPages >= WAL_RESTART_PAGES) underWriteGate(store.db, () => checkpointPassive(store.db))
+      if (walPages >= WAL_RESTART_PAGES) underWriteGate(db, () => checkpointPassive(db))
     } catch (error) {
       log.warn('sync WAL checkpoint failed', { error: String(error) })
     }
@@ -408,9 +418,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   async function run(): Promise<void> {
     while (running) {
       let worked = 0
-      for (const batch of plan()) {
+      for (const batch of await plan()) {
         if (!running) break
-        worked += batch()
+        worked += await batch()
         checkpoint()
         await yieldToEventLoop()
       }
@@ -422,10 +432,10 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   return {
     holder,
     drain,
-    /** Runs one planning round (each org's next batches) synchronously; returns the work done. */
-    tick(): number {
+    /** Runs one planning round (each org's next batches), one batch after another; returns the work done. */
+    async tick(): Promise<number> {
       let worked = 0
-      for (const batch of plan()) worked += batch()
+      for (const batch of await plan()) worked += await batch()
       return worked
     },
     start(): void {
@@ -444,7 +454,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
       await loop
       for (const orgId of heldOrgs) {
         try {
-          store.leases.release(`sync:${orgId}`, holder)
+          await store.leases.release(`sync:${orgId}`, holder)
         } catch {
           // Closing anyway; the lease expires on its own.
         }
@@ -526,7 +536,7 @@ export function startSchedulerThread(
   const holder = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`
   let fallback: Scheduler | null = null
   const runHere = (): Scheduler => {
-    setAutoCheckpoint(store.db, 1000)
+    setAutoCheckpoint(store.engine.db, 1000)
     fallback ??= createScheduler(deps, { ...options, holder })
     fallback.start()
     return fallback
@@ -544,7 +554,7 @@ export function startSchedulerThread(
 
   const metrics = deps.metrics ? registerSyncMetrics(deps.metrics.registry, store) : null
   const gate = createWriteGate()
-  useWriteGate(store.db, gate, true)
+  useWriteGate(store.engine.db, gate, true)
   let stopping = false
   let stopped: () => void = () => {}
   const done = new Promise<void>((resolve) => {
@@ -564,10 +574,13 @@ export function startSchedulerThread(
       metrics?.observeBatch(report.kind, report.items, report.durationMs)
       options.onBatch?.(report)
     } else if (message.type === 'log') log[message.level](message.msg, message.fields)
-    else if (message.type === 'ready') setAutoCheckpoint(store.db, BACKSTOP_CHECKPOINT_PAGES)
+    else if (message.type === 'ready') setAutoCheckpoint(store.engine.db, BACKSTOP_CHECKPOINT_PAGES)
     else if (message.type === 'stopped') {
       // Time each side spent waiting for the other: what the two threads cost each other.
-      log.info('sync scheduler thread stopped', { http: writeGateStats(store.db), scheduler: message.gate })
+      log.info('sync scheduler thread stopped', {
+        http: writeGateStats(store.engine.db),
+        scheduler: message.gate,
+      })
       stopped()
     }
   })

@@ -1,5 +1,5 @@
 /** The scheduler's state for one org, as the admin API, the settings page and /metrics show it. */
-import type { Store } from '../store/index.ts'
+import type { Repositories } from '../store/index.ts'
 
 export interface SyncStatus {
   lagSeconds: number
@@ -19,10 +19,10 @@ export interface SyncStatus {
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString())
 
-export function syncStatus(store: Store, orgId: string, now = Date.now()): SyncStatus {
-  const state = store.syncState.get(orgId)
+export async function syncStatus(store: Repositories, orgId: string, now = Date.now()): Promise<SyncStatus> {
+  const state = await store.syncState.get(orgId)
   const appliedSeq = state?.applied_seq ?? 0
-  const pending = store.syncState.pending(orgId, appliedSeq)
+  const pending = await store.syncState.pending(orgId, appliedSeq)
   const running = state?.reconcile_running === 1
   const processed = state?.reconcile_processed ?? 0
   const total = state?.reconcile_total ?? 0

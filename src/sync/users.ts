@@ -9,7 +9,7 @@ import type { AccountRow } from '../store/accounts.ts'
 import type { DirectoryUserRow } from '../store/directory-read.ts'
 import type { MatchedOn } from '../store/duplicates.ts'
 import { newId } from '../store/ids.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories } from '../store/index.ts'
 import { type ApplyContext, tally } from './context.ts'
 import { profileOf } from './profile.ts'
 
@@ -22,11 +22,15 @@ export interface PreexistingMatch {
  * The account that existed before the integration and has the same email (its own, or one of its
  * linked identities'), not linked to another provisioned user yet. Null when there is none.
  */
-export function findPreexisting(store: Store, orgId: string, emailLower: string): PreexistingMatch | null {
-  const byEmail = store.accounts.byEmail(orgId, emailLower)
+export async function findPreexisting(
+  store: Repositories,
+  orgId: string,
+  emailLower: string,
+): Promise<PreexistingMatch | null> {
+  const byEmail = await store.accounts.byEmail(orgId, emailLower)
   if (byEmail) return byEmail.scim_user_id === null ? { account: byEmail, matchedOn: 'email' } : null
-  for (const identity of store.linkedIdentities.byEmail(orgId, emailLower)) {
-    const account = store.accounts.byId(orgId, identity.account_id)
+  for (const identity of await store.linkedIdentities.byEmail(orgId, emailLower)) {
+    const account = await store.accounts.byId(orgId, identity.account_id)
     if (account && account.scim_user_id === null) {
       return { account, matchedOn: `linked:${identity.provider}` }
     }
@@ -34,44 +38,49 @@ export function findPreexisting(store: Store, orgId: string, emailLower: string)
   return null
 }
 
-export function applyUser(ctx: ApplyContext, scimUserId: string): void {
+export async function applyUser(ctx: ApplyContext, scimUserId: string): Promise<void> {
   const { store, orgId, now } = ctx
   ctx.accountIds.delete(scimUserId)
-  const user = store.directoryRead.user(orgId, scimUserId)
-  const account = store.accounts.byScimUser(orgId, scimUserId)
+  const [user, account] = await Promise.all([
+    store.directoryRead.user(orgId, scimUserId),
+    store.accounts.byScimUser(orgId, scimUserId),
+  ])
   if (!user) {
-    if (account) detachAccount(ctx, account, 'deleted in the identity provider')
+    if (account) await detachAccount(ctx, account, 'deleted in the identity provider')
     return
   }
   if (account) {
-    updateAccount(ctx, account, user)
+    await updateAccount(ctx, account, user)
     return
   }
   const profile = profileOf(user)
-  const match = findPreexisting(store, orgId, profile.emailLower)
+  const match = await findPreexisting(store, orgId, profile.emailLower)
   if (match) {
     if (ctx.autoLinkDuplicates) {
-      mergeInto(ctx, match.account, user, match.matchedOn, 'automatic')
+      await mergeInto(ctx, match.account, user, match.matchedOn, 'automatic')
       return
     }
-    if (store.duplicates.record(orgId, user.id, match.account.id, match.matchedOn, now)) {
+    if (await store.duplicates.record(orgId, user.id, match.account.id, match.matchedOn, now)) {
       tally(ctx, 'duplicatesDetected')
-      ctx.audit('duplicate.detected', match.account.id, { scimUserId: user.id, matchedOn: match.matchedOn })
+      await ctx.audit('duplicate.detected', match.account.id, {
+        scimUserId: user.id,
+        matchedOn: match.matchedOn,
+      })
     }
     return
   }
-  store.duplicates.remove(orgId, user.id)
+  await store.duplicates.remove(orgId, user.id)
   // An account is created for an active user only; a user pushed inactive waits for activation.
   if (user.active !== 1) return
-  if (store.accounts.byEmail(orgId, profile.emailLower)) {
+  if (await store.accounts.byEmail(orgId, profile.emailLower)) {
     // The email belongs to an account already linked to another provisioned user.
     tally(ctx, 'conflicts')
-    ctx.audit('account.conflict', null, { scimUserId: user.id, email: profile.email }, 'skipped')
+    await ctx.audit('account.conflict', null, { scimUserId: user.id, email: profile.email }, 'skipped')
     return
   }
-  const role = ctx.hasAdminMapping ? store.roles.roleOf(orgId, user.id) : 'member'
+  const role = ctx.hasAdminMapping ? await store.roles.roleOf(orgId, user.id) : 'member'
   const id = newId()
-  store.accounts.insert({
+  await store.accounts.insert({
     id,
     org_id: orgId,
     email: profile.email,
@@ -86,14 +95,18 @@ export function applyUser(ctx: ApplyContext, scimUserId: string): void {
     created_at: now,
     updated_at: now,
   })
-  ctx.emit('account.created', {
+  await ctx.emit('account.created', {
     accountId: id,
     data: { email: profile.email, name: profile.name, role, scimUserId: user.id },
   })
 }
 
 /** Flows the directory's view of a linked user to its account: profile, active, role. */
-export function updateAccount(ctx: ApplyContext, account: AccountRow, user: DirectoryUserRow): void {
+export async function updateAccount(
+  ctx: ApplyContext,
+  account: AccountRow,
+  user: DirectoryUserRow,
+): Promise<void> {
   const { store, orgId, now } = ctx
   // A merged pre-existing account keeps its own email and name (see docs/sync.md); only accounts
   // the integration created take their profile from the identity provider.
@@ -101,30 +114,38 @@ export function updateAccount(ctx: ApplyContext, account: AccountRow, user: Dire
     const profile = profileOf(user)
     let email = profile.email
     if (profile.emailLower !== account.email_lower) {
-      const other = store.accounts.byEmail(orgId, profile.emailLower)
+      const other = await store.accounts.byEmail(orgId, profile.emailLower)
       if (other && other.id !== account.id) {
         email = account.email
         tally(ctx, 'conflicts')
-        ctx.audit('account.conflict', account.id, { scimUserId: user.id, email: profile.email }, 'skipped')
+        await ctx.audit(
+          'account.conflict',
+          account.id,
+          { scimUserId: user.id, email: profile.email },
+          'skipped',
+        )
       }
     }
     if (email !== account.email || profile.name !== account.name) {
-      store.accounts.setProfile(orgId, account.id, email, profile.name, now)
+      await store.accounts.setProfile(orgId, account.id, email, profile.name, now)
       const changes: Record<string, { from: string; to: string }> = {}
       if (email !== account.email) changes.email = { from: account.email, to: email }
       if (profile.name !== account.name) changes.name = { from: account.name, to: profile.name }
-      ctx.emit('account.updated', { accountId: account.id, data: { changes } })
+      await ctx.emit('account.updated', { accountId: account.id, data: { changes } })
     }
   }
   if (user.active === 1 && account.active === 0) {
-    store.accounts.setActive(orgId, account.id, true, now)
-    ctx.emit('account.reactivated', { accountId: account.id, data: { scimUserId: user.id } })
-    ctx.audit('account.reactivated', account.id, { scimUserId: user.id })
+    await store.accounts.setActive(orgId, account.id, true, now)
+    await ctx.emit('account.reactivated', { accountId: account.id, data: { scimUserId: user.id } })
+    await ctx.audit('account.reactivated', account.id, { scimUserId: user.id })
   } else if (user.active === 0 && account.active === 1) {
-    store.accounts.setActive(orgId, account.id, false, now)
-    const sessionsEnded = endSessionsOf(store, orgId, account.id)
-    ctx.emit('account.deactivated', { accountId: account.id, data: { scimUserId: user.id, sessionsEnded } })
-    ctx.audit('account.deactivated', account.id, { scimUserId: user.id, sessionsEnded })
+    await store.accounts.setActive(orgId, account.id, false, now)
+    const sessionsEnded = await endSessionsOf(store, orgId, account.id)
+    await ctx.emit('account.deactivated', {
+      accountId: account.id,
+      data: { scimUserId: user.id, sessionsEnded },
+    })
+    await ctx.audit('account.deactivated', account.id, { scimUserId: user.id, sessionsEnded })
   }
   ctx.touched.add(user.id)
 }
@@ -133,21 +154,21 @@ export function updateAccount(ctx: ApplyContext, account: AccountRow, user: Dire
  * The provisioned user is gone: the account the integration created is deleted (with its sessions
  * and linked identities); a merged pre-existing account stays and only loses the Okta link.
  */
-export function detachAccount(ctx: ApplyContext, account: AccountRow, reason: string): void {
+export async function detachAccount(ctx: ApplyContext, account: AccountRow, reason: string): Promise<void> {
   const { store, orgId, now } = ctx
   if (account.created_via_integration === 1) {
-    const sessionsEnded = endSessionsOf(store, orgId, account.id)
-    store.accounts.remove(orgId, account.id)
-    ctx.emit('account.deleted', { accountId: account.id, data: { email: account.email, reason } })
-    ctx.audit('account.deleted', account.id, { email: account.email, reason, sessionsEnded })
+    const sessionsEnded = await endSessionsOf(store, orgId, account.id)
+    await store.accounts.remove(orgId, account.id)
+    await ctx.emit('account.deleted', { accountId: account.id, data: { email: account.email, reason } })
+    await ctx.audit('account.deleted', account.id, { email: account.email, reason, sessionsEnded })
     return
   }
-  store.accounts.setScimUser(orgId, account.id, null, now)
-  ctx.emit('account.updated', {
+  await store.accounts.setScimUser(orgId, account.id, null, now)
+  await ctx.emit('account.updated', {
     accountId: account.id,
     data: { unlinked: { scimUserId: account.scim_user_id, reason } },
   })
-  ctx.audit('account.unlinked', account.id, { scimUserId: account.scim_user_id, reason })
+  await ctx.audit('account.unlinked', account.id, { scimUserId: account.scim_user_id, reason })
 }
 
 /**
@@ -155,21 +176,21 @@ export function detachAccount(ctx: ApplyContext, account: AccountRow, reason: st
  * source, and takes the Okta identity (scim_user_id); from then on Okta governs its active state
  * and role.
  */
-export function mergeInto(
+export async function mergeInto(
   ctx: ApplyContext,
   account: AccountRow,
   user: DirectoryUserRow,
   matchedOn: MatchedOn,
   how: 'automatic' | 'resync',
-): void {
+): Promise<void> {
   const { store, orgId, now } = ctx
-  store.accounts.setScimUser(orgId, account.id, user.id, now)
-  store.duplicates.remove(orgId, user.id)
+  await store.accounts.setScimUser(orgId, account.id, user.id, now)
+  await store.duplicates.remove(orgId, user.id)
   const provisionedEmail = profileOf(user).email
-  ctx.emit('account.merged', {
+  await ctx.emit('account.merged', {
     accountId: account.id,
     data: { scimUserId: user.id, provisionedEmail, matchedOn, how },
   })
-  ctx.audit('account.merged', account.id, { scimUserId: user.id, provisionedEmail, matchedOn, how })
-  updateAccount(ctx, { ...account, scim_user_id: user.id }, user)
+  await ctx.audit('account.merged', account.id, { scimUserId: user.id, provisionedEmail, matchedOn, how })
+  await updateAccount(ctx, { ...account, scim_user_id: user.id }, user)
 }

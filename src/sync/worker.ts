@@ -34,7 +34,7 @@ const log: Logger = {
   error: forward('error'),
 }
 
-let running: { scheduler: Scheduler; close(): WriteGateStats | null } | null = null
+let running: { scheduler: Scheduler; close(): Promise<WriteGateStats | null> } | null = null
 
 self.addEventListener('message', async (event: MessageEvent<ToSchedulerThread>) => {
   const message = event.data
@@ -57,9 +57,9 @@ self.addEventListener('message', async (event: MessageEvent<ToSchedulerThread>) 
     )
     running = {
       scheduler,
-      close: () => {
+      close: async () => {
         const stats = writeGateStats(db)
-        store.close()
+        await store.close()
         return stats
       },
     }
@@ -69,7 +69,7 @@ self.addEventListener('message', async (event: MessageEvent<ToSchedulerThread>) 
     let gate: WriteGateStats | null = null
     if (running) {
       await running.scheduler.stop()
-      gate = running.close()
+      gate = await running.close()
       running = null
     }
     send({ type: 'stopped', gate })

@@ -59,8 +59,17 @@ export function accessPageRoutes(deps: AppDeps) {
   const path = (context: ConsoleContext) => `${context.basePath}/admin/access`
   const returnTo = (basePath: string) => `${basePath}/admin/access`
 
-  const render = (context: ConsoleContext, extra: Extra = {}, flashes: Flash[] = [], status = 200) =>
-    consolePage(
+  const render = async (
+    context: ConsoleContext,
+    extra: Extra = {},
+    flashes: Flash[] = [],
+    status = 200,
+  ): Promise<Response> => {
+    const [apiKeys, admins] = await Promise.all([
+      listApiKeys(store, context.org),
+      listAdmins(store, context.org),
+    ])
+    return consolePage(
       context,
       'Access',
       'access',
@@ -68,12 +77,13 @@ export function accessPageRoutes(deps: AppDeps) {
         basePath: context.basePath,
         csrfToken: context.admin.csrfToken,
         selfAdminId: context.admin.adminId,
-        apiKeys: listApiKeys(store, context.org),
-        admins: listAdmins(store, context.org),
+        apiKeys,
+        admins,
         ...extra,
       }),
       { flashes, status },
     )
+  }
 
   /** A refusal from the service: the page again, the message next to its field (or above). */
   const refused = (context: ConsoleContext, error: unknown, fields: Record<string, string>, extra: Extra) => {
@@ -87,8 +97,8 @@ export function accessPageRoutes(deps: AppDeps) {
   return new Elysia({ prefix: '/orgs/:slug/admin/access', normalize: false })
     .get(
       '',
-      ({ params, query, request }) => {
-        const context = consoleContext(deps, params.slug, request)
+      async ({ params, query, request }) => {
+        const context = await consoleContext(deps, params.slug, request)
         if (context instanceof Response) return context
         const done = Object.keys(DONE_MESSAGES).find((key) => query[key as keyof typeof query])
         return render(context, {}, done ? [{ kind: 'ok', text: DONE_MESSAGES[done] as string }] : [])
@@ -104,16 +114,16 @@ export function accessPageRoutes(deps: AppDeps) {
     )
     .post(
       '/api-keys',
-      ({ params, body, request }) => {
-        const context = formContext(deps, params.slug, request, body._csrf, returnTo)
+      async ({ params, body, request }) => {
+        const context = await formContext(deps, params.slug, request, body._csrf, returnTo)
         if (context instanceof Response) return context
         try {
-          const createdKey = createApiKey(store, {
+          const createdKey = await createApiKey(store, {
             orgSlug: context.org.slug,
             name: body.keyName.trim() === '' ? undefined : body.keyName,
             actor: actorOf(context),
           })
-          return render(context, { createdKey }, [{ kind: 'ok', text: 'The API key is created.' }])
+          return await render(context, { createdKey }, [{ kind: 'ok', text: 'The API key is created.' }])
         } catch (error) {
           return refused(context, error, { name: 'keyName' }, { values: { keyName: body.keyName } })
         }
@@ -130,11 +140,11 @@ export function accessPageRoutes(deps: AppDeps) {
     )
     .post(
       '/api-keys/:id/revoke',
-      ({ params, body, request }) => {
-        const context = formContext(deps, params.slug, request, body._csrf, returnTo)
+      async ({ params, body, request }) => {
+        const context = await formContext(deps, params.slug, request, body._csrf, returnTo)
         if (context instanceof Response) return context
         try {
-          revokeApiKey(store, context.org, params.id, actorOf(context))
+          await revokeApiKey(store, context.org, params.id, actorOf(context))
         } catch (error) {
           return refused(context, error, {}, {})
         }
@@ -153,7 +163,7 @@ export function accessPageRoutes(deps: AppDeps) {
     .post(
       '/admins',
       async ({ params, body, request }) => {
-        const context = formContext(deps, params.slug, request, body._csrf, returnTo)
+        const context = await formContext(deps, params.slug, request, body._csrf, returnTo)
         if (context instanceof Response) return context
         try {
           const admin = await createAdmin(store, {
@@ -163,7 +173,7 @@ export function accessPageRoutes(deps: AppDeps) {
             actor: actorOf(context),
           })
           if (!admin.generated) return redirect(`${path(context)}?added=1`)
-          return render(context, { createdAdmin: { email: admin.email, password: admin.password } }, [
+          return await render(context, { createdAdmin: { email: admin.email, password: admin.password } }, [
             { kind: 'ok', text: `${admin.email} is an admin now.` },
           ])
         } catch (error) {
@@ -189,17 +199,17 @@ export function accessPageRoutes(deps: AppDeps) {
     )
     .post(
       '/admins/:id/remove',
-      ({ params, body, request }) => {
-        const context = formContext(deps, params.slug, request, body._csrf, returnTo)
+      async ({ params, body, request }) => {
+        const context = await formContext(deps, params.slug, request, body._csrf, returnTo)
         if (context instanceof Response) return context
         try {
-          removeAdmin(store, context.org, params.id, { actor: actorOf(context) })
+          await removeAdmin(store, context.org, params.id, { actor: actorOf(context) })
         } catch (error) {
           return refused(context, error, {}, {})
         }
         // Removing yourself ends this session too: clear the cookie and go to sign-in.
         if (params.id === context.admin.adminId) {
-          const cleared = endAdminSession(store, context.org, request, config.publicUrl)
+          const cleared = await endAdminSession(store, context.org, request, config.publicUrl)
           return redirect(`${context.basePath}/admin/login`, { 'set-cookie': cleared })
         }
         return redirect(`${path(context)}?removed=1`)
@@ -218,7 +228,7 @@ export function accessPageRoutes(deps: AppDeps) {
     .post(
       '/password',
       async ({ params, body, request }) => {
-        const context = formContext(deps, params.slug, request, body._csrf, returnTo)
+        const context = await formContext(deps, params.slug, request, body._csrf, returnTo)
         if (context instanceof Response) return context
         const fail = (name: string, message: string) =>
           render(

@@ -41,11 +41,16 @@ interface SignedInPerson {
   csrfToken: string
 }
 
-function signedInPerson(store: Store, config: Config, slug: string, request: Request): SignedInPerson | null {
-  const org = resolveOrg(store, slug)
+async function signedInPerson(
+  store: Store,
+  config: Config,
+  slug: string,
+  request: Request,
+): Promise<SignedInPerson | null> {
+  const org = await resolveOrg(store, slug)
   const scope = cookieScope(org.id, orgUrl(org, config.publicUrl))
   const token = readCookie(request.headers.get('cookie'), 'session', scope)
-  const session = verifySession(store, token, org.id, 'user')
+  const session = await verifySession(store, token, org.id, 'user')
   if (!session) return null
   return {
     org,
@@ -69,12 +74,12 @@ const FLASH: Record<string, (label: string) => string> = {
  * connecting or disconnecting, the browser comes back with `?connected=github` and the section says so.
  * Renders nothing when no provider is configured and nothing is connected.
  */
-export function accountConnectSection(
+export async function accountConnectSection(
   deps: Pick<AppDeps, 'store' | 'config'>,
   input: { org: Org; accountId: string; csrfToken: string; url?: string },
-): SafeHtml {
+): Promise<SafeHtml> {
   const providers = providersOf(deps.config)
-  const linked = connectedIdentities(deps.store, input.org, input.accountId)
+  const linked = await connectedIdentities(deps.store, input.org, input.accountId)
   if (providers.size === 0 && linked.length === 0) return html``
   const basePath = basePathOf(input.org, deps.config.publicUrl)
   const labelOf = (id: string) => providers.get(id as ProviderId)?.label ?? id
@@ -133,14 +138,18 @@ export function accountConnectRoutes(deps: AppDeps) {
   const { store, config, log } = deps
   const providers = providersOf(config)
 
-  const context = (slug: string, providerName: string, request: Request) => {
-    const org = resolveOrg(store, slug)
+  const context = async (
+    slug: string,
+    providerName: string,
+    request: Request,
+  ): Promise<Response | { person: SignedInPerson; provider: { id: ProviderId; label: string } }> => {
+    const org = await resolveOrg(store, slug)
     const basePath = basePathOf(org, config.publicUrl)
     const provider = isProviderId(providerName) ? providers.get(providerName) : undefined
     if (!provider) {
       // Disconnecting stays possible after a provider's configuration was taken away.
       if (request.method === 'POST' && isProviderId(providerName)) {
-        const person = signedInPerson(store, config, slug, request)
+        const person = await signedInPerson(store, config, slug, request)
         if (person) return { person, provider: { id: providerName, label: providerName } }
       }
       return problemPage(
@@ -151,7 +160,7 @@ export function accountConnectRoutes(deps: AppDeps) {
         404,
       )
     }
-    const person = signedInPerson(store, config, slug, request)
+    const person = await signedInPerson(store, config, slug, request)
     if (!person) {
       return problemPage(
         org,
@@ -167,12 +176,14 @@ export function accountConnectRoutes(deps: AppDeps) {
   return new Elysia({ prefix: '/orgs/:slug/account/connect', normalize: false })
     .get(
       '/:provider',
-      ({ params, request }) => {
-        const found = context(params.slug, params.provider, request)
+      async ({ params, request }) => {
+        const found = await context(params.slug, params.provider, request)
         if (found instanceof Response) return found
         const { person } = found
         const provider = providers.get(found.provider.id) as OAuthProvider
-        return redirect(startConnect(store, person, provider, callbackUri(person.org, config, provider.id)))
+        return redirect(
+          await startConnect(store, person, provider, callbackUri(person.org, config, provider.id)),
+        )
       },
       {
         params: Params,
@@ -186,13 +197,13 @@ export function accountConnectRoutes(deps: AppDeps) {
     .get(
       '/:provider/callback',
       async ({ params, query, request }) => {
-        const found = context(params.slug, params.provider, request)
+        const found = await context(params.slug, params.provider, request)
         if (found instanceof Response) return found
         const { person } = found
         const provider = providers.get(found.provider.id) as OAuthProvider
-        const fail = (message: string, reason: string, status = 400) => {
+        const fail = async (message: string, reason: string, status = 400): Promise<Response> => {
           log.warn('oauth connect failed', { org: person.org.slug, provider: provider.id, reason })
-          store.audit.record({
+          await store.audit.record({
             orgId: person.org.id,
             kind: 'admin',
             action: 'identity.linked',
@@ -248,8 +259,8 @@ export function accountConnectRoutes(deps: AppDeps) {
     )
     .post(
       '/:provider/disconnect',
-      ({ params, body, request }) => {
-        const found = context(params.slug, params.provider, request)
+      async ({ params, body, request }) => {
+        const found = await context(params.slug, params.provider, request)
         if (found instanceof Response) return found
         const { person, provider } = found
         if (!csrfMatches(person.csrfToken, body._csrf)) {
@@ -261,7 +272,7 @@ export function accountConnectRoutes(deps: AppDeps) {
             403,
           )
         }
-        disconnect(store, person.org, person.accountId, provider.id)
+        await disconnect(store, person.org, person.accountId, provider.id)
         return redirect(`${person.basePath}/account?disconnected=${provider.id}`)
       },
       {

@@ -50,7 +50,7 @@ export async function checkAdminPassword(
   email: string,
   password: string,
 ): Promise<{ adminId: string } | null> {
-  const admin = store.admins.byEmail(org.id, email.trim().toLowerCase())
+  const admin = await store.admins.byEmail(org.id, email.trim().toLowerCase())
   if (!admin) {
     await Bun.password.verify(password, await decoy()).catch(() => false)
     return null
@@ -59,9 +59,14 @@ export async function checkAdminPassword(
   return ok ? { adminId: admin.id } : null
 }
 
-export function startAdminSession(store: Store, org: Org, adminId: string, publicUrl: string) {
-  const issued = issueSession(store, { orgId: org.id, kind: 'admin', subjectId: adminId })
-  store.audit.record({
+export async function startAdminSession(
+  store: Store,
+  org: Org,
+  adminId: string,
+  publicUrl: string,
+): Promise<{ cookie: string; csrfToken: string }> {
+  const issued = await issueSession(store, { orgId: org.id, kind: 'admin', subjectId: adminId })
+  await store.audit.record({
     orgId: org.id,
     kind: 'admin',
     action: 'admin.signed_in',
@@ -73,23 +78,28 @@ export function startAdminSession(store: Store, org: Org, adminId: string, publi
 }
 
 /** The signed-in admin of this org for this request, or null (no, expired or foreign cookie). */
-export function currentAdmin(
+export async function currentAdmin(
   store: Store,
   org: Org,
   request: Request,
   publicUrl: string,
-): SignedInAdmin | null {
+): Promise<SignedInAdmin | null> {
   const token = readCookie(request.headers.get('cookie'), 'admin', consoleCookieScope(org, publicUrl))
-  const session = verifySession(store, token, org.id, 'admin')
+  const session = await verifySession(store, token, org.id, 'admin')
   if (!session || !token) return null
-  const admin = store.admins.byId(org.id, session.subjectId)
+  const admin = await store.admins.byId(org.id, session.subjectId)
   if (!admin) return null
   return { adminId: admin.id, email: admin.email, csrfToken: session.csrfToken, token }
 }
 
-export function endAdminSession(store: Store, org: Org, request: Request, publicUrl: string): string {
+export async function endAdminSession(
+  store: Store,
+  org: Org,
+  request: Request,
+  publicUrl: string,
+): Promise<string> {
   const scope = consoleCookieScope(org, publicUrl)
-  endSession(store, readCookie(request.headers.get('cookie'), 'admin', scope))
+  await endSession(store, readCookie(request.headers.get('cookie'), 'admin', scope))
   return clearCookie('admin', scope)
 }
 
@@ -102,8 +112,8 @@ export function csrfMatches(expected: string, given: string | null | undefined):
  * needs `X-CSRF-Token`, because a browser attaches the cookie to requests other sites start.
  */
 export function adminSessionLookup(store: Store, publicUrl: string): AdminSessionLookup {
-  return (org, request) => {
-    const admin = currentAdmin(store, org, request, publicUrl)
+  return async (org, request) => {
+    const admin = await currentAdmin(store, org, request, publicUrl)
     if (!admin) return null
     if (
       !SAFE_METHODS.has(request.method) &&

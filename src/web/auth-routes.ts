@@ -46,13 +46,13 @@ const loginCsrfCookie = (value: string, scope: CookieScope, maxAge = 3600) =>
 export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
   const { store, config, throttle } = deps
 
-  const renderLogin = (
+  const renderLogin = async (
     slug: string,
     next: string | undefined,
     status: number,
     extra: { email?: string; error?: string; headers?: Record<string, string> } = {},
-  ) => {
-    const org = resolveOrg(store, slug)
+  ): Promise<Response> => {
+    const org = await resolveOrg(store, slug)
     const basePath = basePathOf(org, config.publicUrl)
     const csrf = newSecret('')
     const body = loginForm({
@@ -71,11 +71,11 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
   return new Elysia({ prefix: '/orgs/:slug/admin', normalize: false })
     .get(
       '/login',
-      ({ params, query, request }) => {
-        const org = resolveOrg(store, params.slug)
+      async ({ params, query, request }) => {
+        const org = await resolveOrg(store, params.slug)
         const basePath = basePathOf(org, config.publicUrl)
         // Already signed in: straight on.
-        if (currentAdmin(store, org, request, config.publicUrl))
+        if (await currentAdmin(store, org, request, config.publicUrl))
           return redirect(safeNext(query.next, basePath))
         return renderLogin(params.slug, query.next, 200)
       },
@@ -97,7 +97,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
     .post(
       '/login',
       async ({ params, body, request }) => {
-        const org = resolveOrg(store, params.slug)
+        const org = await resolveOrg(store, params.slug)
         const basePath = basePathOf(org, config.publicUrl)
         const cookieCsrf = readCookie(
           request.headers.get('cookie'),
@@ -116,7 +116,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
         const refused = throttle.admit(attempt)
         if (refused) {
           if (refused.firstRefusal) {
-            store.audit.record({
+            await store.audit.record({
               orgId: org.id,
               kind: 'admin',
               action: 'admin.sign_in',
@@ -137,7 +137,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
         const found = await checkAdminPassword(store, org, email, body.password)
         if (!found) {
           throttle.failed(attempt)
-          store.audit.record({
+          await store.audit.record({
             orgId: org.id,
             kind: 'admin',
             action: 'admin.sign_in',
@@ -152,7 +152,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
           })
         }
         throttle.succeeded(attempt)
-        const { cookie } = startAdminSession(store, org, found.adminId, config.publicUrl)
+        const { cookie } = await startAdminSession(store, org, found.adminId, config.publicUrl)
         const scope = consoleCookieScope(org, config.publicUrl)
         return redirect(safeNext(body.next, basePath), {
           'set-cookie': [cookie, loginCsrfCookie('', scope, 0)],
@@ -178,17 +178,17 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
     )
     .post(
       '/logout',
-      ({ params, body, request }) => {
-        const org = resolveOrg(store, params.slug)
+      async ({ params, body, request }) => {
+        const org = await resolveOrg(store, params.slug)
         const basePath = basePathOf(org, config.publicUrl)
-        const admin = currentAdmin(store, org, request, config.publicUrl)
+        const admin = await currentAdmin(store, org, request, config.publicUrl)
         // A sign-out form from another site must not end the session; without a session there is
         // nothing to protect and the browser simply lands on sign-in.
         if (admin && !csrfMatches(admin.csrfToken, body._csrf))
           return redirect(`${basePath}/admin/integration`)
-        const cleared = endAdminSession(store, org, request, config.publicUrl)
+        const cleared = await endAdminSession(store, org, request, config.publicUrl)
         if (admin) {
-          store.audit.record({
+          await store.audit.record({
             orgId: org.id,
             kind: 'admin',
             action: 'admin.signed_out',
@@ -210,8 +210,8 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
     )
     .get(
       '',
-      ({ params }) =>
-        redirect(`${basePathOf(resolveOrg(store, params.slug), config.publicUrl)}/admin/integration`),
+      async ({ params }) =>
+        redirect(`${basePathOf(await resolveOrg(store, params.slug), config.publicUrl)}/admin/integration`),
       {
         params: SlugParams,
         detail: pageDoc('Console', 'The console: redirects to Settings → Okta Integration', {

@@ -32,30 +32,30 @@ export function loginRedirect(basePath: string, next: string): Response {
  * The console context, or the response to send instead: sign-in for a missing or expired session.
  * `returnTo` is where sign-in should bring the admin back (for a form POST, the page it came from).
  */
-export function consoleContext(
+export async function consoleContext(
   deps: AppDeps,
   slug: string,
   request: Request,
   returnTo?: string,
-): ConsoleContext | Response {
-  const org = resolveOrg(deps.store, slug)
+): Promise<ConsoleContext | Response> {
+  const org = await resolveOrg(deps.store, slug)
   const basePath = basePathOf(org, deps.config.publicUrl)
-  const admin = currentAdmin(deps.store, org, request, deps.config.publicUrl)
+  const admin = await currentAdmin(deps.store, org, request, deps.config.publicUrl)
   if (!admin) return loginRedirect(basePath, returnTo ?? browserPath(request, org, basePath))
   return { org, basePath, admin }
 }
 
 /** Like `consoleContext`, and the form's `_csrf` must be this session's token. */
-export function formContext(
+export async function formContext(
   deps: AppDeps,
   slug: string,
   request: Request,
   csrf: string | undefined,
   returnTo: (basePath: string) => string,
-): ConsoleContext | Response {
-  const org = resolveOrg(deps.store, slug)
+): Promise<ConsoleContext | Response> {
+  const org = await resolveOrg(deps.store, slug)
   const basePath = basePathOf(org, deps.config.publicUrl)
-  const context = consoleContext(deps, slug, request, returnTo(basePath))
+  const context = await consoleContext(deps, slug, request, returnTo(basePath))
   if (context instanceof Response) return context
   if (!csrfMatches(context.admin.csrfToken, csrf)) {
     return htmlResponse(

@@ -60,18 +60,30 @@ export function mappingsFromForm(current: RoleMapping[], form: Record<string, st
 
 export function directoryPageRoutes(deps: AppDeps) {
   const { store } = deps
-  const withContext = (slug: string, request: Request, render: (context: ConsoleContext) => Response) => {
-    const context = consoleContext(deps, slug, request)
+  const withContext = async (
+    slug: string,
+    request: Request,
+    render: (context: ConsoleContext) => Promise<Response>,
+  ): Promise<Response> => {
+    const context = await consoleContext(deps, slug, request)
     return context instanceof Response ? context : render(context)
   }
 
-  const groups = (context: ConsoleContext, cursor: string | undefined, flashes: Flash[], status = 200) => {
-    const page = listGroups(store, context.org.id, { limit: PAGE_SIZE, cursor })
+  const groups = async (
+    context: ConsoleContext,
+    cursor: string | undefined,
+    flashes: Flash[],
+    status = 200,
+  ): Promise<Response> => {
+    const [page, { mappings }] = await Promise.all([
+      listGroups(store, context.org.id, { limit: PAGE_SIZE, cursor }),
+      getRoleMappings(store, context.org.id),
+    ])
     const body = groupsPage({
       basePath: context.basePath,
       csrfToken: context.admin.csrfToken,
       groups: page.items,
-      mappings: getRoleMappings(store, context.org.id).mappings,
+      mappings,
       cursor,
       nextCursor: page.nextCursor,
     })
@@ -82,11 +94,11 @@ export function directoryPageRoutes(deps: AppDeps) {
     .get(
       '/users',
       ({ params, query, request }) =>
-        withContext(params.slug, request, (context) => {
+        withContext(params.slug, request, async (context) => {
           const source = query.source === 'okta' || query.source === 'local' ? query.source : undefined
           const active = query.active === 'true' || query.active === 'false' ? query.active : undefined
           const q = query.q?.trim() || undefined
-          const page = listUsers(store, context.org.id, {
+          const page = await listUsers(store, context.org.id, {
             q,
             source,
             active,
@@ -125,13 +137,13 @@ export function directoryPageRoutes(deps: AppDeps) {
     )
     .post(
       '/groups/mappings',
-      ({ params, body, request }) => {
-        const context = formContext(deps, params.slug, request, body._csrf, (b) => `${b}/admin/groups`)
+      async ({ params, body, request }) => {
+        const context = await formContext(deps, params.slug, request, body._csrf, (b) => `${b}/admin/groups`)
         if (context instanceof Response) return context
-        const current = getRoleMappings(store, context.org.id).mappings
+        const current = (await getRoleMappings(store, context.org.id)).mappings
         const form = body as Record<string, string>
         try {
-          putRoleMappings(store, context.org.id, mappingsFromForm(current, form), actorOf(context))
+          await putRoleMappings(store, context.org.id, mappingsFromForm(current, form), actorOf(context))
         } catch (error) {
           if (error instanceof ServiceError && error.status < 500) {
             return groups(context, undefined, [{ kind: 'error', text: error.message }], error.status)
@@ -152,12 +164,12 @@ export function directoryPageRoutes(deps: AppDeps) {
     .get(
       '/duplicates',
       ({ params, query, request }) =>
-        withContext(params.slug, request, (context) => {
-          const page = listDuplicates(store, context.org.id, { limit: PAGE_SIZE, cursor: query.cursor })
+        withContext(params.slug, request, async (context) => {
+          const page = await listDuplicates(store, context.org.id, { limit: PAGE_SIZE, cursor: query.cursor })
           let preview: ResyncResult | null = null
           let notConfigured = false
           try {
-            preview = resync(store, context.org, { dryRun: true, actor: actorOf(context) })
+            preview = await resync(store, context.org, { dryRun: true, actor: actorOf(context) })
           } catch (error) {
             if (!(error instanceof ServiceError) || error.status >= 500) throw error
             notConfigured = error.code === 'NOT_CONFIGURED'
@@ -186,10 +198,16 @@ export function directoryPageRoutes(deps: AppDeps) {
     )
     .post(
       '/duplicates/merge',
-      ({ params, body, request }) => {
-        const context = formContext(deps, params.slug, request, body._csrf, (b) => `${b}/admin/duplicates`)
+      async ({ params, body, request }) => {
+        const context = await formContext(
+          deps,
+          params.slug,
+          request,
+          body._csrf,
+          (b) => `${b}/admin/duplicates`,
+        )
         if (context instanceof Response) return context
-        const result = resync(store, context.org, { dryRun: false, actor: actorOf(context) })
+        const result = await resync(store, context.org, { dryRun: false, actor: actorOf(context) })
         return redirect(`${context.basePath}/admin/duplicates?merged=${result.merges.length}`)
       },
       {
@@ -204,11 +222,15 @@ export function directoryPageRoutes(deps: AppDeps) {
     .get(
       '/audit',
       ({ params, query, request }) =>
-        withContext(params.slug, request, (context) => {
+        withContext(params.slug, request, async (context) => {
           const kind = (AUDIT_KINDS as readonly string[]).includes(query.kind ?? '')
             ? (query.kind as AuditKind)
             : undefined
-          const page = listAudit(store, context.org.id, { kind, cursor: query.cursor, limit: PAGE_SIZE })
+          const page = await listAudit(store, context.org.id, {
+            kind,
+            cursor: query.cursor,
+            limit: PAGE_SIZE,
+          })
           const body = auditPage({
             basePath: context.basePath,
             kind,

@@ -52,7 +52,7 @@ const page = (context: ConsoleContext) => `${context.basePath}/admin/integration
 export function integrationPageRoutes(deps: AppDeps) {
   const { store, config } = deps
 
-  const render = (
+  const render = async (
     context: ConsoleContext,
     options: {
       values?: SetUpValues
@@ -61,8 +61,8 @@ export function integrationPageRoutes(deps: AppDeps) {
       status?: number
       flashes?: Flash[]
     } = {},
-  ) => {
-    const status = integrationStatus(store, context.org, config.publicUrl)
+  ): Promise<Response> => {
+    const status = await integrationStatus(store, context.org, config.publicUrl)
     const body = integrationPage({
       basePath: context.basePath,
       slug: context.org.slug,
@@ -86,12 +86,12 @@ export function integrationPageRoutes(deps: AppDeps) {
       // JSON as `GET /api/v1/orgs/{slug}/okta`, from the same service, under the org's path.
       .get(
         '/status.json',
-        ({ params, request }) => {
-          const org = resolveOrg(store, params.slug)
-          if (!currentAdmin(store, org, request, config.publicUrl)) {
+        async ({ params, request }) => {
+          const org = await resolveOrg(store, params.slug)
+          if (!(await currentAdmin(store, org, request, config.publicUrl))) {
             return errorJson(401, 'UNAUTHENTICATED', 'the admin session has ended; sign in again')
           }
-          return Response.json(integrationStatus(store, org, config.publicUrl), {
+          return Response.json(await integrationStatus(store, org, config.publicUrl), {
             headers: { 'cache-control': 'no-store' },
           })
         },
@@ -108,8 +108,8 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .get(
         '',
-        ({ params, query, request }) => {
-          const context = consoleContext(deps, params.slug, request)
+        async ({ params, query, request }) => {
+          const context = await consoleContext(deps, params.slug, request)
           if (context instanceof Response) return context
           const merged = Number(query.resynced)
           const flash = query.saved
@@ -132,8 +132,8 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .post(
         '',
-        ({ params, body, request }) => {
-          const context = formContext(
+        async ({ params, body, request }) => {
+          const context = await formContext(
             deps,
             params.slug,
             request,
@@ -154,7 +154,7 @@ export function integrationPageRoutes(deps: AppDeps) {
                 ? undefined
                 : values.nextCertificate
           try {
-            const { scimToken } = setUpIntegration(
+            const { scimToken } = await setUpIntegration(
               store,
               context.org,
               {
@@ -167,7 +167,7 @@ export function integrationPageRoutes(deps: AppDeps) {
             )
             // The token is in this one answer only (no redirect, no cache); later views never have it.
             if (scimToken) {
-              return render(context, {
+              return await render(context, {
                 scimToken,
                 flashes: [{ kind: 'ok', text: 'The integration is set up.' }],
               })
@@ -204,12 +204,18 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .post(
         '/resync',
-        ({ params, body, request }) => {
-          const context = formContext(deps, params.slug, request, body._csrf, (b) => `${b}/admin/integration`)
+        async ({ params, body, request }) => {
+          const context = await formContext(
+            deps,
+            params.slug,
+            request,
+            body._csrf,
+            (b) => `${b}/admin/integration`,
+          )
           if (context instanceof Response) return context
-          if (!integrationStatus(store, context.org, config.publicUrl).configured)
+          if (!(await integrationStatus(store, context.org, config.publicUrl)).configured)
             return redirect(page(context))
-          const result = resync(store, context.org, { dryRun: false, actor: actorOf(context) })
+          const result = await resync(store, context.org, { dryRun: false, actor: actorOf(context) })
           return redirect(`${page(context)}?resynced=${result.merges.length}`)
         },
         {
@@ -223,8 +229,8 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .get(
         '/rotate',
-        ({ params, request }) => {
-          const context = consoleContext(deps, params.slug, request)
+        async ({ params, request }) => {
+          const context = await consoleContext(deps, params.slug, request)
           if (context instanceof Response) return context
           return consolePage(
             context,
@@ -243,8 +249,8 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .post(
         '/rotate',
-        ({ params, body, request }) => {
-          const context = formContext(
+        async ({ params, body, request }) => {
+          const context = await formContext(
             deps,
             params.slug,
             request,
@@ -252,9 +258,9 @@ export function integrationPageRoutes(deps: AppDeps) {
             (b) => `${b}/admin/integration/rotate`,
           )
           if (context instanceof Response) return context
-          if (!integrationStatus(store, context.org, config.publicUrl).configured)
+          if (!(await integrationStatus(store, context.org, config.publicUrl)).configured)
             return redirect(page(context))
-          const { scimToken } = rotateScimToken(store, context.org, actorOf(context))
+          const { scimToken } = await rotateScimToken(store, context.org, actorOf(context))
           return render(context, {
             scimToken,
             flashes: [{ kind: 'ok', text: 'A new SCIM token is made; the old one no longer works.' }],
@@ -271,8 +277,8 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .get(
         '/remove',
-        ({ params, request }) => {
-          const context = consoleContext(deps, params.slug, request)
+        async ({ params, request }) => {
+          const context = await consoleContext(deps, params.slug, request)
           if (context instanceof Response) return context
           return removePage(context)
         },
@@ -286,8 +292,8 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .post(
         '/remove',
-        ({ params, body, request }) => {
-          const context = formContext(
+        async ({ params, body, request }) => {
+          const context = await formContext(
             deps,
             params.slug,
             request,
@@ -298,7 +304,7 @@ export function integrationPageRoutes(deps: AppDeps) {
           if (body.confirmSlug.trim() !== context.org.slug) {
             return removePage(context, `Type “${context.org.slug}” exactly to confirm.`)
           }
-          removeIntegration(store, context.org, false, actorOf(context))
+          await removeIntegration(store, context.org, false, actorOf(context))
           return redirect(`${page(context)}?removing=1`)
         },
         {
@@ -313,9 +319,10 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
   )
 
-  function removePage(context: ConsoleContext, error?: string) {
-    if (!integrationStatus(store, context.org, config.publicUrl).configured) return redirect(page(context))
-    const preview = removeIntegration(store, context.org, true, actorOf(context))
+  async function removePage(context: ConsoleContext, error?: string): Promise<Response> {
+    if (!(await integrationStatus(store, context.org, config.publicUrl)).configured)
+      return redirect(page(context))
+    const preview = await removeIntegration(store, context.org, true, actorOf(context))
     return consolePage(
       context,
       'Remove integration',

@@ -54,8 +54,8 @@ const oktaUser = (email: string, given: string) => ({
 
 beforeAll(async () => {
   app = createTestApp()
-  auth = seedOrg(app.store, 'acme').auth
-  seedOrg(app.store, 'globex')
+  auth = (await seedOrg(app.store, 'acme')).auth
+  await seedOrg(app.store, 'globex')
   scheduler = createScheduler({
     store: app.store,
     log: silentLogger,
@@ -95,7 +95,7 @@ beforeAll(async () => {
     method: 'PUT',
     body: { mappings: [{ group: 'Engineering', role: 'admin' }] },
   })
-  scheduler.drain()
+  await scheduler.drain()
 })
 
 describe('integration status (GET/PUT /okta, scim-token, DELETE)', () => {

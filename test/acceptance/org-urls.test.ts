@@ -43,10 +43,10 @@ function send(orgCase: OrgCase, path: string, init: RequestInit = {}): Promise<R
   return app.fetch(new Request(`http://sso.globex.example${path}`, { ...init, headers }))
 }
 
-function insertOktaAccount(orgId: string, email: string): string {
+async function insertOktaAccount(orgId: string, email: string): Promise<string> {
   const id = newId()
   const now = Date.now()
-  app.store.accounts.insert({
+  await app.store.accounts.insert({
     id,
     org_id: orgId,
     email,
@@ -74,7 +74,7 @@ const cookieName = (orgCase: OrgCase, name: string) =>
 beforeAll(async () => {
   app = createTestApp()
   for (const orgCase of Object.values(orgs)) {
-    const seeded = seedOrg(app.store, orgCase.slug, orgCase.orgUrl === OWN ? OWN : undefined)
+    const seeded = await seedOrg(app.store, orgCase.slug, orgCase.orgUrl === OWN ? OWN : undefined)
     orgCase.auth = seeded.auth
     orgCase.id = seeded.org.id
     orgCase.scimToken = (
@@ -84,7 +84,7 @@ beforeAll(async () => {
         certificate: idp().certificate,
       })
     ).scimToken
-    insertOktaAccount(seeded.org.id, `ada@${orgCase.slug}.example`)
+    await insertOktaAccount(seeded.org.id, `ada@${orgCase.slug}.example`)
     await createAdmin(app.store, {
       orgSlug: orgCase.slug,
       email: `admin@${orgCase.slug}.example`,
@@ -254,7 +254,7 @@ for (const orgCase of Object.values(orgs)) {
 describe('TRUST_PROXY', () => {
   test('with TRUST_PROXY=1, X-Forwarded-Host/-Proto name the own origin', async () => {
     const behind = createTestApp({ trustProxy: { hops: 1 } })
-    seedOrg(behind.store, 'globex', OWN)
+    await seedOrg(behind.store, 'globex', OWN)
     const viaProxy = await behind.fetch(
       new Request('http://10.0.0.5:3000/okta/metadata', {
         headers: {

@@ -11,10 +11,13 @@ const valid = () => ({
 describe('admin API: Okta integration', () => {
   let app: TestApp
   let auth: Record<string, string>
-  beforeEach(() => {
+  beforeEach(async () => {
     app = createTestApp()
-    auth = seedOrg(app.store, 'acme').auth
+    auth = (await seedOrg(app.store, 'acme')).auth
   })
+  const acmeId = async () => (await app.store.orgs.bySlug('acme'))!.id
+  /** The acme integration's row as stored. */
+  const stored = async () => app.store.integrations.get(await acmeId())
 
   const put = (body: unknown, headers = auth) =>
     app.request('/api/v1/orgs/acme/okta', { method: 'PUT', ...jsonBody(body, headers) })
@@ -48,19 +51,19 @@ describe('admin API: Okta integration', () => {
     const status = await (await app.request('/api/v1/orgs/acme/okta', { headers: auth })).json()
     expect(status.scimToken).toBeUndefined()
     // The token is stored hashed, never in clear.
-    const row = app.store.integrations.get(app.store.orgs.bySlug('acme')!.id)!
+    const row = (await stored())!
     expect(row.scim_token_hash).not.toContain(created.scimToken)
     expect(row.scim_token_hash).toMatch(/^[0-9a-f]{64}$/)
   })
 
   test('rotating the token changes it and stores only the new hash', async () => {
     const { scimToken } = await (await put(valid())).json()
-    const before = app.store.integrations.get(app.store.orgs.bySlug('acme')!.id)!.scim_token_hash
+    const before = (await stored())!.scim_token_hash
     const res = await app.request('/api/v1/orgs/acme/okta/scim-token', { method: 'POST', headers: auth })
     expect(res.status).toBe(200)
     const rotated = await res.json()
     expect(rotated.scimToken).not.toBe(scimToken)
-    const after = app.store.integrations.get(app.store.orgs.bySlug('acme')!.id)!.scim_token_hash
+    const after = (await stored())!.scim_token_hash
     expect(after).not.toBe(before)
   })
 
@@ -81,7 +84,7 @@ describe('admin API: Okta integration', () => {
     expect(body.error.code).toBe('INVALID_INPUT')
     expect(body.error.field).toBe(field)
     expect(body.error.message).toMatch(message)
-    expect(app.store.integrations.get(app.store.orgs.bySlug('acme')!.id)).toBeNull()
+    expect(await stored()).toBeNull()
   })
 
   test('an expired certificate is refused with its expiry date', async () => {
@@ -151,7 +154,7 @@ describe('admin API: Okta integration', () => {
   })
 
   test("an API key of one org cannot read or change another org's integration", async () => {
-    const other = seedOrg(app.store, 'globex')
+    const other = await seedOrg(app.store, 'globex')
     await put(valid())
     const read = await app.request('/api/v1/orgs/acme/okta', { headers: other.auth })
     expect(read.status).toBe(404)
@@ -167,7 +170,7 @@ describe('admin API: Okta integration', () => {
     // Unknown org and foreign org look the same: nothing leaks.
     const unknown = await app.request('/api/v1/orgs/nope/okta', { headers: other.auth })
     expect(unknown.status).toBe(404)
-    expect(app.store.integrations.get(app.store.orgs.bySlug('acme')!.id)).not.toBeNull()
+    expect(await stored()).not.toBeNull()
   })
 
   test('DELETE with dryRun only counts; without it the integration is gone and the token stops', async () => {
@@ -192,8 +195,7 @@ describe('admin API: Okta integration', () => {
   test('every change is in the audit log', async () => {
     await put(valid())
     await app.request('/api/v1/orgs/acme/okta/scim-token', { method: 'POST', headers: auth })
-    const orgId = app.store.orgs.bySlug('acme')!.id
-    const actions = app.store.audit.list(orgId, { limit: 10 }).map((e) => e.action)
+    const actions = (await app.store.audit.list(await acmeId(), { limit: 10 })).map((e) => e.action)
     expect(actions).toContain('integration.created')
     expect(actions).toContain('scim_token.rotated')
   })

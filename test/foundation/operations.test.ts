@@ -12,14 +12,14 @@ describe('health, readiness, metrics', () => {
 
   test('readyz is 503 when the store does not answer', async () => {
     const app = createTestApp()
-    app.store.close()
+    await app.store.close()
     const ready = await app.request('/readyz')
     expect(ready.status).toBe(503)
   })
 
   test('metrics count requests by route and status, with latency histograms', async () => {
     const app = createTestApp()
-    const { auth } = seedOrg(app.store)
+    const { auth } = await seedOrg(app.store)
     await app.request('/api/v1/orgs/acme/okta', { headers: auth })
     await app.request('/api/v1/orgs/acme/okta')
     // Metrics are recorded after the response is sent: wait until both requests are counted.

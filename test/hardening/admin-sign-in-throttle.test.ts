@@ -17,13 +17,13 @@ const ARGON2_TIMEOUT = 30_000
 
 async function setUp() {
   const peers = createPeerApp()
-  const { org } = seedOrg(peers.base.store, 'acme')
+  const { org } = await seedOrg(peers.base.store, 'acme')
   const admin = await seedAdmin(peers.base, 'acme')
   const client = (address: string) => new ConsoleClient(peers.from(address))
-  const rows = () =>
-    peers.base.store.audit
-      .list(org.id, { kind: 'admin', limit: 500 })
-      .filter((row) => row.action === 'admin.sign_in')
+  const rows = async () =>
+    (await peers.base.store.audit.list(org.id, { kind: 'admin', limit: 500 })).filter(
+      (row) => row.action === 'admin.sign_in',
+    )
   return { peers, admin, client, rows }
 }
 
@@ -62,7 +62,7 @@ describe('admin sign-in throttling', () => {
       expect(statuses.slice(10).every((s) => s === 429)).toBe(true)
       // Each admitted attempt cost one argon2id verification; the refused ones none.
       expect(verify.mock.calls.length).toBe(10)
-      expect(rows().filter((r) => r.reason === 'wrong email or password')).toHaveLength(10)
+      expect((await rows()).filter((r) => r.reason === 'wrong email or password')).toHaveLength(10)
       // Another client is not affected.
       expect((await client('203.0.113.6').signIn(BASE, 'nobody@acme.example', 'x')).status).toBe(401)
     },
@@ -75,14 +75,14 @@ describe('admin sign-in throttling', () => {
       const { admin, client, rows } = await setUp()
       const attacker = client('198.51.100.88')
       for (let i = 0; i < 60; i++) await attacker.signIn(BASE, admin.email, `guess-${i}`)
-      const limited = rows().filter((r) => r.reason?.startsWith('rate limited'))
+      const limited = (await rows()).filter((r) => r.reason?.startsWith('rate limited'))
       // The (email, client) lock refused first, then the client's bucket ran dry: two bursts.
       expect(limited.map((r) => r.reason).sort()).toEqual([
         'rate limited: repeated failures for this email from this client',
         'rate limited: too many sign-in attempts from this client',
       ])
       expect(JSON.parse(limited[0]?.data ?? '{}')).toEqual({ client: '198.51.100.88' })
-      expect(rows().filter((r) => r.reason === 'wrong email or password')).toHaveLength(5)
+      expect((await rows()).filter((r) => r.reason === 'wrong email or password')).toHaveLength(5)
     },
     ARGON2_TIMEOUT,
   )

@@ -12,13 +12,19 @@ import { openStore } from '../../src/store/index.ts'
 const DAY = 24 * 60 * 60_000
 const NOW = Date.UTC(2025, 5, 1)
 
-function storeWithRows(oldRows: number, newRows: number) {
+async function storeWithRows(oldRows: number, newRows: number) {
   const store = openStore(':memory:')
   for (let i = 0; i < oldRows; i++)
-    store.audit.record({ orgId: 'o1', kind: 'admin', action: 'old', outcome: 'success' }, NOW - 100 * DAY + i)
+    await store.audit.record(
+      { orgId: 'o1', kind: 'admin', action: 'old', outcome: 'success' },
+      NOW - 100 * DAY + i,
+    )
   for (let i = 0; i < newRows; i++)
-    store.audit.record({ orgId: 'o1', kind: 'admin', action: 'new', outcome: 'success' }, NOW - 89 * DAY + i)
-  const actions = () => store.audit.list('o1', { limit: 10_000 }).map((row) => row.action)
+    await store.audit.record(
+      { orgId: 'o1', kind: 'admin', action: 'new', outcome: 'success' },
+      NOW - 89 * DAY + i,
+    )
+  const actions = async () => (await store.audit.list('o1', { limit: 10_000 })).map((row) => row.action)
   return { store, actions }
 }
 
@@ -31,21 +37,22 @@ describe('audit retention', () => {
   })
 
   test('rows older than the retention go in bounded batches, oldest first; newer rows stay', async () => {
-    const { store, actions } = storeWithRows(25, 7)
+    const { store, actions } = await storeWithRows(25, 7)
     const limits = { batchSize: 10, maxBatches: 2, pauseMs: 0 }
     // One run deletes at most maxBatches × batchSize rows; the next run takes the rest.
     expect(await pruneAuditLog(store, 90, NOW, limits)).toBe(20)
-    expect(actions().filter((a) => a === 'old')).toHaveLength(5)
+    expect((await actions()).filter((a) => a === 'old')).toHaveLength(5)
     expect(await pruneAuditLog(store, 90, NOW, limits)).toBe(5)
     expect(await pruneAuditLog(store, 90, NOW, limits)).toBe(0)
-    expect(actions()).toEqual(Array(7).fill('new'))
+    expect(await actions()).toEqual(Array(7).fill('new'))
     // A single DELETE never exceeds its batch.
-    expect(store.audit.prune(NOW, 3)).toBe(3)
+    expect(await store.audit.prune(NOW, 3)).toBe(3)
   })
 
-  test('a batch finds its rows through the time index, not by scanning the log', () => {
-    const { store } = storeWithRows(1, 1)
-    const plan = store.db
+  test('a batch finds its rows through the time index, not by scanning the log', async () => {
+    const { store } = await storeWithRows(1, 1)
+    // SQLite's own query plan: only the raw connection can show it.
+    const plan = store.engine.db
       .query<{ detail: string }, [number, number]>(
         'EXPLAIN QUERY PLAN SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?',
       )
@@ -55,23 +62,23 @@ describe('audit retention', () => {
   })
 
   test('0 days prunes nothing', async () => {
-    const { store, actions } = storeWithRows(3, 1)
+    const { store, actions } = await storeWithRows(3, 1)
     expect(await pruneAuditLog(store, 0, NOW, DEFAULT_PRUNE_LIMITS)).toBe(0)
-    expect(actions()).toHaveLength(4)
+    expect(await actions()).toHaveLength(4)
   })
 
   test('a housekeeping run prunes with the configured retention and stops cleanly', async () => {
-    const { store, actions } = storeWithRows(0, 0)
+    const { store, actions } = await storeWithRows(0, 0)
     const longAgo = Date.now() - 400 * DAY
     for (let i = 0; i < 3; i++)
-      store.audit.record({ orgId: 'o1', kind: 'sync', action: 'ancient', outcome: 'success' }, longAgo)
-    store.audit.record({ orgId: 'o1', kind: 'sync', action: 'today', outcome: 'success' })
+      await store.audit.record({ orgId: 'o1', kind: 'sync', action: 'ancient', outcome: 'success' }, longAgo)
+    await store.audit.record({ orgId: 'o1', kind: 'sync', action: 'today', outcome: 'success' })
     const housekeeping = startHousekeeping(
       { store, config: { auditRetentionDays: 365 }, log: silentLogger },
       { firstRunMs: 60_000, intervalMs: 60_000 },
     )
     expect(await housekeeping.runNow()).toBe(3)
-    expect(actions()).toEqual(['today'])
+    expect(await actions()).toEqual(['today'])
     await housekeeping.stop()
   })
 })

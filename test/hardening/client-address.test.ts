@@ -108,9 +108,9 @@ describe('through the server', () => {
     }
     expect(statuses.slice(0, 20).every((s) => s === 400)).toBe(true)
     expect(statuses.slice(20).every((s) => s === 429)).toBe(true)
-    const limited = peers.base.store.audit
-      .list(org.orgId, { kind: 'saml', limit: 100 })
-      .filter((row) => row.reason === 'rate_limited')
+    const limited = (await peers.base.store.audit.list(org.orgId, { kind: 'saml', limit: 100 })).filter(
+      (row) => row.reason === 'rate_limited',
+    )
     expect(limited.map((row) => row.actor)).toEqual(['198.51.100.7'])
   })
 
@@ -128,9 +128,9 @@ describe('through the server', () => {
   })
 
   test('X-Forwarded-Host counts as the trusted proxy set it (the rightmost), and only when trusted', async () => {
-    const send = (trust: ProxyTrust, peer: string, forwardedHost: string) => {
+    const send = async (trust: ProxyTrust, peer: string, forwardedHost: string) => {
       const peers = createPeerApp({ trustProxy: trust })
-      seedOrg(peers.base.store, 'globex', 'https://sso.globex.example')
+      await seedOrg(peers.base.store, 'globex', 'https://sso.globex.example')
       return peers.from(peer).fetch(
         new Request('http://10.0.0.5:3000/okta/metadata', {
           headers: { host: '10.0.0.5:3000', 'x-forwarded-host': forwardedHost, 'x-forwarded-proto': 'https' },

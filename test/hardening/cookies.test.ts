@@ -125,7 +125,7 @@ describe('two orgs on one https origin', () => {
     const acme = await seedSamlOrg(app, 'acme')
     const globex = await seedSamlOrg(app, 'globex')
     const acmeUrl = `${SHARED}/orgs/acme`
-    insertAccount(app, globex.orgId, acme.email)
+    await insertAccount(app, globex.orgId, acme.email)
     const response = await postAcs(
       app,
       acmeUrl,

@@ -19,8 +19,8 @@ const BASE = '/orgs/acme'
 
 async function setUp() {
   const app = createTestApp()
-  const acme = seedOrg(app.store, 'acme')
-  const globex = seedOrg(app.store, 'globex')
+  const acme = await seedOrg(app.store, 'acme')
+  const globex = await seedOrg(app.store, 'globex')
   const first = await seedAdmin(app, 'acme', 'first@acme.example')
   const second = await seedAdmin(app, 'acme', 'second@acme.example')
   return { app, acme, globex, first, second }
@@ -45,8 +45,9 @@ async function signedIn(app: TestApp, email: string, password = ADMIN_PASSWORD):
   return client
 }
 
+// No repository counts sessions, so the test reads the SQLite table itself.
 const adminRows = (app: TestApp, adminId: string) =>
-  app.store.db
+  app.store.engine.db
     .query<{ n: number }, [string]>(
       "SELECT COUNT(*) AS n FROM sessions WHERE kind = 'admin' AND subject_id = ?",
     )
@@ -65,7 +66,7 @@ describe('API keys', () => {
       expect(item.name).toBe('default')
       // Its own request just used it.
       expect(Date.parse(item.lastUsedAt)).toBeGreaterThan(0)
-      const hash = app.store.apiKeys.byId(acme.org.id, item.id)?.key_hash as string
+      const hash = (await app.store.apiKeys.byId(acme.org.id, item.id))?.key_hash as string
       expect(list.text).not.toContain(acme.apiKey)
       expect(list.text).not.toContain(hash)
     },
@@ -102,7 +103,7 @@ describe('API keys', () => {
       expect(again.status).toBe(404)
       expect(again.body.error.code).toBe('NOT_FOUND')
 
-      const audit = app.store.audit.list(acme.org.id, { kind: 'admin', limit: 50 })
+      const audit = await app.store.audit.list(acme.org.id, { kind: 'admin', limit: 50 })
       const row = audit.find((e) => e.action === 'api_key.revoked')
       expect(row?.subject).toBe(created.body.id)
       const revoker = listed.body.items.find((k: Body) => k.name === 'default').id
@@ -205,9 +206,9 @@ describe('admins', () => {
       const bad = await call(app, 'POST', '/acme/admins', acme.auth, { email: 'not an email' })
       expect(bad.status).toBe(400)
       expect(bad.body.error.field).toBe('email')
-      const created = app.store.audit
-        .list(acme.org.id, { kind: 'admin', limit: 50 })
-        .filter((e) => e.action === 'admin.created')
+      const created = (await app.store.audit.list(acme.org.id, { kind: 'admin', limit: 50 })).filter(
+        (e) => e.action === 'admin.created',
+      )
       expect(created.map((e) => e.subject)).toContain(generated.body.id)
     },
     SLOW,
@@ -231,9 +232,9 @@ describe('admins', () => {
       expect(adminRows(app, second.id)).toBe(0)
       const list = await call(app, 'GET', '/acme/admins', acme.auth)
       expect(list.body.items.map((a: Body) => a.id)).toEqual([first.id])
-      const row = app.store.audit
-        .list(acme.org.id, { kind: 'admin', limit: 50 })
-        .find((e) => e.action === 'admin.removed')
+      const row = (await app.store.audit.list(acme.org.id, { kind: 'admin', limit: 50 })).find(
+        (e) => e.action === 'admin.removed',
+      )
       expect(row).toMatchObject({ subject: second.id })
       expect(JSON.parse(row?.data ?? '{}')).toMatchObject({ email: second.email })
     },
@@ -257,7 +258,7 @@ describe('admins', () => {
         'x-csrf-token': csrf,
       })
       expect(self.status).toBe(409)
-      expect(app.store.admins.count(acme.org.id)).toBe(1)
+      expect(await app.store.admins.count(acme.org.id)).toBe(1)
       expect((await client.get(`${BASE}/admin/users`)).status).toBe(200)
     },
     SLOW,
@@ -300,9 +301,9 @@ describe('admins', () => {
       expect((await phone.get(`${BASE}/admin/users`)).status).toBe(303)
       expect((await new ConsoleClient(app).signIn(BASE, second.email)).status).toBe(401)
       await signedIn(app, second.email, 'the new long password')
-      const row = app.store.audit
-        .list(acme.org.id, { kind: 'admin', limit: 50 })
-        .find((e) => e.action === 'admin.password_changed')
+      const row = (await app.store.audit.list(acme.org.id, { kind: 'admin', limit: 50 })).find(
+        (e) => e.action === 'admin.password_changed',
+      )
       expect(row?.subject).toBe(second.id)
       expect(JSON.parse(row?.data ?? '{}')).toMatchObject({ endedSessions: 2 })
     },
@@ -327,9 +328,9 @@ describe('admins', () => {
       expect((await laptop.get(`${BASE}/admin/users`)).status).toBe(200)
       expect((await phone.get(`${BASE}/admin/users`)).status).toBe(303)
       expect(adminRows(app, second.id)).toBe(1)
-      const row = app.store.audit
-        .list(acme.org.id, { kind: 'admin', limit: 50 })
-        .find((e) => e.action === 'admin.password_changed')
+      const row = (await app.store.audit.list(acme.org.id, { kind: 'admin', limit: 50 })).find(
+        (e) => e.action === 'admin.password_changed',
+      )
       // Who did it: the admin, by id and by email.
       expect(row?.actor).toBe(`admin:${second.id}`)
       expect(JSON.parse(row?.data ?? '{}')).toMatchObject({ actorEmail: second.email, endedSessions: 1 })

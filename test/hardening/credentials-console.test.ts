@@ -17,7 +17,7 @@ const ACCESS = `${BASE}/admin/access`
 
 async function setUp() {
   const app = createTestApp()
-  const acme = seedOrg(app.store, 'acme')
+  const acme = await seedOrg(app.store, 'acme')
   const first = await seedAdmin(app, 'acme', 'first@acme.example')
   const second = await seedAdmin(app, 'acme', 'second@acme.example')
   const client = await signedIn(app, first.email)
@@ -44,7 +44,7 @@ describe('Settings → Access', () => {
       expect(page.html).toMatch(/<table id="api-keys">[\s\S]*default[\s\S]*<\/table>/)
       expect(page.html).toMatch(/<table id="admins">[\s\S]*first@acme\.example[\s\S]*second@acme\.example/)
       expect(page.html).not.toContain(acme.apiKey)
-      expect(page.html).not.toContain(app.store.apiKeys.list(acme.org.id)[0]?.key_hash as string)
+      expect(page.html).not.toContain((await app.store.apiKeys.list(acme.org.id))[0]?.key_hash as string)
       // Linked from every other console page too.
       expect((await client.page(`${BASE}/admin/users`)).html).toContain(`href="${ACCESS}"`)
     },
@@ -68,9 +68,8 @@ describe('Settings → Access', () => {
       expect(await apiStatus(app, key)).toBe(200)
       expect((await client.page(ACCESS)).html).not.toContain(key)
 
-      const id = app.store.apiKeys
-        .list(app.store.orgs.bySlug('acme')?.id as string)
-        .find((k) => k.name === '<b>tf-prod</b>')?.id as string
+      const acmeId = (await app.store.orgs.bySlug('acme'))?.id as string
+      const id = (await app.store.apiKeys.list(acmeId)).find((k) => k.name === '<b>tf-prod</b>')?.id as string
       // A form without this session's token changes nothing.
       const forged = await client.post(`${ACCESS}/api-keys/${id}/revoke`, { _csrf: 'not-the-token' })
       expect(forged.status).toBe(403)
@@ -83,10 +82,7 @@ describe('Settings → Access', () => {
       const after = await client.page(`${ACCESS}?revoked=1`)
       expect(after.html).toContain('The API key is revoked')
       expect(after.html).not.toContain('tf-prod')
-      const audit = app.store.audit.list(app.store.orgs.bySlug('acme')?.id as string, {
-        kind: 'admin',
-        limit: 50,
-      })
+      const audit = await app.store.audit.list(acmeId, { kind: 'admin', limit: 50 })
       expect(audit.find((e) => e.action === 'api_key.revoked')).toMatchObject({ subject: id })
       expect(JSON.parse(audit.find((e) => e.action === 'api_key.revoked')?.data ?? '{}')).toMatchObject({
         actorEmail: 'first@acme.example',
@@ -251,7 +247,7 @@ describe('Settings → Access', () => {
       expect(page.headers.get('location')).toBe(`${BASE}/admin/login?next=${encodeURIComponent(ACCESS)}`)
       const post = await anonymous.post(`${ACCESS}/admins/${second.id}/remove`, { _csrf: 'x' })
       expect(post.status).toBe(303)
-      expect(app.store.admins.count(app.store.orgs.bySlug('acme')?.id as string)).toBe(2)
+      expect(await app.store.admins.count((await app.store.orgs.bySlug('acme'))?.id as string)).toBe(2)
     },
     SLOW,
   )

@@ -27,29 +27,29 @@ function tempRoot(): string {
 const modeOf = (path: string) => statSync(path).mode & 0o777
 
 describe('store file modes', () => {
-  test('a new data folder is 0700 and the database, -wal and -shm are 0600 under umask 022', () => {
+  test('a new data folder is 0700 and the database, -wal and -shm are 0600 under umask 022', async () => {
     const previous = process.umask(0o022)
     try {
       const dir = join(tempRoot(), 'data', 'nested')
       const path = join(dir, 'okta-bridge.sqlite')
       const store = openStore(path)
-      createOrg(store, { slug: 'acme' })
+      await createOrg(store, { slug: 'acme' })
       expect(modeOf(dir)).toBe(0o700)
       expect(modeOf(join(dir, '..'))).toBe(0o700)
       for (const file of [path, `${path}-wal`, `${path}-shm`])
         expect({ file, mode: modeOf(file) }).toEqual({ file, mode: 0o600 })
-      store.close()
+      await store.close()
     } finally {
       process.umask(previous)
     }
   })
 
-  test('existing store files readable by others are tightened; a loose folder is reported, not changed', () => {
+  test('existing store files readable by others are tightened; a loose folder is reported, not changed', async () => {
     const dir = join(tempRoot(), 'shared')
     mkdirSync(dir, { mode: 0o755 })
     chmodSync(dir, 0o755)
     const path = join(dir, 'okta-bridge.sqlite')
-    openStore(path).close()
+    await openStore(path).close()
     for (const file of [path, `${path}-wal`]) {
       closeSync(openSync(file, 'a'))
       chmodSync(file, 0o644)
@@ -67,7 +67,7 @@ describe('store file modes', () => {
     mkdirSync(dir)
     chmodSync(dir, 0o750)
     const path = join(dir, 'okta-bridge.sqlite')
-    openStore(path).close()
+    await openStore(path).close()
     chmodSync(path, 0o640)
     const lines: Record<string, unknown>[] = []
     const log = createLogger('info', (line) => lines.push(JSON.parse(line)))
@@ -79,7 +79,7 @@ describe('store file modes', () => {
       ]),
       {},
     )
-    const server = startServer(config, log)
+    const server = await startServer(config, log)
     await server.stop()
     expect(modeOf(path)).toBe(0o600)
     const warnings = lines.filter((line) => line.level === 'warn')

@@ -18,7 +18,7 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 describe('/metrics on the main port', () => {
   test('without METRICS_TOKEN or METRICS_PORT it is not served, and health says nothing about orgs', async () => {
     const app = createTestApp({ metricsToken: undefined })
-    seedOrg(app.store, 'acme')
+    await seedOrg(app.store, 'acme')
     const metrics = await app.request('/metrics')
     expect(metrics.status).toBe(404)
     const body = await metrics.text()
@@ -30,7 +30,7 @@ describe('/metrics on the main port', () => {
 
   test('with METRICS_TOKEN: a missing, wrong or malformed token gets 401 with WWW-Authenticate: Bearer', async () => {
     const app = createTestApp()
-    seedOrg(app.store, 'acme')
+    await seedOrg(app.store, 'acme')
     for (const headers of [
       {},
       bearer('wrong-token-of-another-length'),
@@ -49,7 +49,7 @@ describe('/metrics on the main port', () => {
 
   test('with the right token it answers the exposition format, SAML failure reasons included', async () => {
     const app = createTestApp()
-    seedOrg(app.store, 'acme')
+    await seedOrg(app.store, 'acme')
     await app.request('/orgs/acme/okta/auth', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -81,7 +81,7 @@ describe('the server process', () => {
     await Promise.all(servers.map((server) => server.stop()))
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   })
-  const serve = (settings: Record<string, string>) => {
+  const serve = async (settings: Record<string, string>) => {
     const dir = mkdtempSync(join(tmpdir(), 'okb-metrics-'))
     dirs.push(dir)
     const lines: Record<string, unknown>[] = []
@@ -91,7 +91,7 @@ describe('the server process', () => {
       ['data-dir', dir],
       ...Object.entries(settings),
     ])
-    const server = startServer(
+    const server = await startServer(
       loadConfig(flags, {}),
       createLogger('info', (line) => lines.push(JSON.parse(line))),
     )
@@ -100,7 +100,7 @@ describe('the server process', () => {
   }
 
   test('METRICS_PORT: a second listener serves only /metrics; the main port answers 404 for it', async () => {
-    const { server, listening } = serve({ 'metrics-port': '0' })
+    const { server, listening } = await serve({ 'metrics-port': '0' })
     expect(server.metricsPort).toBeNumber()
     expect(server.metricsPort).not.toBe(server.port)
     const scrape = await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)
@@ -114,7 +114,7 @@ describe('the server process', () => {
   })
 
   test('METRICS_PORT with METRICS_TOKEN: the metrics listener requires the token too', async () => {
-    const { server } = serve({ 'metrics-port': '0', 'metrics-token': METRICS_TOKEN })
+    const { server } = await serve({ 'metrics-port': '0', 'metrics-token': METRICS_TOKEN })
     const base = `http://127.0.0.1:${server.metricsPort}/metrics`
     const refused = await fetch(base)
     expect(refused.status).toBe(401)
@@ -123,8 +123,8 @@ describe('the server process', () => {
     expect((await fetch(`${server.url}/metrics`, { headers: bearer(METRICS_TOKEN) })).status).toBe(404)
   })
 
-  test('with neither set, the start-up line says how to turn metrics on', () => {
-    const { server, listening } = serve({})
+  test('with neither set, the start-up line says how to turn metrics on', async () => {
+    const { server, listening } = await serve({})
     expect(server.metricsPort).toBeNull()
     expect(listening?.metrics).toBe(
       'off: set METRICS_TOKEN (scrape with Authorization: Bearer) or METRICS_PORT (a separate listener)',

@@ -31,7 +31,7 @@ beforeAll(async () => {
     ['acme', undefined],
     ['globex', OWN],
   ] as const) {
-    const seeded = seedOrg(app.store, slug, url)
+    const seeded = await seedOrg(app.store, slug, url)
     keys[slug] = seeded.auth
     scimTokens[slug] = (
       await setUpIntegration(app, slug, seeded.auth, {
@@ -40,7 +40,7 @@ beforeAll(async () => {
         certificate: idp.certificate,
       })
     ).scimToken
-    insertAccount(app, seeded.org.id, `ada@${slug}.example`)
+    await insertAccount(app, seeded.org.id, `ada@${slug}.example`)
     await createAdmin(app.store, {
       orgSlug: slug,
       email: `admin@${slug}.example`,

@@ -140,7 +140,7 @@ describe('deep JSON is refused before parsing, on every surface', () => {
   })
 
   test('the ACS: a form of more fields than a sign-in has is a page, before the SAML step reads it', async () => {
-    const audited = samlAudit(app, scim.orgId).length
+    const audited = (await samlAudit(app, scim.orgId)).length
     const form = Array.from({ length: 5_000 }, (_, i) => `f${i}=${i}`).join('&')
     const response = await app.request('/orgs/acme/okta/auth', {
       method: 'POST',
@@ -150,7 +150,7 @@ describe('deep JSON is refused before parsing, on every surface', () => {
     expect(response.status).toBe(400)
     expect(response.headers.get('content-type')).toContain('text/html')
     // The SAML step records every form it rejects; this one never reached it.
-    expect(samlAudit(app, scim.orgId).length).toBe(audited)
+    expect((await samlAudit(app, scim.orgId)).length).toBe(audited)
   })
 })
 

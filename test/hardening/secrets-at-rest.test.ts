@@ -38,24 +38,24 @@ function tempDir(): string {
 }
 
 /** A file store with one org whose integration has SP keys (generated through the real service). */
-function storeWithSpKeys(path: string, key: string | null, slugs = ['acme']): Store {
+async function storeWithSpKeys(path: string, key: string | null, slugs = ['acme']): Promise<Store> {
   const store = openStore(path, undefined, key ? createSecretBox(key) : null)
-  store.secrets.unlock()
+  await store.secrets.unlock()
   for (const slug of slugs) {
-    const org = createOrg(store, { slug })
-    setUpIntegration(
+    const org = await createOrg(store, { slug })
+    await setUpIntegration(
       store,
       org,
       { ssoUrl: OKTA_SSO_URL, issuer: OKTA_ISSUER, certificate: selfSigned().certificate },
       'test',
     )
-    generateSpKeys(store, org, 'test')
+    await generateSpKeys(store, org, 'test')
   }
   return store
 }
 
-const storedKey = (store: Store, slug: string) => {
-  const org = store.orgs.bySlug(slug)
+const storedKey = async (store: Store, slug: string) => {
+  const org = await store.orgs.bySlug(slug)
   return store.integrations.get(org?.id as string)
 }
 
@@ -110,10 +110,10 @@ describe('SP private keys in the store', () => {
     })
     expect(generated.status).toBe(200)
     const certificate = ((await generated.json()) as { certificate: string }).certificate
-    const row = app.store.integrations.get(org.orgId)
+    const row = await app.store.integrations.get(org.orgId)
     expect(row?.sp_private_key).toStartWith('enc:v1:')
     expect(row?.sp_private_key).not.toContain('PRIVATE KEY')
-    const pem = app.store.integrations.spPrivateKey(row as NonNullable<typeof row>) as string
+    const pem = (await app.store.integrations.spPrivateKey(row as NonNullable<typeof row>)) as string
     expect(createPrivateKey(pem).asymmetricKeyType).toBe('rsa')
 
     for (const content of ['aes256-gcm', 'aes256-cbc'] as const) {
@@ -132,62 +132,66 @@ describe('SP private keys in the store', () => {
     }
   })
 
-  test("a sealed key copied into another org's row does not open there (the row is in the additional data)", () => {
-    const store = storeWithSpKeys(':memory:', KEY, ['acme', 'globex'])
-    const acme = storedKey(store, 'acme')
-    const globex = storedKey(store, 'globex')
+  test("a sealed key copied into another org's row does not open there (the row is in the additional data)", async () => {
+    const store = await storeWithSpKeys(':memory:', KEY, ['acme', 'globex'])
+    const acme = await storedKey(store, 'acme')
+    const globex = await storedKey(store, 'globex')
     expect(acme && globex).toBeTruthy()
     const moved = { org_id: globex?.org_id as string, sp_private_key: acme?.sp_private_key as string }
-    expect(() => store.integrations.spPrivateKey(moved)).toThrow(SecretKeyError)
-    expect(store.integrations.spPrivateKey(globex as NonNullable<typeof globex>)).toContain('PRIVATE KEY')
-    store.close()
+    await expect(store.integrations.spPrivateKey(moved)).rejects.toThrow(SecretKeyError)
+    expect(await store.integrations.spPrivateKey(globex as NonNullable<typeof globex>)).toContain(
+      'PRIVATE KEY',
+    )
+    await store.close()
   })
 
-  test('nothing readable reaches the database file or its WAL', () => {
+  test('nothing readable reaches the database file or its WAL', async () => {
     const path = join(tempDir(), 'okta-bridge.sqlite')
-    const store = storeWithSpKeys(path, KEY)
+    const store = await storeWithSpKeys(path, KEY)
     const onDisk = [path, `${path}-wal`].map((file) => readFileSync(file).toString('latin1')).join('')
-    store.close()
+    await store.close()
     expect(onDisk).toContain('enc:v1:')
     expect(onDisk).not.toContain('PRIVATE KEY')
   })
 })
 
 describe('start-up key check', () => {
-  test('a first start with a key seals the clear keys of an older store once, in one go, and marks the store', () => {
+  test('a first start with a key seals the clear keys of an older store once, in one go, and marks the store', async () => {
     const path = join(tempDir(), 'okta-bridge.sqlite')
-    const clear = storeWithSpKeys(path, null, ['acme', 'globex'])
-    expect(storedKey(clear, 'acme')?.sp_private_key).toContain('PRIVATE KEY')
-    const pem = storedKey(clear, 'acme')?.sp_private_key
-    expect(clear.secrets.encrypted()).toBe(false)
-    clear.close()
+    const clear = await storeWithSpKeys(path, null, ['acme', 'globex'])
+    expect((await storedKey(clear, 'acme'))?.sp_private_key).toContain('PRIVATE KEY')
+    const pem = (await storedKey(clear, 'acme'))?.sp_private_key
+    expect(await clear.secrets.encrypted()).toBe(false)
+    await clear.close()
 
     const keyed = openStore(path, undefined, createSecretBox(KEY))
-    expect(keyed.secrets.unlock()).toEqual({ encrypted: true, sealed: 2 })
-    expect(keyed.secrets.encrypted()).toBe(true)
-    const row = storedKey(keyed, 'acme')
+    expect(await keyed.secrets.unlock()).toEqual({ encrypted: true, sealed: 2 })
+    expect(await keyed.secrets.encrypted()).toBe(true)
+    const row = await storedKey(keyed, 'acme')
     expect(row?.sp_private_key).toStartWith('enc:v1:')
-    expect(keyed.integrations.spPrivateKey(row as NonNullable<typeof row>)).toBe(pem as string)
-    expect(keyed.secrets.unlock()).toEqual({ encrypted: true, sealed: 0 })
-    keyed.close()
+    expect(await keyed.integrations.spPrivateKey(row as NonNullable<typeof row>)).toBe(pem as string)
+    expect(await keyed.secrets.unlock()).toEqual({ encrypted: true, sealed: 0 })
+    await keyed.close()
   })
 
-  test('an encrypted store refuses to unlock without its key or with another one', () => {
+  test('an encrypted store refuses to unlock without its key or with another one', async () => {
     const path = join(tempDir(), 'okta-bridge.sqlite')
-    storeWithSpKeys(path, KEY).close()
+    await (await storeWithSpKeys(path, KEY)).close()
     const without = openStore(path)
-    expect(() => without.secrets.unlock()).toThrow(
+    await expect(without.secrets.unlock()).rejects.toThrow(
       'the store is encrypted: set SECRET_KEY or SECRET_KEY_FILE',
     )
     // A process without the key must not write a clear key into it either.
-    const org = without.orgs.bySlug('acme')
-    expect(() => without.integrations.setSpKeys(org?.id as string, 'clear', 'cert', Date.now())).toThrow(
-      SecretKeyError,
-    )
-    without.close()
+    const org = await without.orgs.bySlug('acme')
+    await expect(
+      without.integrations.setSpKeys(org?.id as string, 'clear', 'cert', Date.now()),
+    ).rejects.toThrow(SecretKeyError)
+    await without.close()
     const wrong = openStore(path, undefined, createSecretBox(OTHER_KEY))
-    expect(() => wrong.secrets.unlock()).toThrow('SECRET_KEY is not the key this store was encrypted with')
-    wrong.close()
+    await expect(wrong.secrets.unlock()).rejects.toThrow(
+      'SECRET_KEY is not the key this store was encrypted with',
+    )
+    await wrong.close()
   })
 
   const run = async (dataDir: string, env: Record<string, string>) => {
@@ -200,7 +204,7 @@ describe('start-up key check', () => {
 
   test('serve refuses an encrypted store without the key, or with a wrong SECRET_KEY_FILE: one line, exit 2', async () => {
     const dataDir = tempDir()
-    storeWithSpKeys(join(dataDir, 'okta-bridge.sqlite'), KEY).close()
+    await (await storeWithSpKeys(join(dataDir, 'okta-bridge.sqlite'), KEY)).close()
     const without = await run(dataDir, {})
     expect(without.code).toBe(2)
     expect(without.err).toEqual([

@@ -54,7 +54,7 @@ describe('org isolation', () => {
       signedFor(acme.orgUrl, 'ada.lovelace@acme.example', 'both'),
     )
     expect(response.status).toBe(400)
-    expect(lastSamlReason(app, globex.orgId)).toBe('destination_mismatch')
+    expect(await lastSamlReason(app, globex.orgId)).toBe('destination_mismatch')
     // Without a Destination to give it away, the Audience (acme's org URL) does.
     const undirected = signResponse(
       oktaResponse({ orgUrl: acme.orgUrl, email: 'ada.lovelace@acme.example', destination: null }),
@@ -62,7 +62,7 @@ describe('org isolation', () => {
     )
     const assertionOnly = await postAcs(app, globex.orgUrl, undirected)
     expect(assertionOnly.status).toBe(400)
-    expect(lastSamlReason(app, globex.orgId)).toBe('audience_mismatch')
+    expect(await lastSamlReason(app, globex.orgId)).toBe('audience_mismatch')
   })
 
   test("acme's session cookie is no session on globex", async () => {
@@ -74,10 +74,10 @@ describe('org isolation', () => {
   })
 
   test('the email is matched only among the accounts of the org signed in to', async () => {
-    insertAccount(app, acme.orgId, 'only-acme@acme.example')
+    await insertAccount(app, acme.orgId, 'only-acme@acme.example')
     const response = await postAcs(app, globex.orgUrl, signedFor(globex.orgUrl, 'only-acme@acme.example'))
     expect(response.status).toBe(403)
-    expect(lastSamlReason(app, globex.orgId)).toBe('user_not_provisioned')
+    expect(await lastSamlReason(app, globex.orgId)).toBe('user_not_provisioned')
   })
 })
 
@@ -88,17 +88,17 @@ describe('who may sign in', () => {
     const html = await response.text()
     expect(html).toContain('not provisioned yet')
     expect(html).toContain('it can take a few minutes after you are assigned in Okta')
-    expect(lastSamlReason(app, acme.orgId)).toBe('user_not_provisioned')
+    expect(await lastSamlReason(app, acme.orgId)).toBe('user_not_provisioned')
   })
 
   test('a deactivated account cannot sign in, and its open session stops working', async () => {
-    const id = insertAccount(app, acme.orgId, 'leaver@acme.example')
+    const id = await insertAccount(app, acme.orgId, 'leaver@acme.example')
     const cookie = await signIn(acme, 'leaver@acme.example')
-    app.store.db.query('UPDATE accounts SET active = 0 WHERE id = ?').run(id)
+    await app.store.accounts.setActive(acme.orgId, id, false, Date.now())
     expect((await app.request(`${acme.orgUrl}/me`, { headers: { cookie } })).status).toBe(401)
     const response = await postAcs(app, acme.orgUrl, signedFor(acme.orgUrl, 'leaver@acme.example'))
     expect(response.status).toBe(403)
-    expect(lastSamlReason(app, acme.orgId)).toBe('user_inactive')
+    expect(await lastSamlReason(app, acme.orgId)).toBe('user_inactive')
   })
 
   test('with just-in-time provisioning an unknown person gets an account', async () => {
@@ -110,32 +110,48 @@ describe('who may sign in', () => {
     })
     const body = (await me.json()) as { email: string; name: string; source: string }
     expect(body).toMatchObject({ email: 'Grace.Hopper@jit.example', name: 'Ada Lovelace', source: 'okta' })
-    const events = app.store.events.after(jit.orgId, 0, 10)
+    const events = await app.store.events.after(jit.orgId, 0, 10)
     expect(events.map((e) => e.type)).toContain('account.created')
   })
 
   test('groups come from the SCIM directory', async () => {
     const now = Date.now()
     const scimUserId = newId()
-    app.store.db
-      .query(
-        `INSERT INTO scim_users (id, org_id, user_name, user_name_lower, active, resource, created_at, updated_at)
-         VALUES (?, ?, 'grouped@acme.example', 'grouped@acme.example', 1, '{}', ?, ?)`,
-      )
-      .run(scimUserId, acme.orgId, now, now)
-    for (const name of ['Engineering', 'Admins']) {
-      const groupId = newId()
-      app.store.db
-        .query(
-          `INSERT INTO scim_groups (id, org_id, display_name, display_name_lower, resource, created_at, updated_at)
-           VALUES (?, ?, ?, ?, '{}', ?, ?)`,
-        )
-        .run(groupId, acme.orgId, name, name.toLowerCase(), now, now)
-      app.store.db
-        .query('INSERT INTO scim_memberships (org_id, group_id, user_id) VALUES (?, ?, ?)')
-        .run(acme.orgId, groupId, scimUserId)
-    }
-    insertAccount(app, acme.orgId, 'grouped@acme.example', { scimUserId })
+    // The directory rows alone (no change feed entries): what the sign-in reads groups from.
+    await app.store.transaction(async (tx) => {
+      await tx.directory.insertUser({
+        id: scimUserId,
+        org_id: acme.orgId,
+        user_name: 'grouped@acme.example',
+        user_name_lower: 'grouped@acme.example',
+        external_id: null,
+        email_lower: null,
+        display_name: null,
+        given_name: null,
+        family_name: null,
+        active: 1,
+        resource: '{}',
+        version: 1,
+        created_at: now,
+        updated_at: now,
+      })
+      for (const name of ['Engineering', 'Admins']) {
+        const groupId = newId()
+        await tx.directory.insertGroup({
+          id: groupId,
+          org_id: acme.orgId,
+          display_name: name,
+          display_name_lower: name.toLowerCase(),
+          external_id: null,
+          resource: '{}',
+          version: 1,
+          created_at: now,
+          updated_at: now,
+        })
+        await tx.directory.addMembers(acme.orgId, groupId, [scimUserId])
+      }
+    })
+    await insertAccount(app, acme.orgId, 'grouped@acme.example', { scimUserId })
     const cookie = await signIn(acme, 'grouped@acme.example')
     const me = (await (await app.request(`${acme.orgUrl}/me`, { headers: { cookie } })).json()) as {
       groups: string[]
@@ -214,7 +230,7 @@ describe('certificate rollover', () => {
     expect(retire.status).toBe(200)
     expect(((await retire.json()) as { nextCertificate: unknown }).nextCertificate).toBeNull()
     expect((await postAcs(app, globex.orgUrl, signedFor(globex.orgUrl, globex.email))).status).toBe(400)
-    expect(lastSamlReason(app, globex.orgId)).toBe('signature_invalid')
+    expect(await lastSamlReason(app, globex.orgId)).toBe('signature_invalid')
     const byNextAgain = signResponse(oktaResponse({ orgUrl: globex.orgUrl, email: globex.email }), next)
     expect((await postAcs(app, globex.orgUrl, byNextAgain)).status).toBe(303)
 
@@ -246,9 +262,9 @@ describe('rate limit', () => {
     }
     expect(statuses.slice(0, 20).every((s) => s === 400)).toBe(true)
     expect(statuses.slice(20)).toEqual([429, 429, 429])
-    const limited = app.store.audit
-      .list(acme.orgId, { kind: 'saml', limit: 50 })
-      .filter((a) => a.reason === 'rate_limited')
+    const limited = (await app.store.audit.list(acme.orgId, { kind: 'saml', limit: 50 })).filter(
+      (a) => a.reason === 'rate_limited',
+    )
     expect(limited).toHaveLength(1)
     expect(limited[0]?.actor).toBe(client)
     // Another client is unaffected.
@@ -279,11 +295,11 @@ describe('the replay cache survives a restart', () => {
     const org = await seedSamlOrg(first, 'persist')
     const xml = signedFor(org.orgUrl, org.email)
     expect((await postAcs(first, org.orgUrl, xml)).status).toBe(303)
-    first.store.close()
+    await first.store.close()
 
     const second = open()
     expect((await postAcs(second, org.orgUrl, xml)).status).toBe(400)
-    expect(lastSamlReason(second, org.orgId)).toBe('replayed')
-    second.store.close()
+    expect(await lastSamlReason(second, org.orgId)).toBe('replayed')
+    await second.store.close()
   })
 })

@@ -19,7 +19,7 @@ const BOSS = 'boss@acme.example'
 beforeAll(async () => {
   app = createSamlApp()
   org = await seedSamlOrg(app, 'acme', { email: BOSS })
-  insertAccount(app, org.orgId, MALLORY, { name: 'Mallory' })
+  await insertAccount(app, org.orgId, MALLORY, { name: 'Mallory' })
 })
 
 const genuine = (
@@ -103,7 +103,9 @@ describe('NameID comment injection reads the whole signed value', () => {
     const injected = wrap.commentInNameId(signed, BOSS)
     expect(injected).toContain(`${BOSS}<!---->.evil.test`)
     expect(await refused(injected)).toBe('user_not_provisioned')
-    expect(app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 })[0]?.subject).toBe(`${BOSS}.evil.test`)
+    expect((await app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 }))[0]?.subject).toBe(
+      `${BOSS}.evil.test`,
+    )
   })
 })
 
@@ -250,7 +252,7 @@ describe('RelayState cannot redirect anywhere else', () => {
       const response = await postAcs(app, org.orgUrl, genuine(), { relayState })
       expect(response.status).toBe(303)
       expect(response.headers.get('location')).toBe(`${org.orgUrl}/account`)
-      const audit = app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 })[0]
+      const audit = (await app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 }))[0]
       expect(audit?.outcome).toBe('success')
       expect(JSON.parse(audit?.data ?? '{}').relayStateIgnored).toBe(true)
     })

@@ -65,24 +65,26 @@ async function refused(xml: string): Promise<string | null> {
 }
 
 /** The audited detail: which check refused it (ours, before any decryption, or the runtime's). */
-const lastDetail = () =>
-  String(JSON.parse(app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 })[0]?.data ?? '{}').detail)
+const lastDetail = async () =>
+  String(
+    JSON.parse((await app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 }))[0]?.data ?? '{}').detail,
+  )
 
 describe('decoys in another namespace are refused, not decrypted', () => {
   test('AES-CBC in a decoy EncryptedData of an unsigned Response', async () => {
     expect(await refused(decoyData(encrypted({ content: 'aes256-cbc' })))).toBe('decryption_failed')
-    expect(lastDetail()).toContain('EncryptedData in namespace urn:decoy is not XML Encryption')
+    expect(await lastDetail()).toContain('EncryptedData in namespace urn:decoy is not XML Encryption')
   })
   test('3DES in a decoy EncryptedData', async () => {
     expect(await refused(decoyData(encrypted({ content: 'tripledes-cbc' })))).toBe('decryption_failed')
-    expect(lastDetail()).toContain('EncryptedData in namespace urn:decoy is not XML Encryption')
+    expect(await lastDetail()).toContain('EncryptedData in namespace urn:decoy is not XML Encryption')
   })
   test('RSA 1.5 key transport in a decoy EncryptedKey', async () => {
     // Bun also refuses PKCS#1 v1.5 private decryption; the decoy must not get that far.
     expect(await refused(decoyKey(encrypted({ content: 'aes256-gcm', keyTransport: 'rsa-1_5' })))).toBe(
       'decryption_failed',
     )
-    expect(lastDetail()).toContain('EncryptedKey in namespace urn:decoy is not XML Encryption')
+    expect(await lastDetail()).toContain('EncryptedKey in namespace urn:decoy is not XML Encryption')
   })
   test('a decoy EncryptionMethod inside the real EncryptedData', async () => {
     const xml = encrypted({ content: 'aes256-gcm' }).replace(
@@ -91,7 +93,7 @@ describe('decoys in another namespace are refused, not decrypted', () => {
     )
     expect(xml).toContain('<decoy:EncryptionMethod')
     expect(await refused(xml)).toBe('decryption_failed')
-    expect(lastDetail()).toContain('EncryptionMethod in namespace urn:decoy is not XML Encryption')
+    expect(await lastDetail()).toContain('EncryptionMethod in namespace urn:decoy is not XML Encryption')
   })
   test('two xenc:EncryptedData, or two EncryptedKeys', async () => {
     const twoData = encrypted({ content: 'aes256-gcm' }).replace(

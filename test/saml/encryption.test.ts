@@ -43,7 +43,7 @@ describe('SP encryption keys', () => {
     )
     const response = await postAcs(app, other, xml)
     expect(response.status).toBe(400)
-    expect(lastSamlReason(app, app.store.orgs.bySlug('nokey')?.id as string)).toBe(
+    expect(await lastSamlReason(app, (await app.store.orgs.bySlug('nokey'))?.id as string)).toBe(
       'encrypted_assertion_unexpected',
     )
   })
@@ -63,7 +63,7 @@ describe('SP encryption keys', () => {
     expect(certificate.subject).toContain('okta-bridge SP acme')
     expect(body.info.expiresInDays).toBeGreaterThan(3000)
     spCertificate = body.certificate
-    const integration = app.store.integrations.get(org.orgId)
+    const integration = await app.store.integrations.get(org.orgId)
     expect(integration?.sp_private_key).toContain('PRIVATE KEY')
     expect(
       certificate.checkPrivateKey(
@@ -87,7 +87,9 @@ describe('SP encryption keys', () => {
   test('AES-256-GCM, assertion signed inside the encryption: accepted', async () => {
     const response = await postAcs(app, org.orgUrl, encrypted('assertion', 'aes256-gcm'))
     expect(response.status).toBe(303)
-    const audit = JSON.parse(app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 })[0]?.data ?? '{}')
+    const audit = JSON.parse(
+      (await app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 }))[0]?.data ?? '{}',
+    )
     expect(audit.signed).toEqual({ response: false, assertion: true, encrypted: true })
   })
 
@@ -98,14 +100,14 @@ describe('SP encryption keys', () => {
 
   test('AES-256-CBC without a Response signature is refused (no padding oracle)', async () => {
     expect((await postAcs(app, org.orgUrl, encrypted('assertion', 'aes256-cbc'))).status).toBe(400)
-    expect(lastSamlReason(app, org.orgId)).toBe('decryption_failed')
+    expect(await lastSamlReason(app, org.orgId)).toBe('decryption_failed')
   })
 
   test('encrypted for another key: refused', async () => {
     expect(
       (await postAcs(app, org.orgUrl, encrypted('both', 'aes256-gcm', idpKey().certificate))).status,
     ).toBe(400)
-    expect(lastSamlReason(app, org.orgId)).toBe('decryption_failed')
+    expect(await lastSamlReason(app, org.orgId)).toBe('decryption_failed')
   })
 
   test('DELETE …/okta/sp-keys turns encryption off again', async () => {

@@ -24,15 +24,15 @@ export function createSamlApp(): TestApp {
 
 export const idpKey = (): KeyPair => selfSigned('okta-idp')
 
-export function insertAccount(
+export async function insertAccount(
   app: TestApp,
   orgId: string,
   email: string,
   options: { active?: boolean; name?: string; scimUserId?: string | null } = {},
-): string {
+): Promise<string> {
   const id = newId()
   const now = Date.now()
-  app.store.accounts.insert({
+  await app.store.accounts.insert({
     id,
     org_id: orgId,
     email,
@@ -55,7 +55,7 @@ export async function seedSamlOrg(
   slug = 'acme',
   options: { settings?: Record<string, unknown>; email?: string; url?: string } = {},
 ): Promise<SamlOrg> {
-  const { org, auth } = seedOrg(app.store, slug, options.url)
+  const { org, auth } = await seedOrg(app.store, slug, options.url)
   await setUpIntegration(app, slug, auth, {
     ssoUrl: OKTA_SSO_URL,
     issuer: OKTA_ISSUER,
@@ -63,7 +63,7 @@ export async function seedSamlOrg(
     ...(options.settings ? { settings: options.settings } : {}),
   })
   const email = options.email ?? `Ada.Lovelace@${slug}.example`
-  const accountId = insertAccount(app, org.id, email)
+  const accountId = await insertAccount(app, org.id, email)
   return { slug, orgId: org.id, orgUrl: options.url ?? `${PUBLIC_URL}/orgs/${slug}`, auth, accountId, email }
 }
 
@@ -72,8 +72,8 @@ export function samlAudit(app: TestApp, orgId: string) {
   return app.store.audit.list(orgId, { kind: 'saml', limit: 20 })
 }
 
-export function lastSamlReason(app: TestApp, orgId: string): string | null {
-  return samlAudit(app, orgId)[0]?.reason ?? null
+export async function lastSamlReason(app: TestApp, orgId: string): Promise<string | null> {
+  return (await samlAudit(app, orgId))[0]?.reason ?? null
 }
 
 /** `name=value` of a Set-Cookie header, for sending it back. */

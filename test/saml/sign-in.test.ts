@@ -53,11 +53,11 @@ describe('an Okta response signed by xmlsec1 is accepted end to end', () => {
       expect(html).toContain(org.email)
       expect(html).not.toContain('<script')
 
-      const audit = samlAudit(app, org.orgId)[0]
+      const audit = (await samlAudit(app, org.orgId))[0]
       expect(audit?.outcome).toBe('success')
       expect(audit?.subject).toBe(org.accountId)
       expect(JSON.parse(audit?.data ?? '{}').flow).toBe('idp_initiated')
-      expect(app.store.accounts.byId(org.orgId, org.accountId)?.last_sign_in_at).toBeNumber()
+      expect((await app.store.accounts.byId(org.orgId, org.accountId))?.last_sign_in_at).toBeNumber()
     })
   }
 
@@ -71,7 +71,7 @@ describe('an Okta response signed by xmlsec1 is accepted end to end', () => {
     const response = await postAcs(app, org.orgUrl, xml, { relayState: '' })
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe(`${org.orgUrl}/account`)
-    const audit = samlAudit(app, org.orgId)[0]
+    const audit = (await samlAudit(app, org.orgId))[0]
     expect(audit?.outcome).toBe('success')
     expect(JSON.parse(audit?.data ?? '{}').relayStateIgnored).toBe(false)
   })

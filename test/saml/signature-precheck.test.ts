@@ -40,10 +40,10 @@ const unsigned = () => oktaResponse({ orgUrl: org.orgUrl, email: org.email })
 
 async function outcome(xml: string): Promise<{ status: number; reason: string | null; detail: string }> {
   const response = await postAcs(app, org.orgUrl, xml)
-  const audit = samlAudit(app, org.orgId)[0]
+  const audit = (await samlAudit(app, org.orgId))[0]
   return {
     status: response.status,
-    reason: lastSamlReason(app, org.orgId),
+    reason: await lastSamlReason(app, org.orgId),
     detail: String(JSON.parse(audit?.data ?? '{}').detail ?? ''),
   }
 }

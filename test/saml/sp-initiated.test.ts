@@ -54,7 +54,7 @@ describe('SP-initiated sign-in', () => {
     expect(response.headers.get('location')).toBe(`${org.orgUrl}/projects/7`)
     const cookie = cookiePair(response, 'okb_session') as string
     expect((await app.request(`${org.orgUrl}/me`, { headers: { cookie } })).status).toBe(200)
-    const audit = app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 })[0]
+    const audit = (await app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 }))[0]
     expect(JSON.parse(audit?.data ?? '{}').flow).toBe('sp_initiated')
   })
 
@@ -63,7 +63,7 @@ describe('SP-initiated sign-in', () => {
     expect((await postAcs(app, org.orgUrl, answer(id), { cookie: binding })).status).toBe(303)
     const again = await postAcs(app, org.orgUrl, answer(id), { cookie: binding })
     expect(again.status).toBe(400)
-    expect(lastSamlReason(app, org.orgId)).toBe('in_response_to_unknown')
+    expect(await lastSamlReason(app, org.orgId)).toBe('in_response_to_unknown')
   })
 
   test('the answer arriving in another browser is refused', async () => {
@@ -71,10 +71,10 @@ describe('SP-initiated sign-in', () => {
     const other = await startLogin()
     const response = await postAcs(app, org.orgUrl, answer(id), { cookie: other.binding })
     expect(response.status).toBe(400)
-    expect(lastSamlReason(app, org.orgId)).toBe('in_response_to_unknown')
+    expect(await lastSamlReason(app, org.orgId)).toBe('in_response_to_unknown')
     const withoutCookie = await postAcs(app, org.orgUrl, answer(id))
     expect(withoutCookie.status).toBe(400)
-    expect(lastSamlReason(app, org.orgId)).toBe('in_response_to_unknown')
+    expect(await lastSamlReason(app, org.orgId)).toBe('in_response_to_unknown')
   })
 
   test('two tabs of one browser share the binding and both complete', async () => {
@@ -117,7 +117,7 @@ describe('an org that requires SP-initiated sign-in', () => {
     const refused = await postAcs(app, spOnly.orgUrl, tile)
     expect(refused.status).toBe(403)
     expect(await refused.text()).toContain(`${spOnly.orgUrl}/okta/login`)
-    expect(lastSamlReason(app, spOnly.orgId)).toBe('idp_initiated_disabled')
+    expect(await lastSamlReason(app, spOnly.orgId)).toBe('idp_initiated_disabled')
 
     const start = await app.request(`${spOnly.orgUrl}/okta/login`, {
       headers: { 'x-forwarded-for': '10.8.8.8' },
@@ -165,7 +165,7 @@ describe('InResponseTo counts only from signed content', () => {
     const response = await postAcs(app, spOnly.orgUrl, forged, { cookie })
     expect(response.status).toBe(403)
     expect(response.headers.getSetCookie().some((c) => c.includes('okb_session'))).toBe(false)
-    expect(lastSamlReason(app, spOnly.orgId)).toBe('idp_initiated_disabled')
+    expect(await lastSamlReason(app, spOnly.orgId)).toBe('idp_initiated_disabled')
   })
 
   test('a signed Response carrying InResponseTo (the confirmation without it) is SP-initiated', async () => {
@@ -179,7 +179,7 @@ describe('InResponseTo counts only from signed content', () => {
       cookie,
     })
     expect(response.status).toBe(303)
-    const audit = app.store.audit.list(spOnly.orgId, { kind: 'saml', limit: 1 })[0]
+    const audit = (await app.store.audit.list(spOnly.orgId, { kind: 'saml', limit: 1 }))[0]
     expect(JSON.parse(audit?.data ?? '{}').flow).toBe('sp_initiated')
   })
 
@@ -188,7 +188,7 @@ describe('InResponseTo counts only from signed content', () => {
     const noisy = tile.replace('<saml2p:Response ', '<saml2p:Response InResponseTo="_nobody_sent_this" ')
     const response = await postAcs(app, org.orgUrl, noisy)
     expect(response.status).toBe(303)
-    const audit = app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 })[0]
+    const audit = (await app.store.audit.list(org.orgId, { kind: 'saml', limit: 1 }))[0]
     expect(JSON.parse(audit?.data ?? '{}').flow).toBe('idp_initiated')
   })
 })

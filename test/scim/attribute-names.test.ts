@@ -96,7 +96,7 @@ describe('attribute names and sizes', () => {
       { op: 'add', path: 'EMAILS', value: [{ VALUE: { x: 1 } }] },
       { op: 'replace', path: 'title', value: 'x'.repeat(RESOURCE_LIMITS.stringLength + 1) },
     ]
-    const before = changes(scim).length
+    const before = (await changes(scim)).length
     for (const operation of cases) {
       expectScimError(await scim.patch(`/Users/${userId}`, { Operations: [operation] }), 400, 'invalidValue')
     }
@@ -107,7 +107,7 @@ describe('attribute names and sizes', () => {
       400,
       'invalidValue',
     )
-    expect(changes(scim)).toHaveLength(before)
+    expect(await changes(scim)).toHaveLength(before)
     const user = await scim.get(`/Users/${userId}`)
     expect(user.body.userName).toBe('ann@names.example')
     const ok = await scim.patch(`/Users/${userId}`, {
@@ -134,10 +134,10 @@ describe('attribute names and sizes', () => {
   test('rows stored before the checks cannot make filters fail, and can still be patched', async () => {
     const store = scim.app.store
     const legacy = (await scim.post('/Users', oktaUser('legacy@names.example'))).body.id as string
-    const row = store.directory.userById(scim.orgId, legacy)
+    const row = await store.directory.userById(scim.orgId, legacy)
     if (!row) throw new Error('no row')
     // What the old code stored for {"userName": …, "EMAILS": "x"} and case-duplicated keys.
-    store.directory.updateUser({
+    await store.directory.updateUser({
       ...row,
       resource: JSON.stringify({
         userName: 'legacy@names.example',
@@ -148,9 +148,9 @@ describe('attribute names and sizes', () => {
       }),
     })
     const other = (await scim.post('/Users', oktaUser('other@names.example'))).body.id as string
-    const otherRow = store.directory.userById(scim.orgId, other)
+    const otherRow = await store.directory.userById(scim.orgId, other)
     if (!otherRow) throw new Error('no row')
-    store.directory.updateUser({
+    await store.directory.updateUser({
       ...otherRow,
       resource: JSON.stringify({ userName: 'other@names.example', emails: ['x', 5, null], active: true }),
     })

@@ -91,7 +91,7 @@ describe('bad input', () => {
   })
 
   test('a failed write changes nothing: no row, no feed entry, no version bump', async () => {
-    const before = changes(scim).length
+    const before = (await changes(scim)).length
     const version = (await scim.get(`/Users/${userId}`)).body.meta as Json
     // The first operation is fine, the second is not: the whole PATCH is refused.
     const r = await scim.patch(`/Users/${userId}`, {
@@ -104,7 +104,7 @@ describe('bad input', () => {
     const after = await scim.get(`/Users/${userId}`)
     expect(after.body.title).toBeUndefined()
     expect((after.body.meta as Json).version).toBe(version.version as string)
-    expect(changes(scim)).toHaveLength(before)
+    expect(await changes(scim)).toHaveLength(before)
   })
 
   test('bad filters and paging values', async () => {

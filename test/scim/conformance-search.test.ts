@@ -40,7 +40,7 @@ describe('conformance: remove active, /Me, POST .search', () => {
       expect(r.status).toBe(200)
       expect(r.body.active).toBe(false)
     }
-    const row = scim.app.store.directory.userById(scim.orgId, id)
+    const row = await scim.app.store.directory.userById(scim.orgId, id)
     expect(row?.active).toBe(0)
     const active = await scim.patch(`/Users/${users[1]}`, { Operations: [{ op: 'remove', path: 'active' }] })
     expect(active.body.active).toBe(true)

@@ -89,7 +89,7 @@ describe('discovery', () => {
 
   test('an org on its own origin is served at {orgURL}/okta/scim, with locations under it', async () => {
     const app = createTestApp()
-    const { auth } = seedOrg(app.store, 'own', 'https://scim.own.example')
+    const { auth } = await seedOrg(app.store, 'own', 'https://scim.own.example')
     const { scimToken } = await setUpIntegration(app, 'own', auth)
     const response = await app.fetch(
       new Request('https://scim.own.example/okta/scim/Users', {

@@ -173,12 +173,12 @@ describe('Microsoft Entra ID', () => {
   })
 
   test('DELETE /Users/{id} removes the user and its memberships, each in the feed', async () => {
-    const before = changes(scim).length
+    const before = (await changes(scim)).length
     const r = await scim.delete(`/Users/${userId}`)
     expect(r.status).toBe(204)
     expect((await scim.get(`/Users/${userId}`)).status).toBe(404)
     expect(((await scim.get(`/Groups/${groupId}`)).body.members as Json[]).length).toBe(0)
-    expect(changes(scim).slice(before)).toEqual([
+    expect((await changes(scim)).slice(before)).toEqual([
       { kind: 'membership', op: 'remove', resource_id: groupId, related_id: userId },
       { kind: 'user', op: 'delete', resource_id: userId, related_id: null },
     ])

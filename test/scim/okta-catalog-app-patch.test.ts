@@ -40,7 +40,7 @@ describe('Okta catalog app (PATCH)', () => {
       Operations: [{ op: 'replace', value: { active: true } }],
     })
     expect(on.body.active).toBe(true)
-    const userFeed = changes(scim).filter((c) => c.kind === 'user' && c.resource_id === users[0])
+    const userFeed = (await changes(scim)).filter((c) => c.kind === 'user' && c.resource_id === users[0])
     expect(userFeed.map((c) => c.op)).toEqual(['upsert', 'upsert', 'upsert'])
   })
 
@@ -104,7 +104,7 @@ describe('Okta catalog app (PATCH)', () => {
     })
     expect(await members()).toEqual([])
 
-    const feed = changes(scim).filter((c) => c.kind === 'membership')
+    const feed = (await changes(scim)).filter((c) => c.kind === 'membership')
     expect(feed.filter((c) => c.op === 'add')).toHaveLength(4)
     expect(feed.filter((c) => c.op === 'remove')).toHaveLength(4)
   })
@@ -117,7 +117,7 @@ describe('Okta catalog app (PATCH)', () => {
     expect(r.status).toBe(204)
     const read = await scim.get(`/Groups/${groupId}`)
     expect((read.body.members as Json[]).map((m) => m.value)).toEqual([users[0]])
-    const audit = scim.app.store.audit.list(scim.orgId, { kind: 'scim', limit: 10 })
+    const audit = await scim.app.store.audit.list(scim.orgId, { kind: 'scim', limit: 10 })
     expect(audit[0]).toMatchObject({ action: 'group.member_skipped', outcome: 'skipped', subject: groupId })
     expect(JSON.parse(audit[0]?.data ?? '{}')).toMatchObject({ userIds: ['no-such-user'], count: 1 })
   })

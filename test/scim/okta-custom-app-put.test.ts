@@ -46,9 +46,7 @@ describe('Okta custom app (PUT everywhere)', () => {
       `http://localhost:3000/orgs/custom/okta/scim/Users/${ids.ann}`,
     )
     expect(r.headers.get('etag')).toBe('W/"1"')
-    const stored = scim.app.store.db
-      .query<{ resource: string }, [string]>('SELECT resource FROM scim_users WHERE id = ?')
-      .get(ids.ann as string)
+    const stored = await scim.app.store.directory.userById(scim.orgId, ids.ann as string)
     expect(stored?.resource).not.toContain('Sup3r-Secret!')
   })
 
@@ -72,13 +70,13 @@ describe('Okta custom app (PUT everywhere)', () => {
     expect(r.status).toBe(200)
     expect(r.body.active).toBe(false)
     expect((await scim.get(`/Users/${ids.bob}`)).body.active).toBe(false)
-    expect(scim.app.store.integrations.countActiveScimUsers(scim.orgId)).toBe(2)
+    expect(await scim.app.store.integrations.countActiveScimUsers(scim.orgId)).toBe(2)
     const reactivated = await scim.put(`/Users/${ids.bob}`, {
       ...oktaUser('bob@custom.example', 'BOB', 'Custom'),
       id: ids.bob,
     })
     expect(reactivated.body.active).toBe(true)
-    expect(scim.app.store.integrations.countActiveScimUsers(scim.orgId)).toBe(3)
+    expect(await scim.app.store.integrations.countActiveScimUsers(scim.orgId)).toBe(3)
   })
 
   test('PUT that takes another user’s userName is a 409 uniqueness', async () => {
@@ -121,7 +119,7 @@ describe('Okta custom app (PUT everywhere)', () => {
       value: groupId,
       display: 'Engineering Team',
     })
-    const feed = changes(scim).filter((c) => c.kind !== 'user')
+    const feed = (await changes(scim)).filter((c) => c.kind !== 'user')
     expect(feed).toEqual([
       { kind: 'group', op: 'upsert', resource_id: groupId, related_id: null },
       { kind: 'membership', op: 'add', resource_id: groupId, related_id: ids.ann as string },

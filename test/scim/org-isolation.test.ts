@@ -18,8 +18,8 @@ describe('org isolation', () => {
 
   beforeAll(async () => {
     app = createTestApp()
-    const orgA = seedOrg(app.store, 'org-a')
-    const orgB = seedOrg(app.store, 'org-b')
+    const orgA = await seedOrg(app.store, 'org-a')
+    const orgB = await seedOrg(app.store, 'org-b')
     bAuth = orgB.auth
     a = await scimClient(
       app,
@@ -54,7 +54,7 @@ describe('org isolation', () => {
       )
       expect(reply.headers.get('www-authenticate')).toContain('Bearer')
     }
-    expect(changes(b).filter((c) => c.kind === 'user')).toHaveLength(1)
+    expect((await changes(b)).filter((c) => c.kind === 'user')).toHaveLength(1)
   })
 
   test('the bare token (Okta "HTTP Header" mode) works, for its own org only', async () => {

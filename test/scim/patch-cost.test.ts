@@ -6,36 +6,73 @@
  * originals still run); no timing is asserted (see bench/scim-patch-cost.ts).
  */
 import { beforeAll, describe, expect, test } from 'bun:test'
+import { createApp, createFetch } from '../../src/http/app.ts'
+import type { AppDeps } from '../../src/http/context.ts'
+import { silentLogger } from '../../src/observability/log.ts'
+import { createMetrics } from '../../src/observability/metrics.ts'
 import { RESOURCE_LIMITS } from '../../src/scim/model.ts'
-import type { DirectoryRepository } from '../../src/store/scim.ts'
+import { openStore, type Repositories, type Store, type StoreTx } from '../../src/store/index.ts'
+import { PUBLIC_URL, type TestApp, testConfig } from '../support/app.ts'
 import { changes, expectScimError, type Json, oktaUser, type ScimClient, scimOrg } from './support.ts'
 
-type Counted = 'members' | 'memberIds' | 'removeMembers' | 'addMembers' | 'existingUserIds' | 'usersByIds'
+const COUNTED = [
+  'members',
+  'memberIds',
+  'removeMembers',
+  'addMembers',
+  'existingUserIds',
+  'usersByIds',
+] as const
+type Counted = (typeof COUNTED)[number]
+type Counts = Record<Counted, number>
+const zero = (): Counts => Object.fromEntries(COUNTED.map((n) => [n, 0])) as Counts
+
+let counts = zero()
+
+/** The directory's member statements, each call counted (the real statements still run). */
+function countedDirectory(directory: Repositories['directory']): Repositories['directory'] {
+  const wrapped = { ...directory }
+  for (const name of COUNTED) {
+    const original = directory[name] as (...args: unknown[]) => Promise<unknown>
+    Object.assign(wrapped, {
+      [name]: (...args: unknown[]) => {
+        counts[name]++
+        return original(...args)
+      },
+    })
+  }
+  return wrapped
+}
+
+/** The real store, with the directory counted at the root and inside every transaction. */
+function countingStore(real: Store): Store {
+  return {
+    ...real,
+    directory: countedDirectory(real.directory),
+    transaction: <T>(work: (tx: StoreTx) => Promise<T>) =>
+      real.transaction((tx) => work({ ...tx, directory: countedDirectory(tx.directory) })),
+  }
+}
+
+/** An in-process app like `createTestApp`'s, over the counting store. */
+function countingApp(): TestApp {
+  const config = testConfig()
+  const store = countingStore(openStore(':memory:'))
+  const deps: AppDeps = { config, store, log: silentLogger, metrics: createMetrics(), version: 'test' }
+  const fetch = createFetch(createApp(deps), deps)
+  return {
+    deps,
+    store,
+    config,
+    fetch,
+    request: (path, init) => fetch(new Request(`${PUBLIC_URL}${path}`, init)),
+  }
+}
 
 /** Counts calls of the directory's member statements while `work` runs. */
-async function counting(directory: DirectoryRepository, work: () => Promise<unknown>) {
-  const names: Counted[] = [
-    'members',
-    'memberIds',
-    'removeMembers',
-    'addMembers',
-    'existingUserIds',
-    'usersByIds',
-  ]
-  const counts = Object.fromEntries(names.map((n) => [n, 0])) as Record<Counted, number>
-  const originals = names.map((name) => [name, directory[name]] as const)
-  for (const [name, original] of originals) {
-    const wrapped = (...args: unknown[]) => {
-      counts[name]++
-      return (original as (...a: unknown[]) => unknown)(...args)
-    }
-    Object.assign(directory, { [name]: wrapped })
-  }
-  try {
-    await work()
-  } finally {
-    for (const [name, original] of originals) Object.assign(directory, { [name]: original })
-  }
+async function counting(work: () => Promise<unknown>): Promise<Counts> {
+  counts = zero()
+  await work()
   return counts
 }
 
@@ -46,7 +83,7 @@ describe('PATCH cost is bounded', () => {
   let userId = ''
 
   beforeAll(async () => {
-    scim = await scimOrg('cost')
+    scim = await scimOrg('cost', countingApp())
     ids = []
     for (let i = 0; i < 300; i++) {
       ids.push((await scim.post('/Users', oktaUser(`u${i}@cost.example`, `U${i}`, 'Cost'))).body.id as string)
@@ -72,8 +109,8 @@ describe('PATCH cost is bounded', () => {
       })),
     ]
     expect(operations).toHaveLength(1000)
-    const feedBefore = changes(scim).length
-    const counts = await counting(scim.app.store.directory, async () => {
+    const feedBefore = (await changes(scim)).length
+    const counts = await counting(async () => {
       const r = await scim.patch(`/Groups/${groupId}`, { Operations: operations })
       expect(r.status).toBe(204)
     })
@@ -88,7 +125,7 @@ describe('PATCH cost is bounded', () => {
     // Net effect: 0..99 removed then re-added (unchanged), 100..299 removed.
     const now = await members(groupId)
     expect(now.sort()).toEqual(ids.slice(0, 100).sort())
-    const feed = changes(scim).slice(feedBefore)
+    const feed = (await changes(scim)).slice(feedBefore)
     expect(feed).toHaveLength(200)
     expect(feed.every((c) => c.op === 'remove' && c.kind === 'membership')).toBe(true)
     expect(new Set(feed.map((c) => c.related_id))).toEqual(new Set(ids.slice(100, 300)))
@@ -97,7 +134,7 @@ describe('PATCH cost is bounded', () => {
   test('operations that need the current members read them once, and keep their order', async () => {
     const group = (await scim.post('/Groups', { displayName: 'Order', members: [{ value: ids[0] }] })).body
       .id as string
-    const counts = await counting(scim.app.store.directory, async () => {
+    const counts = await counting(async () => {
       const r = await scim.patch(`/Groups/${group}`, {
         Operations: [
           { op: 'add', path: 'members', value: [{ value: ids[1] }, { value: ids[2] }, { value: 'nobody' }] },
@@ -115,16 +152,14 @@ describe('PATCH cost is bounded', () => {
     expect(counts.removeMembers).toBe(1)
     expect(counts.addMembers).toBe(1)
     expect((await members(group)).sort()).toEqual([ids[2], ids[4]].sort() as string[])
-    const audit = scim.app.store.db
-      .query<{ n: number }, [string]>(
-        "SELECT count(*) AS n FROM audit_log WHERE action = 'group.member_skipped' AND subject = ?",
-      )
-      .get(group)
-    expect(audit?.n).toBe(1)
+    const audit = await scim.app.store.audit.list(scim.orgId, { kind: 'scim', limit: 1000 })
+    expect(
+      audit.filter((row) => row.action === 'group.member_skipped' && row.subject === group),
+    ).toHaveLength(1)
   })
 
   test(`more than ${RESOURCE_LIMITS.memberFilters} member filters that name no id: 400 tooMany, nothing read`, async () => {
-    const counts = await counting(scim.app.store.directory, async () => {
+    const counts = await counting(async () => {
       const r = await scim.patch(`/Groups/${groupId}`, {
         Operations: Array.from({ length: 1000 }, (_, i) => ({
           op: 'remove',

@@ -75,7 +75,7 @@ export async function scimClient(
 
 /** A fresh app with one org (`slug`) whose Okta integration is set up. */
 export async function scimOrg(slug = 'acme', app: TestApp = createTestApp()): Promise<ScimClient> {
-  const { org, auth } = seedOrg(app.store, slug)
+  const { org, auth } = await seedOrg(app.store, slug)
   const { scimToken } = await setUpIntegration(app, slug, auth)
   return { ...(await scimClient(app, slug, scimToken, org.id)), adminAuth: auth }
 }
@@ -103,12 +103,10 @@ export interface ChangeRow {
   related_id: string | null
 }
 
-export function changes(client: ScimClient): ChangeRow[] {
-  return client.app.store.db
-    .query<ChangeRow, [string]>(
-      'SELECT kind, op, resource_id, related_id FROM directory_changes WHERE org_id = ? ORDER BY seq',
-    )
-    .all(client.orgId)
+/** The org's whole `directory_changes` feed, in order. */
+export async function changes(client: ScimClient): Promise<ChangeRow[]> {
+  const rows = await client.app.store.syncState.changesAfter(client.orgId, 0, Number.MAX_SAFE_INTEGER)
+  return rows.map(({ kind, op, resource_id, related_id }) => ({ kind, op, resource_id, related_id }))
 }
 
 export function expectScimError(reply: ScimReply, status: number, scimType?: string): void {

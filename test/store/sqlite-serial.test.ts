@@ -6,7 +6,7 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
 import { StoreMisuse, UniqueViolation } from '../../src/store/errors.ts'
-import { asyncRepository, serialConnection } from '../../src/store/sqlite/serial.ts'
+import { type Asynced, asyncRepository, serialConnection } from '../../src/store/sqlite/serial.ts'
 
 function setup() {
   const db = new Database(':memory:', { strict: true })
@@ -17,11 +17,15 @@ function setup() {
     get: (k: string) => d.query<{ v: number }, [string]>('SELECT v FROM t WHERE k = ?').get(k)?.v ?? null,
     count: () => d.query<{ n: number }, []>('SELECT count(*) AS n FROM t').get()?.n ?? 0,
   })
-  type Tx = ReturnType<typeof bindTx>
+  // Spelled out: a type inferred from `bindTx` would refer to itself through `transaction`.
+  interface Tx {
+    t: Asynced<ReturnType<typeof repo>>
+    transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>
+  }
   const bindTx = (
     guard: Parameters<typeof asyncRepository>[1],
     savepoint: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>,
-  ) => ({ t: asyncRepository(repo(db), guard), transaction: savepoint })
+  ): Tx => ({ t: asyncRepository(repo(db), guard), transaction: savepoint })
   const serial = serialConnection<Tx>({
     exec: (sql) => {
       if (sql === 'COMMIT') commits++

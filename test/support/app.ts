@@ -50,9 +50,9 @@ export function createTestApp(overrides: Partial<Config> = {}): TestApp {
 }
 
 /** An org with an admin API key. */
-export function seedOrg(store: Store, slug = 'acme', url?: string) {
-  const org = createOrg(store, { slug, name: `${slug} Inc`, url })
-  const { key } = createApiKey(store, { orgSlug: slug })
+export async function seedOrg(store: Store, slug = 'acme', url?: string) {
+  const org = await createOrg(store, { slug, name: `${slug} Inc`, url })
+  const { key } = await createApiKey(store, { orgSlug: slug })
   return { org, apiKey: key, auth: { authorization: `Bearer ${key}` } }
 }
 

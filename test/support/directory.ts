@@ -3,9 +3,11 @@
  * entry in one transaction, in the documented shape (kind user|group|membership, op
  * upsert|delete|add|remove, membership: resource = group, related = user). Used by sync tests and
  * benchmarks to push large directories fast; end-to-end tests use the real SCIM HTTP API instead.
+ * It goes through the store's directory repository (no SQL here), so it runs on every engine.
  */
 import { newId } from '../../src/store/ids.ts'
-import type { Store } from '../../src/store/index.ts'
+import type { Repositories, Store } from '../../src/store/index.ts'
+import type { ScimUserRow } from '../../src/store/scim.ts'
 
 export interface UserInput {
   id?: string
@@ -19,40 +21,8 @@ export interface UserInput {
 }
 
 export function directoryWriter(store: Store, orgId: string) {
-  const db = store.db
-  const change = db.query(
-    'INSERT INTO directory_changes (org_id, kind, op, resource_id, related_id, at) VALUES (?, ?, ?, ?, ?, ?)',
-  )
-  const upsertUser = db.query(
-    `INSERT INTO scim_users (id, org_id, user_name, user_name_lower, external_id, email_lower, display_name,
-       given_name, family_name, active, resource, version, created_at, updated_at)
-     VALUES (?1, ?2, ?3, lower(?3), ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?11)
-     ON CONFLICT (id) DO UPDATE SET user_name = excluded.user_name, user_name_lower = excluded.user_name_lower,
-       external_id = excluded.external_id, email_lower = excluded.email_lower, display_name = excluded.display_name,
-       given_name = excluded.given_name, family_name = excluded.family_name, active = excluded.active,
-       resource = excluded.resource, version = scim_users.version + 1, updated_at = excluded.updated_at`,
-  )
-  const deleteUser = db.query('DELETE FROM scim_users WHERE org_id = ? AND id = ?')
-  const upsertGroup = db.query(
-    `INSERT INTO scim_groups (id, org_id, display_name, display_name_lower, external_id, resource, version,
-       created_at, updated_at) VALUES (?1, ?2, ?3, lower(?3), NULL, ?4, 1, ?5, ?5)
-     ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name,
-       display_name_lower = excluded.display_name_lower, resource = excluded.resource,
-       version = scim_groups.version + 1, updated_at = excluded.updated_at`,
-  )
-  const deleteGroup = db.query('DELETE FROM scim_groups WHERE org_id = ? AND id = ?')
-  const membersOf = db.query<{ user_id: string }, [string]>(
-    'SELECT user_id FROM scim_memberships WHERE group_id = ?',
-  )
-  const groupsOf = db.query<{ group_id: string }, [string]>(
-    'SELECT group_id FROM scim_memberships WHERE user_id = ?',
-  )
-  const addMember = db.query(
-    'INSERT OR IGNORE INTO scim_memberships (org_id, group_id, user_id) VALUES (?, ?, ?)',
-  )
-  const removeMember = db.query('DELETE FROM scim_memberships WHERE group_id = ? AND user_id = ?')
-
-  const writeUser = (input: UserInput, now: number): string => {
+  /** Creates or replaces (by id) a user row: a replace keeps created_at and bumps the version. */
+  const writeUser = async (tx: Repositories, input: UserInput, now: number): Promise<string> => {
     const id = input.id ?? newId()
     const email = input.email === undefined ? input.userName : input.email
     const resource = {
@@ -65,69 +35,89 @@ export function directoryWriter(store: Store, orgId: string) {
       active: input.active ?? true,
       externalId: input.externalId ?? null,
     }
-    upsertUser.run(
+    const existing = await tx.directory.userById(orgId, id)
+    const row: ScimUserRow = {
       id,
-      orgId,
-      input.userName,
-      input.externalId ?? null,
-      email ? email.toLowerCase() : null,
-      input.displayName ?? null,
-      input.givenName ?? null,
-      input.familyName ?? null,
-      input.active === false ? 0 : 1,
-      JSON.stringify(resource),
-      now,
-    )
-    change.run(orgId, 'user', 'upsert', id, null, now)
+      org_id: orgId,
+      user_name: input.userName,
+      user_name_lower: input.userName.toLowerCase(),
+      external_id: input.externalId ?? null,
+      email_lower: email ? email.toLowerCase() : null,
+      display_name: input.displayName ?? null,
+      given_name: input.givenName ?? null,
+      family_name: input.familyName ?? null,
+      active: input.active === false ? 0 : 1,
+      resource: JSON.stringify(resource),
+      version: existing ? existing.version + 1 : 1,
+      created_at: existing ? existing.created_at : now,
+      updated_at: now,
+    }
+    const written = existing ? await tx.directory.updateUser(row) : await tx.directory.insertUser(row)
+    if (!written) throw new Error(`directoryWriter: userName ${input.userName} is taken in the org`)
+    await tx.directory.appendChange(orgId, 'user', 'upsert', id, null, now)
     return id
   }
 
   return {
     /** Creates or replaces a user (and appends its change); returns its id. */
-    user: (input: UserInput, now = Date.now()) => store.transaction(() => writeUser(input, now)),
+    user: (input: UserInput, now = Date.now()): Promise<string> =>
+      store.transaction((tx) => writeUser(tx, input, now)),
     /** Many users in one transaction (benchmarks). */
-    users: (inputs: UserInput[], now = Date.now()) =>
-      store.transaction(() => inputs.map((u) => writeUser(u, now))),
-    deleteUser(id: string, now = Date.now()): void {
-      store.transaction(() => {
-        for (const { group_id } of groupsOf.all(id))
-          change.run(orgId, 'membership', 'remove', group_id, id, now)
-        deleteUser.run(orgId, id)
-        change.run(orgId, 'user', 'delete', id, null, now)
-      })
-    },
-    group(displayName: string, id: string = newId(), now = Date.now()): string {
+    users: (inputs: UserInput[], now = Date.now()): Promise<string[]> =>
+      store.transaction(async (tx) => {
+        const ids: string[] = []
+        for (const input of inputs) ids.push(await writeUser(tx, input, now))
+        return ids
+      }),
+    deleteUser: (id: string, now = Date.now()): Promise<void> =>
+      store.transaction(async (tx) => {
+        for (const groupId of await tx.directory.groupIdsOfUser(id))
+          await tx.directory.appendChange(orgId, 'membership', 'remove', groupId, id, now)
+        await tx.directory.deleteUser(orgId, id)
+        await tx.directory.appendChange(orgId, 'user', 'delete', id, null, now)
+      }),
+    /** Creates or renames (by id) a group; returns its id. */
+    async group(displayName: string, id: string = newId(), now = Date.now()): Promise<string> {
       const resource = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], id, displayName }
-      store.transaction(() => {
-        upsertGroup.run(id, orgId, displayName, JSON.stringify(resource), now)
-        change.run(orgId, 'group', 'upsert', id, null, now)
+      await store.transaction(async (tx) => {
+        const existing = await tx.directory.groupById(orgId, id)
+        const row = {
+          id,
+          org_id: orgId,
+          display_name: displayName,
+          display_name_lower: displayName.toLowerCase(),
+          external_id: existing ? existing.external_id : null,
+          resource: JSON.stringify(resource),
+          version: existing ? existing.version + 1 : 1,
+          created_at: existing ? existing.created_at : now,
+          updated_at: now,
+        }
+        const written = existing ? await tx.directory.updateGroup(row) : await tx.directory.insertGroup(row)
+        if (!written) throw new Error(`directoryWriter: group ${displayName} already exists in the org`)
+        await tx.directory.appendChange(orgId, 'group', 'upsert', id, null, now)
       })
       return id
     },
-    deleteGroup(id: string, now = Date.now()): void {
-      store.transaction(() => {
-        for (const { user_id } of membersOf.all(id))
-          change.run(orgId, 'membership', 'remove', id, user_id, now)
-        deleteGroup.run(orgId, id)
-        change.run(orgId, 'group', 'delete', id, null, now)
-      })
-    },
-    addMembers(groupId: string, userIds: string[], now = Date.now()): void {
-      store.transaction(() => {
-        for (const userId of userIds) {
-          if (addMember.run(orgId, groupId, userId).changes > 0)
-            change.run(orgId, 'membership', 'add', groupId, userId, now)
-        }
-      })
-    },
-    removeMembers(groupId: string, userIds: string[], now = Date.now()): void {
-      store.transaction(() => {
-        for (const userId of userIds) {
-          if (removeMember.run(groupId, userId).changes > 0)
-            change.run(orgId, 'membership', 'remove', groupId, userId, now)
-        }
-      })
-    },
+    deleteGroup: (id: string, now = Date.now()): Promise<void> =>
+      store.transaction(async (tx) => {
+        for (const userId of await tx.directory.memberIds(id))
+          await tx.directory.appendChange(orgId, 'membership', 'remove', id, userId, now)
+        await tx.directory.deleteGroup(orgId, id)
+        await tx.directory.appendChange(orgId, 'group', 'delete', id, null, now)
+      }),
+    /** Adds memberships (the users must exist); appends a change for each new one, in input order. */
+    addMembers: (groupId: string, userIds: string[], now = Date.now()): Promise<void> =>
+      store.transaction(async (tx) => {
+        const added = await tx.directory.addMembers(orgId, groupId, userIds)
+        const ordered = [...new Set(userIds)].filter((userId) => added.has(userId))
+        await tx.directory.appendChanges(orgId, 'membership', 'add', groupId, ordered, now)
+      }),
+    removeMembers: (groupId: string, userIds: string[], now = Date.now()): Promise<void> =>
+      store.transaction(async (tx) => {
+        const removed = await tx.directory.removeMembers(groupId, userIds)
+        const ordered = [...new Set(userIds)].filter((userId) => removed.has(userId))
+        await tx.directory.appendChanges(orgId, 'membership', 'remove', groupId, ordered, now)
+      }),
   }
 }
 

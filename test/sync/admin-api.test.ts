@@ -9,10 +9,11 @@ import { api, type Body, syncedOrg, syncTestbed } from './setup.ts'
 describe('admin API over the scheduler', () => {
   test('events: ordered per org, followed with after=nextCursor without gaps or repeats', async () => {
     const { app, scheduler, acme } = await syncTestbed()
-    const group = acme.dir.group('Team')
-    const ids = Array.from({ length: 5 }, (_, i) => acme.dir.user({ userName: `e${i}@acme.example` }))
-    acme.dir.addMembers(group, ids)
-    scheduler.drain()
+    const group = await acme.dir.group('Team')
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) ids.push(await acme.dir.user({ userName: `e${i}@acme.example` }))
+    await acme.dir.addMembers(group, ids)
+    await scheduler.drain()
     const seen: Body[] = []
     let cursor = ''
     for (let i = 0; i < 10; i++) {
@@ -48,17 +49,17 @@ describe('admin API over the scheduler', () => {
 
   test('users: filters, limit bounds and opaque cursor', async () => {
     const { app, scheduler, acme } = await syncTestbed()
-    acme.dir.users(
+    await acme.dir.users(
       Array.from({ length: 7 }, (_, i) => ({ userName: `p${i}@acme.example`, displayName: `Person ${i}` })),
     )
-    const off = acme.dir.user({ userName: 'off@acme.example' })
+    const off = await acme.dir.user({ userName: 'off@acme.example' })
     await api(app, acme.auth, '/api/v1/orgs/acme/users', {
       method: 'POST',
       body: { email: 'loc@acme.example', name: 'Local Person' },
     })
-    scheduler.drain()
-    acme.dir.user({ id: off, userName: 'off@acme.example', active: false })
-    scheduler.drain()
+    await scheduler.drain()
+    await acme.dir.user({ id: off, userName: 'off@acme.example', active: false })
+    await scheduler.drain()
     const all: string[] = []
     let cursor: string | null = null
     do {
@@ -97,10 +98,10 @@ describe('admin API over the scheduler', () => {
 
   test('audit: newest first, by kind, paginated', async () => {
     const { app, scheduler, acme } = await syncTestbed()
-    const id = acme.dir.user({ userName: 'aud@acme.example' })
-    scheduler.drain()
-    acme.dir.user({ id, userName: 'aud@acme.example', active: false })
-    scheduler.drain()
+    const id = await acme.dir.user({ userName: 'aud@acme.example' })
+    await scheduler.drain()
+    await acme.dir.user({ id, userName: 'aud@acme.example', active: false })
+    await scheduler.drain()
     const sync = await api(app, acme.auth, '/api/v1/orgs/acme/audit?kind=sync&limit=2')
     expect(sync.body.items.every((a: Body) => a.kind === 'sync')).toBe(true)
     expect(sync.body.items[0].id).toBeGreaterThan(sync.body.items[1].id)
@@ -121,11 +122,11 @@ describe('admin API over the scheduler', () => {
 
   test('/metrics exposes lag, pending changes and reconcile progress per org', async () => {
     const { app, scheduler, acme } = await syncTestbed()
-    acme.dir.user({ userName: 'm@acme.example' })
+    await acme.dir.user({ userName: 'm@acme.example' })
     let text = await (await app.request('/metrics', { headers: METRICS_AUTH })).text()
     expect(text).toContain('okta_bridge_sync_pending_changes{org="acme"} 1')
     expect(text).toMatch(/okta_bridge_sync_lag_seconds\{org="acme"\} [0-9.]+/)
-    scheduler.drain()
+    await scheduler.drain()
     text = await (await app.request('/metrics', { headers: METRICS_AUTH })).text()
     expect(text).toContain('okta_bridge_sync_pending_changes{org="acme"} 0')
     expect(text).toContain('okta_bridge_sync_lag_seconds{org="acme"} 0')
@@ -136,7 +137,7 @@ describe('admin API over the scheduler', () => {
   test('every route is documented and sealed to its own org', async () => {
     const { app, acme } = await syncTestbed()
     const globex = await syncedOrg(app, 'globex')
-    globex.dir.user({ userName: 'secret@globex.example' })
+    await globex.dir.user({ userName: 'secret@globex.example' })
     const docs = (await (await app.request('/docs/json')).json()) as Body
     const routes = ['users', 'groups', 'role-mappings', 'duplicates', 'resync', 'sync', 'events', 'audit']
     for (const route of routes) expect(docs.paths[`/api/v1/orgs/{slug}/${route}`]).toBeDefined()

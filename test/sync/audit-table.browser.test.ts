@@ -40,10 +40,10 @@ beforeAll(async () => {
     PUBLIC_URL: `http://127.0.0.1:${port}`,
   })
   store = openStore(sqlitePath(config))
-  const orgId = createOrg(store, { slug: 'acme', name: 'Acme' }).id
+  const orgId = (await createOrg(store, { slug: 'acme', name: 'Acme' })).id
   await createAdmin(store, { orgSlug: 'acme', email: EMAIL, password: ADMIN_PASSWORD })
   for (let i = 0; i < 3; i++) {
-    store.audit.record({
+    await store.audit.record({
       orgId,
       kind: 'saml',
       action: 'sign_in',
@@ -53,7 +53,7 @@ beforeAll(async () => {
       reason: 'signature_invalid',
       data: { detail: DETAIL },
     })
-    store.audit.record({
+    await store.audit.record({
       orgId,
       kind: 'sync',
       action: 'sync.batch',
@@ -62,7 +62,7 @@ beforeAll(async () => {
       data: { changes: 3, 'account.created': 1 },
     })
   }
-  server = startServer(config, silentLogger)
+  server = await startServer(config, silentLogger)
   base = `http://127.0.0.1:${port}/orgs/acme`
   browser = await launchBrowser({ viewport: { width: 1280, height: 900 } })
   page = browser.page
@@ -71,7 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await server?.stop()
-  store?.close()
+  await store?.close()
 })
 
 /** How many lines the text of each matching element takes. */

@@ -92,14 +92,10 @@ function expectCausalOrder(events: EventRow[]): void {
  * event sits where its directory change sits in the feed (a creation at the resource's first
  * change, a deletion at its delete, a membership event at its own change).
  */
-function expectDirectoryOrder(store: Store, orgId: string, events: EventRow[]): void {
+async function expectDirectoryOrder(store: Store, orgId: string, events: EventRow[]): Promise<void> {
   const first = new Map<string, number>()
   const removed = new Map<string, number>()
-  for (const change of store.db
-    .query<{ seq: number; kind: string; op: string; resource_id: string }, [string]>(
-      'SELECT seq, kind, op, resource_id FROM directory_changes WHERE org_id = ? ORDER BY seq',
-    )
-    .all(orgId)) {
+  for (const change of await store.syncState.changesAfter(orgId, 0, 1_000_000)) {
     if (change.kind === 'membership') continue
     if (!first.has(change.resource_id)) first.set(change.resource_id, change.seq)
     if (change.op === 'delete') removed.set(change.resource_id, change.seq)
@@ -131,21 +127,21 @@ describe('causal order of the change feed', () => {
       body: { mappings: [{ group: 'Engineering Admins', role: 'admin' }] },
     })
     await scim(app, acme.scimToken, 'POST', '/Groups', group('Engineering Admins', [ada.id]))
-    expect(store.syncState.get(orgId)?.reconcile_running).toBe(1)
+    expect((await store.syncState.get(orgId))?.reconcile_running).toBe(1)
 
-    while (!reconcile(store, orgId).finished) {}
-    while (feed(store, orgId).applied > 0) {}
+    while (!(await reconcile(store, orgId)).finished) {}
+    while ((await feed(store, orgId)).applied > 0) {}
 
-    const events = store.events.after(orgId, 0, 1000)
+    const events = await store.events.after(orgId, 0, 1000)
     expect(events.map((e) => e.type)).toEqual(['account.created', 'group.created', 'membership.added'])
     // The account takes the role of its groups as the directory has them now.
     expect(JSON.parse(events[0]?.data ?? '{}').role).toBe('admin')
     expectCausalOrder(events)
-    expect(store.accounts.byScimUser(orgId, ada.id)?.role).toBe('admin')
+    expect((await store.accounts.byScimUser(orgId, ada.id))?.role).toBe('admin')
     // Nothing was lost by leaving those resources to the feed: a second reconcile repairs nothing.
-    store.transaction(() => startFullReconcile(store, orgId))
-    while (!reconcile(store, orgId).finished) {}
-    expect(store.events.after(orgId, 0, 1000)).toHaveLength(3)
+    await store.transaction((tx) => startFullReconcile(tx, orgId))
+    while (!(await reconcile(store, orgId)).finished) {}
+    expect(await store.events.after(orgId, 0, 1000)).toHaveLength(3)
   })
 
   test('any interleaving of SCIM writes, feed batches and reconcile batches keeps causal order', async () => {
@@ -161,10 +157,10 @@ describe('causal order of the change feed', () => {
         return (state >>> 0) % n
       }
       // Without drift a reconcile has nothing to announce: every event is the feed's, in order.
-      const reconcileAhead = (limit: number) => {
-        const written = store.events.after(orgId, 0, 100_000).length
-        reconcile(store, orgId, limit)
-        expect(store.events.after(orgId, 0, 100_000).length).toBe(written)
+      const reconcileAhead = async (limit: number) => {
+        const written = (await store.events.after(orgId, 0, 100_000)).length
+        await reconcile(store, orgId, limit)
+        expect((await store.events.after(orgId, 0, 100_000)).length).toBe(written)
       }
       const users: string[] = []
       const groups: string[] = []
@@ -203,23 +199,23 @@ describe('causal order of the change feed', () => {
         } else if (roll === 8 && groups.length > 2) {
           await call('DELETE', `/Groups/${groups.splice(random(groups.length), 1)[0]}`)
         } else if (roll === 9 || roll === 2) {
-          store.transaction(() => startFullReconcile(store, orgId))
+          await store.transaction((tx) => startFullReconcile(tx, orgId))
         } else if (roll === 10) {
-          reconcileAhead(1 + random(4))
+          await reconcileAhead(1 + random(4))
         } else {
-          feed(store, orgId, 1 + random(3))
+          await feed(store, orgId, 1 + random(3))
         }
         // The reconcile often runs ahead of the feed, as on the scheduler's thread under load.
-        if (random(2) === 0) reconcileAhead(1 + random(6))
+        if (random(2) === 0) await reconcileAhead(1 + random(6))
       }
-      while (store.syncState.get(orgId)?.reconcile_running === 1) reconcileAhead(500)
-      while (feed(store, orgId, 1 + random(40)).applied > 0) {}
-      const events = store.events.after(orgId, 0, 100_000)
+      while ((await store.syncState.get(orgId))?.reconcile_running === 1) await reconcileAhead(500)
+      while ((await feed(store, orgId, 1 + random(40))).applied > 0) {}
+      const events = await store.events.after(orgId, 0, 100_000)
       expectCausalOrder(events)
-      expectDirectoryOrder(store, orgId, events)
+      await expectDirectoryOrder(store, orgId, events)
       // The end state is the directory's: an account per user, a group per group.
-      for (const id of users) expect(store.accounts.byScimUser(orgId, id)).not.toBeNull()
-      expect(store.syncMirror.countGroups(orgId)).toBe(groups.length)
+      for (const id of users) expect(await store.accounts.byScimUser(orgId, id)).not.toBeNull()
+      expect(await store.syncMirror.countGroups(orgId)).toBe(groups.length)
     }
   })
 })

@@ -34,13 +34,13 @@ describe('duplicates', () => {
       { provider: 'github', login: 'torvalds', email: 'Linus@Acme.example' },
     ])
 
-    const g = acme.dir.user({ userName: 'grace@acme.example', displayName: 'Grace (Okta)' })
-    const l = acme.dir.user({ userName: 'linus@acme.example' })
-    const n = acme.dir.user({ userName: 'new@acme.example' })
-    scheduler.drain()
-    expect(accountOf(store, orgId, g)).toBeNull()
-    expect(accountOf(store, orgId, l)).toBeNull()
-    expect(accountOf(store, orgId, n)?.created_via_integration).toBe(1)
+    const g = await acme.dir.user({ userName: 'grace@acme.example', displayName: 'Grace (Okta)' })
+    const l = await acme.dir.user({ userName: 'linus@acme.example' })
+    const n = await acme.dir.user({ userName: 'new@acme.example' })
+    await scheduler.drain()
+    expect(await accountOf(store, orgId, g)).toBeNull()
+    expect(await accountOf(store, orgId, l)).toBeNull()
+    expect((await accountOf(store, orgId, n))?.created_via_integration).toBe(1)
 
     const list = await api(app, acme.auth, '/api/v1/orgs/acme/duplicates')
     expect(list.status).toBe(200)
@@ -59,27 +59,27 @@ describe('duplicates', () => {
       keep: { id: grace.body.id, email: 'Grace@Acme.example' },
       absorb: { id: g, email: 'grace@acme.example' },
     })
-    expect(store.accounts.byId(orgId, grace.body.id)?.scim_user_id).toBeNull()
+    expect((await store.accounts.byId(orgId, grace.body.id))?.scim_user_id).toBeNull()
 
     const merged = await api(app, acme.auth, '/api/v1/orgs/acme/resync', { method: 'POST' })
     expect(merged.body).toEqual({ merges: preview.body.merges, fullReconcileStarted: true })
-    const kept = store.accounts.byId(orgId, grace.body.id)!
+    const kept = (await store.accounts.byId(orgId, grace.body.id))!
     expect(kept).toMatchObject({
       scim_user_id: g,
       name: 'Grace Hopper',
       source: 'local',
       created_via_integration: 0,
     })
-    expect(store.linkedIdentities.ofAccount(orgId, linus.body.id)).toHaveLength(1)
+    expect(await store.linkedIdentities.ofAccount(orgId, linus.body.id)).toHaveLength(1)
     expect((await api(app, acme.auth, '/api/v1/orgs/acme/duplicates')).body.items).toEqual([])
-    expect(eventTypes(store, orgId).filter((t) => t === 'account.merged')).toHaveLength(2)
-    scheduler.drain()
-    expect(store.db.query('SELECT count(*) AS n FROM accounts WHERE org_id = ?').get(orgId)).toEqual({ n: 3 })
+    expect((await eventTypes(store, orgId)).filter((t) => t === 'account.merged')).toHaveLength(2)
+    await scheduler.drain()
+    expect(await store.accounts.list(orgId, { limit: 100 })).toHaveLength(3)
 
     // The merged account now follows Okta's active state.
-    acme.dir.user({ id: g, userName: 'grace@acme.example', active: false })
-    scheduler.drain()
-    expect(store.accounts.byId(orgId, grace.body.id)?.active).toBe(0)
+    await acme.dir.user({ id: g, userName: 'grace@acme.example', active: false })
+    await scheduler.drain()
+    expect((await store.accounts.byId(orgId, grace.body.id))?.active).toBe(0)
   })
 
   test('autoLinkDuplicates links a match directly', async () => {
@@ -87,11 +87,11 @@ describe('duplicates', () => {
     const scheduler = createScheduler({ store: app.store, log: silentLogger, config: app.config })
     const acme = await syncedOrg(app, 'acme', { autoLinkDuplicates: true })
     const local = await localUser(app, acme.auth, { email: 'ann@acme.example', name: 'Ann' })
-    const id = acme.dir.user({ userName: 'ANN@acme.example' })
-    scheduler.drain()
-    expect(accountOf(app.store, acme.org.id, id)?.id).toBe(local.body.id)
-    expect(app.store.duplicates.count(acme.org.id)).toBe(0)
-    expect(eventTypes(app.store, acme.org.id)).toEqual(['account.created', 'account.merged'])
+    const id = await acme.dir.user({ userName: 'ANN@acme.example' })
+    await scheduler.drain()
+    expect((await accountOf(app.store, acme.org.id, id))?.id).toBe(local.body.id)
+    expect(await app.store.duplicates.count(acme.org.id)).toBe(0)
+    expect(await eventTypes(app.store, acme.org.id)).toEqual(['account.created', 'account.merged'])
   })
 
   test('creating a local user: validation and conflicts in the admin error format', async () => {

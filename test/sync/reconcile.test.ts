@@ -17,49 +17,49 @@ describe('full reconcile', () => {
       method: 'PUT',
       body: { mappings: [{ group: 'Admins', role: 'admin' }] },
     })
-    const admins = acme.dir.group('Admins')
-    const ids = Array.from({ length: 8 }, (_, i) =>
-      acme.dir.user({ userName: `r${i}@acme.example`, displayName: `R${i}` }),
-    )
-    acme.dir.addMembers(admins, [ids[0]!])
-    scheduler.drain()
-    const db = store.db
-    // Drift behind the scheduler's back (a restore, a manual edit):
-    const lost = accountOf(store, orgId, ids[1]!)!
+    const admins = await acme.dir.group('Admins')
+    const ids: string[] = []
+    for (let i = 0; i < 8; i++)
+      ids.push(await acme.dir.user({ userName: `r${i}@acme.example`, displayName: `R${i}` }))
+    await acme.dir.addMembers(admins, [ids[0]!])
+    await scheduler.drain()
+    // Drift behind the scheduler's back (a restore, a manual edit), written to the SQLite file directly:
+    const { db } = store.engine
+    const lost = (await accountOf(store, orgId, ids[1]!))!
     db.query('DELETE FROM accounts WHERE id = ?').run(lost.id)
     db.query("UPDATE accounts SET name = 'Edited' WHERE scim_user_id = ?").run(ids[2]!)
     db.query("UPDATE accounts SET role = 'member' WHERE scim_user_id = ?").run(ids[0]!)
     db.query('UPDATE scim_users SET active = 0 WHERE id = ?').run(ids[3]!)
-    const s3 = signIn(store, orgId, accountOf(store, orgId, ids[3]!)!.id)
+    const s3 = await signIn(store, orgId, (await accountOf(store, orgId, ids[3]!))!.id)
     db.query('DELETE FROM scim_users WHERE id = ?').run(ids[4]!)
     db.query('INSERT INTO scim_memberships (org_id, group_id, user_id) VALUES (?, ?, ?)').run(
       orgId,
       admins,
       ids[5]!,
     )
-    const eventsBefore = eventTypes(store, orgId).length
+    const eventsBefore = (await eventTypes(store, orgId)).length
 
     const started = await api(app, acme.auth, '/api/v1/orgs/acme/resync', { method: 'POST' })
     expect(started.body).toEqual({ merges: [], fullReconcileStarted: true })
-    scheduler.tick()
+    await scheduler.tick()
     const progress = (await api(app, acme.auth, '/api/v1/orgs/acme/sync')).body
     expect(progress.fullReconcile.running).toBe(true)
     expect(progress.fullReconcile.processed).toBeGreaterThan(0)
     expect(progress.fullReconcile.processed).toBeLessThan(progress.fullReconcile.total)
-    scheduler.drain()
+    await scheduler.drain()
     const done = (await api(app, acme.auth, '/api/v1/orgs/acme/sync')).body
     expect(done.fullReconcile.running).toBe(false)
     expect(done.fullReconcile.processed).toBe(done.fullReconcile.total)
     expect(done.lastFullReconcileAt).not.toBeNull()
 
-    expect(accountOf(store, orgId, ids[1]!)?.name).toBe('R1')
-    expect(accountOf(store, orgId, ids[2]!)?.name).toBe('R2')
-    expect(accountOf(store, orgId, ids[0]!)?.role).toBe('admin')
-    expect(accountOf(store, orgId, ids[3]!)?.active).toBe(0)
-    expect(verifySession(store, s3.token, orgId, 'user')).toBeNull()
-    expect(accountOf(store, orgId, ids[4]!)).toBeNull()
-    expect(accountOf(store, orgId, ids[5]!)?.role).toBe('admin')
-    expect(eventTypes(store, orgId).slice(eventsBefore).sort()).toEqual(
+    expect((await accountOf(store, orgId, ids[1]!))?.name).toBe('R1')
+    expect((await accountOf(store, orgId, ids[2]!))?.name).toBe('R2')
+    expect((await accountOf(store, orgId, ids[0]!))?.role).toBe('admin')
+    expect((await accountOf(store, orgId, ids[3]!))?.active).toBe(0)
+    expect(await verifySession(store, s3.token, orgId, 'user')).toBeNull()
+    expect(await accountOf(store, orgId, ids[4]!)).toBeNull()
+    expect((await accountOf(store, orgId, ids[5]!))?.role).toBe('admin')
+    expect((await eventTypes(store, orgId)).slice(eventsBefore).sort()).toEqual(
       [
         'account.created',
         'account.updated',
@@ -70,10 +70,10 @@ describe('full reconcile', () => {
       ].sort(),
     )
     // A second reconcile finds nothing to repair.
-    const settled = eventTypes(store, orgId).length
+    const settled = (await eventTypes(store, orgId)).length
     await api(app, acme.auth, '/api/v1/orgs/acme/resync', { method: 'POST' })
-    scheduler.drain()
-    expect(eventTypes(store, orgId).length).toBe(settled)
+    await scheduler.drain()
+    expect((await eventTypes(store, orgId)).length).toBe(settled)
   })
 
   test('every org with an integration is reconciled once per interval', async () => {
@@ -83,15 +83,15 @@ describe('full reconcile', () => {
       { store, log: silentLogger, config: { syncIntervalMs: 10, fullReconcileIntervalMs: 60_000 } },
       { now: () => clock },
     )
-    scheduler.drain()
-    const first = store.syncState.get(acme.org.id)?.last_full_reconcile_at
+    await scheduler.drain()
+    const first = (await store.syncState.get(acme.org.id))?.last_full_reconcile_at
     expect(first).toBe(clock)
     clock += 30_000
-    scheduler.drain()
-    expect(store.syncState.get(acme.org.id)?.last_full_reconcile_at).toBe(first!)
+    await scheduler.drain()
+    expect((await store.syncState.get(acme.org.id))?.last_full_reconcile_at).toBe(first!)
     clock += 31_000
-    scheduler.drain()
-    expect(store.syncState.get(acme.org.id)?.last_full_reconcile_at).toBe(clock)
+    await scheduler.drain()
+    expect((await store.syncState.get(acme.org.id))?.last_full_reconcile_at).toBe(clock)
     void app
   })
 })
@@ -109,34 +109,37 @@ describe('scheduler machinery', () => {
       { store, log: silentLogger, config },
       { holder: 'two', leaseMs: 10_000, now: () => clock },
     )
-    acme.dir.user({ userName: 'a@acme.example' })
-    one.drain()
-    acme.dir.user({ userName: 'b@acme.example' })
-    expect(two.drain()).toBeGreaterThan(0)
-    expect(store.syncState.pending(acme.org.id, store.syncState.get(acme.org.id)!.applied_seq).count).toBe(1)
+    await acme.dir.user({ userName: 'a@acme.example' })
+    await one.drain()
+    await acme.dir.user({ userName: 'b@acme.example' })
+    const pending = async () =>
+      (await store.syncState.pending(acme.org.id, (await store.syncState.get(acme.org.id))!.applied_seq))
+        .count
+    expect(await two.drain()).toBeGreaterThan(0)
+    expect(await pending()).toBe(1)
     clock += 10_001
-    two.drain()
-    expect(store.syncState.pending(acme.org.id, store.syncState.get(acme.org.id)!.applied_seq).count).toBe(0)
-    expect(store.leases.get(`sync:${acme.org.id}`)?.holder).toBe('two')
+    await two.drain()
+    expect(await pending()).toBe(0)
+    expect((await store.leases.get(`sync:${acme.org.id}`))?.holder).toBe('two')
   })
 
   test('a change that cannot be applied is skipped, recorded, and does not stall the org', async () => {
     const { app, store, scheduler, acme } = await syncTestbed()
     const orgId = acme.org.id
-    acme.dir.user({ userName: 'before@acme.example' })
+    await acme.dir.user({ userName: 'before@acme.example' })
     // A fault in the store for one account (injected with a trigger): applying that user throws.
-    store.db.exec(`CREATE TRIGGER poison BEFORE INSERT ON accounts WHEN NEW.email_lower = 'broken@acme.example'
+    store.engine.db.exec(`CREATE TRIGGER poison BEFORE INSERT ON accounts WHEN NEW.email_lower = 'broken@acme.example'
       BEGIN SELECT RAISE(ABORT, 'simulated store fault'); END`)
-    const broken = acme.dir.user({ userName: 'broken@acme.example' })
-    acme.dir.user({ userName: 'after@acme.example' })
-    scheduler.drain()
-    expect(store.accounts.byEmail(orgId, 'before@acme.example')).not.toBeNull()
-    expect(store.accounts.byEmail(orgId, 'after@acme.example')).not.toBeNull()
+    const broken = await acme.dir.user({ userName: 'broken@acme.example' })
+    await acme.dir.user({ userName: 'after@acme.example' })
+    await scheduler.drain()
+    expect(await store.accounts.byEmail(orgId, 'before@acme.example')).not.toBeNull()
+    expect(await store.accounts.byEmail(orgId, 'after@acme.example')).not.toBeNull()
     const status = (await api(app, acme.auth, '/api/v1/orgs/acme/sync')).body
     expect(status.pendingChanges).toBe(0)
-    const skipped = store.audit
-      .list(orgId, { kind: 'sync', limit: 100 })
-      .filter((a) => a.action === 'sync.change_skipped')
+    const skipped = (await store.audit.list(orgId, { kind: 'sync', limit: 100 })).filter(
+      (a) => a.action === 'sync.change_skipped',
+    )
     expect(skipped).toHaveLength(1)
     expect(skipped[0]?.subject).toBe(broken)
     expect(skipped[0]?.reason).toContain('simulated store fault')

@@ -8,8 +8,9 @@ import type { Store } from '../../src/store/index.ts'
 import { setUpIntegration } from '../support/integration.ts'
 import { api, type Body, eventTypes, signIn, syncedOrg, syncTestbed } from './setup.ts'
 
+/** Rows of any table for one org: a SQLite-only inspection of the file. */
 const count = (store: Store, table: string, orgId: string) =>
-  (store.db.query(`SELECT count(*) AS n FROM ${table} WHERE org_id = ?`).get(orgId) as { n: number }).n
+  (store.engine.db.query(`SELECT count(*) AS n FROM ${table} WHERE org_id = ?`).get(orgId) as { n: number }).n
 
 describe('integration removal', () => {
   test('deletes only integration-created users, counts equal the dry run, other org untouched', async () => {
@@ -25,21 +26,21 @@ describe('integration removal', () => {
       method: 'POST',
       body: { email: 'waiting@acme.example', name: 'Waiting' },
     })
-    const ids = Array.from({ length: 20 }, (_, i) =>
-      acme.dir.user({ userName: `u${i}@acme.example`, active: i >= 2 }),
-    )
-    const group = acme.dir.group('Everyone')
-    acme.dir.addMembers(group, ids)
-    const m = acme.dir.user({ userName: 'merged@acme.example' })
-    scheduler.drain()
+    const ids: string[] = []
+    for (let i = 0; i < 20; i++)
+      ids.push(await acme.dir.user({ userName: `u${i}@acme.example`, active: i >= 2 }))
+    const group = await acme.dir.group('Everyone')
+    await acme.dir.addMembers(group, ids)
+    const m = await acme.dir.user({ userName: 'merged@acme.example' })
+    await scheduler.drain()
     await api(app, acme.auth, '/api/v1/orgs/acme/resync', { method: 'POST' })
-    acme.dir.user({ userName: 'waiting@acme.example' })
-    const g1 = globex.dir.user({ userName: 'u1@acme.example' })
-    scheduler.drain()
-    expect(store.accounts.byId(orgId, merged.body.id)?.scim_user_id).toBe(m)
-    expect(store.duplicates.count(orgId)).toBe(1)
-    const session = signIn(store, orgId, store.accounts.byScimUser(orgId, ids[5]!)!.id)
-    const mergedSession = signIn(store, orgId, merged.body.id)
+    await acme.dir.user({ userName: 'waiting@acme.example' })
+    const g1 = await globex.dir.user({ userName: 'u1@acme.example' })
+    await scheduler.drain()
+    expect((await store.accounts.byId(orgId, merged.body.id))?.scim_user_id).toBe(m)
+    expect(await store.duplicates.count(orgId)).toBe(1)
+    const session = await signIn(store, orgId, (await store.accounts.byScimUser(orgId, ids[5]!))!.id)
+    const mergedSession = await signIn(store, orgId, merged.body.id)
 
     const globexBefore = {
       accounts: count(store, 'accounts', globex.org.id),
@@ -51,16 +52,16 @@ describe('integration removal', () => {
     const real = await api(app, acme.auth, '/api/v1/orgs/acme/okta', { method: 'DELETE' })
     expect(real.body).toEqual({ deletedUsers: 20, deletedGroups: 1, dryRun: false })
 
-    scheduler.tick()
+    await scheduler.tick()
     const during = await api(app, acme.auth, '/api/v1/orgs/acme/sync')
     expect(during.body.removal).toEqual({ running: true, deleted: 7, total: 20 })
-    scheduler.drain()
+    await scheduler.drain()
     const after = await api(app, acme.auth, '/api/v1/orgs/acme/sync')
     expect(after.body.removal).toEqual({ running: false, deleted: 20, total: 20 })
     expect(after.body.pendingChanges).toBe(0)
 
     // Pre-existing accounts stay, unlinked; everything the integration made is gone.
-    const left = store.db
+    const left = store.engine.db
       .query('SELECT id, scim_user_id FROM accounts WHERE org_id = ? ORDER BY email')
       .all(orgId)
     expect(left).toEqual([
@@ -79,17 +80,17 @@ describe('integration removal', () => {
     }
     for (const ended of [session, mergedSession]) {
       expect(
-        store.sessions.byHash(new Bun.CryptoHasher('sha256').update(ended.token).digest('hex')),
+        await store.sessions.byHash(new Bun.CryptoHasher('sha256').update(ended.token).digest('hex')),
       ).toBeNull()
     }
-    expect(eventTypes(store, orgId).filter((t) => t === 'account.deleted')).toHaveLength(18)
+    expect((await eventTypes(store, orgId)).filter((t) => t === 'account.deleted')).toHaveLength(18)
 
     expect({
       accounts: count(store, 'accounts', globex.org.id),
       users: count(store, 'scim_users', globex.org.id),
       events: count(store, 'events', globex.org.id),
     }).toEqual(globexBefore)
-    expect(store.accounts.byScimUser(globex.org.id, g1)).not.toBeNull()
+    expect(await store.accounts.byScimUser(globex.org.id, g1)).not.toBeNull()
 
     // A new set-up after the removal starts clean.
     const again = await app.request('/api/v1/orgs/acme/okta', { method: 'GET', headers: acme.auth })
@@ -100,31 +101,34 @@ describe('integration removal', () => {
     const { app, store, scheduler, acme } = await syncTestbed({ removalBatchSize: 4 })
     const globex = await syncedOrg(app, 'globex')
     const orgId = acme.org.id
-    const ids = Array.from({ length: 30 }, (_, i) => acme.dir.user({ userName: `r${i}@acme.example` }))
+    const ids: string[] = []
+    for (let i = 0; i < 30; i++) ids.push(await acme.dir.user({ userName: `r${i}@acme.example` }))
     for (const [n, slice] of [ids.slice(0, 15), ids.slice(10)].entries())
-      acme.dir.addMembers(acme.dir.group(`Team ${n}`), slice)
-    const outsider = globex.dir.user({ userName: 'stays@globex.example' })
-    scheduler.drain()
-    const accounts = ids.map((id) => store.accounts.byScimUser(orgId, id)!.id)
-    const sessions = accounts.filter((_, i) => i % 3 === 0).map((id) => signIn(store, orgId, id))
-    const outsiderAccount = store.accounts.byScimUser(globex.org.id, outsider)!.id
-    const kept = signIn(store, globex.org.id, outsiderAccount)
-    const eventsBefore = store.events.after(orgId, 0, 10_000).length
+      await acme.dir.addMembers(await acme.dir.group(`Team ${n}`), slice)
+    const outsider = await globex.dir.user({ userName: 'stays@globex.example' })
+    await scheduler.drain()
+    const accounts: string[] = []
+    for (const id of ids) accounts.push((await store.accounts.byScimUser(orgId, id))!.id)
+    const sessions = []
+    for (const id of accounts.filter((_, i) => i % 3 === 0)) sessions.push(await signIn(store, orgId, id))
+    const outsiderAccount = (await store.accounts.byScimUser(globex.org.id, outsider))!.id
+    const kept = await signIn(store, globex.org.id, outsiderAccount)
+    const eventsBefore = (await store.events.after(orgId, 0, 10_000)).length
 
     const real = await api(app, acme.auth, '/api/v1/orgs/acme/okta', { method: 'DELETE' })
     expect(real.body).toEqual({ deletedUsers: 30, deletedGroups: 2, dryRun: false })
     // Batch by batch: the first also takes both groups and their 35 memberships (within its chunk
     // of 4 × 20 rows), each deletes exactly 4 accounts until the last 2, then the feed, then done.
     const progress: number[] = []
-    for (let batch = 0; batch < 20 && store.syncState.get(orgId)?.removal_running === 1; batch++) {
-      scheduler.tick()
-      progress.push(store.syncState.get(orgId)?.removal_deleted ?? -1)
+    for (let batch = 0; batch < 20 && (await store.syncState.get(orgId))?.removal_running === 1; batch++) {
+      await scheduler.tick()
+      progress.push((await store.syncState.get(orgId))?.removal_deleted ?? -1)
     }
     expect(progress).toEqual([4, 8, 12, 16, 20, 24, 28, 30, 30, 30])
     expect(count(store, 'scim_groups', orgId)).toBe(0)
 
     // Every account deleted exactly once, each with its own event, in the batches' order.
-    const deletedEvents = store.events.after(orgId, 0, 10_000).slice(eventsBefore)
+    const deletedEvents = (await store.events.after(orgId, 0, 10_000)).slice(eventsBefore)
     expect(deletedEvents.map((e) => e.type)).toEqual(Array(30).fill('account.deleted'))
     expect(new Set(deletedEvents.map((e) => e.account_id))).toEqual(new Set(accounts))
     for (const event of deletedEvents)
@@ -132,17 +136,17 @@ describe('integration removal', () => {
     for (const table of ['accounts', 'scim_users', 'scim_memberships', 'directory_changes', 'sync_groups'])
       expect(count(store, table, orgId)).toBe(0)
     const hash = (token: string) => new Bun.CryptoHasher('sha256').update(token).digest('hex')
-    for (const ended of sessions) expect(store.sessions.byHash(hash(ended.token))).toBeNull()
+    for (const ended of sessions) expect(await store.sessions.byHash(hash(ended.token))).toBeNull()
     // Another org's account and session are untouched.
-    expect(store.sessions.byHash(hash(kept.token))).not.toBeNull()
-    expect(store.accounts.byId(globex.org.id, outsiderAccount)).not.toBeNull()
+    expect(await store.sessions.byHash(hash(kept.token))).not.toBeNull()
+    expect(await store.accounts.byId(globex.org.id, outsiderAccount)).not.toBeNull()
     const after = await api(app, acme.auth, '/api/v1/orgs/acme/sync')
     expect(after.body.removal).toEqual({ running: false, deleted: 30, total: 30 })
   })
 
   test('resync and re-setup are refused while a removal runs', async () => {
     const { app, acme } = await syncTestbed()
-    acme.dir.user({ userName: 'x@acme.example' })
+    await acme.dir.user({ userName: 'x@acme.example' })
     await api(app, acme.auth, '/api/v1/orgs/acme/okta', { method: 'DELETE' })
     const resync = await api(app, acme.auth, '/api/v1/orgs/acme/resync', { method: 'POST' })
     expect(resync).toMatchObject({ status: 404, body: { error: { code: 'NOT_CONFIGURED' } } })

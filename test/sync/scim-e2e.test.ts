@@ -53,15 +53,15 @@ describe('provisioning through SCIM HTTP', () => {
     })
     expect(group.status).toBe(201)
     const groupId = ((await group.json()) as { id: string }).id
-    scheduler.drain()
-    const adaAccount = accountOf(store, acme.org.id, ada)!
+    await scheduler.drain()
+    const adaAccount = (await accountOf(store, acme.org.id, ada))!
     expect(adaAccount).toMatchObject({
       email: 'Ada.Lovelace@acme.example',
       name: 'Ada Lovelace',
       role: 'admin',
       source: 'okta',
     })
-    expect(accountOf(store, acme.org.id, bob)?.role).toBe('member')
+    expect((await accountOf(store, acme.org.id, bob))?.role).toBe('member')
 
     // Okta's group push: PATCH add/remove members.
     const patch = await call('PATCH', `/Groups/${groupId}`, {
@@ -72,24 +72,24 @@ describe('provisioning through SCIM HTTP', () => {
       ],
     })
     expect([200, 204]).toContain(patch.status)
-    scheduler.drain()
-    expect(accountOf(store, acme.org.id, ada)?.role).toBe('member')
-    expect(accountOf(store, acme.org.id, bob)?.role).toBe('admin')
+    await scheduler.drain()
+    expect((await accountOf(store, acme.org.id, ada))?.role).toBe('member')
+    expect((await accountOf(store, acme.org.id, bob))?.role).toBe('admin')
 
     // Okta's deactivation: PATCH active=false.
-    const session = signIn(store, acme.org.id, adaAccount.id)
+    const session = await signIn(store, acme.org.id, adaAccount.id)
     const deactivate = await call('PATCH', `/Users/${ada}`, {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
       Operations: [{ op: 'replace', value: { active: false } }],
     })
     expect(deactivate.status).toBe(200)
-    scheduler.drain()
-    expect(accountOf(store, acme.org.id, ada)?.active).toBe(0)
-    expect(verifySession(store, session.token, acme.org.id, 'user')).toBeNull()
+    await scheduler.drain()
+    expect((await accountOf(store, acme.org.id, ada))?.active).toBe(0)
+    expect(await verifySession(store, session.token, acme.org.id, 'user')).toBeNull()
     const users = await api(app, acme.auth, '/api/v1/orgs/acme/users?active=false')
     expect(users.body.items.map((u: Body) => u.email)).toEqual(['Ada.Lovelace@acme.example'])
 
-    expect(eventTypes(store, acme.org.id)).toEqual([
+    expect(await eventTypes(store, acme.org.id)).toEqual([
       'account.created',
       'account.created',
       'group.created',

@@ -12,7 +12,7 @@ import { directoryWriter } from '../support/directory.ts'
 import { setUpIntegration } from '../support/integration.ts'
 
 export async function syncedOrg(app: TestApp, slug: string, settings: Record<string, unknown> = {}) {
-  const seeded = seedOrg(app.store, slug)
+  const seeded = await seedOrg(app.store, slug)
   const { scimToken } = await setUpIntegration(
     app,
     slug,
@@ -57,6 +57,6 @@ export function signIn(store: Store, orgId: string, accountId: string) {
   return issueSession(store, { orgId, kind: 'user', subjectId: accountId })
 }
 
-export function eventTypes(store: Store, orgId: string): string[] {
-  return store.events.after(orgId, 0, 100_000).map((e) => e.type)
+export async function eventTypes(store: Store, orgId: string): Promise<string[]> {
+  return (await store.events.after(orgId, 0, 100_000)).map((e) => e.type)
 }

@@ -24,15 +24,15 @@ const open: Array<{ store: Store; scheduler?: RunningScheduler }> = []
 afterEach(async () => {
   for (const item of open.splice(0)) {
     await item.scheduler?.stop()
-    item.store.close()
+    await item.store.close()
   }
 })
 
-function org(path: string) {
+async function org(path: string) {
   const store = openStore(path)
-  const acme = createOrg(store, { slug: 'acme' })
-  createApiKey(store, { orgSlug: 'acme' })
-  setUpIntegration(
+  const acme = await createOrg(store, { slug: 'acme' })
+  await createApiKey(store, { orgSlug: 'acme' })
+  await setUpIntegration(
     store,
     acme,
     {
@@ -47,8 +47,9 @@ function org(path: string) {
   return { store, entry, org: acme, dir: directoryWriter(store, acme.id) }
 }
 
+/** Counts read from the file directly: this test is about SQLite connections and threads. */
 const count = (store: Store, sql: string, orgId: string) =>
-  (store.db.query(sql).get(orgId) as { n: number }).n
+  (store.engine.db.query(sql).get(orgId) as { n: number }).n
 
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 3000 && !check(); i++) await Bun.sleep(10)
@@ -58,7 +59,7 @@ async function until(check: () => boolean): Promise<void> {
 describe('the scheduler on its own thread', () => {
   test('converges while the calling thread writes, reports batches and logs, releases its lease', async () => {
     const path = join(tempDataDir(), 'okta-bridge.sqlite')
-    const { store, entry, org: acme, dir } = org(path)
+    const { store, entry, org: acme, dir } = await org(path)
     const lines: string[] = []
     const metrics = createMetrics()
     const scheduler = startSchedulerThread(
@@ -67,11 +68,13 @@ describe('the scheduler on its own thread', () => {
     )
     Object.assign(entry, { scheduler })
     // The calling thread keeps writing (each write is a gated transaction) while the thread applies.
-    const group = dir.group('Everyone')
+    const group = await dir.group('Everyone')
     const ids: string[] = []
     for (let i = 0; i < 2000; i += 100) {
-      const batch = dir.users(Array.from({ length: 100 }, (_, j) => ({ userName: `u${i + j}@acme.example` })))
-      dir.addMembers(group, batch)
+      const batch = await dir.users(
+        Array.from({ length: 100 }, (_, j) => ({ userName: `u${i + j}@acme.example` })),
+      )
+      await dir.addMembers(group, batch)
       ids.push(...batch)
       await Bun.sleep(1)
     }
@@ -85,20 +88,20 @@ describe('the scheduler on its own thread', () => {
         ) === 2000,
     )
     expect(scheduler.threaded).toBe(true)
-    expect(store.syncState.get(acme.id)?.last_error ?? null).toBeNull()
+    expect((await store.syncState.get(acme.id))?.last_error ?? null).toBeNull()
     // Every directory write above went through the gate the thread shares.
-    expect(writeGateStats(store.db)?.transactions).toBeGreaterThanOrEqual(40)
+    expect(writeGateStats(store.engine.db)?.transactions).toBeGreaterThanOrEqual(40)
     // This connection leaves checkpoints to the thread (a high value is only a backstop).
     expect(
-      (store.db.query('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number })
+      (store.engine.db.query('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number })
         .wal_autocheckpoint,
     ).toBe(32_768)
-    expect(metrics.registry.render()).toMatch(/okta_bridge_sync_batches_total\{kind="feed"\} [1-9]/)
+    expect(await metrics.registry.render()).toMatch(/okta_bridge_sync_batches_total\{kind="feed"\} [1-9]/)
     expect(lines.some((line) => line.includes('"msg":"sync scheduler started"'))).toBe(true)
 
     await scheduler.stop()
     expect(lines.some((line) => line.includes('"msg":"sync scheduler stopped"'))).toBe(true)
-    expect(store.leases.get(`sync:${acme.id}`)).toBeNull()
+    expect(await store.leases.get(`sync:${acme.id}`)).toBeNull()
     // Applied exactly once: one account and one event per user.
     expect(
       count(
@@ -111,30 +114,30 @@ describe('the scheduler on its own thread', () => {
 
   test('runs on the calling thread when the thread cannot start', async () => {
     const path = join(tempDataDir(), 'okta-bridge.sqlite')
-    const { store, entry, org: acme, dir } = org(path)
+    const { store, entry, org: acme, dir } = await org(path)
     const lines: string[] = []
     const scheduler = startSchedulerThread(
       { store, path, log: createLogger('info', (line) => lines.push(line)), config },
       new URL('./no-such-worker.ts', import.meta.url),
     )
     Object.assign(entry, { scheduler })
-    dir.users([{ userName: 'solo@acme.example' }])
+    await dir.users([{ userName: 'solo@acme.example' }])
     await until(() => count(store, 'SELECT count(*) AS n FROM accounts WHERE org_id = ?', acme.id) === 1)
     expect(scheduler.threaded).toBe(false)
     expect(lines.some((line) => line.includes('running the scheduler on the main thread'))).toBe(true)
     await scheduler.stop()
-    expect(store.leases.get(`sync:${acme.id}`)).toBeNull()
+    expect(await store.leases.get(`sync:${acme.id}`)).toBeNull()
   }, 30_000)
 
   test('an in-memory store keeps the loop on the calling thread', async () => {
-    const { store, entry, org: acme, dir } = org(':memory:')
+    const { store, entry, org: acme, dir } = await org(':memory:')
     const scheduler = startSchedulerThread(
       { store, path: ':memory:', log: createLogger('error', () => {}), config },
       ENTRY,
     )
     Object.assign(entry, { scheduler })
     expect(scheduler.threaded).toBe(false)
-    dir.users([{ userName: 'mem@acme.example' }])
+    await dir.users([{ userName: 'mem@acme.example' }])
     await until(() => count(store, 'SELECT count(*) AS n FROM accounts WHERE org_id = ?', acme.id) === 1)
   })
 })

@@ -33,10 +33,10 @@ function configuredApp(): TestApp {
   })
 }
 
-function person(app: TestApp, email = 'ada@acme.example') {
-  const org = app.store.orgs.bySlug('acme') ?? seedOrg(app.store, 'acme').org
-  const account = createLocalUser(app.store, org.id, { email, name: 'Ada' }, 'test')
-  const session = issueSession(app.store, { orgId: org.id, kind: 'user', subjectId: account.id })
+async function person(app: TestApp, email = 'ada@acme.example') {
+  const org = (await app.store.orgs.bySlug('acme')) ?? (await seedOrg(app.store, 'acme')).org
+  const account = await createLocalUser(app.store, org.id, { email, name: 'Ada' }, 'test')
+  const session = await issueSession(app.store, { orgId: org.id, kind: 'user', subjectId: account.id })
   const client = new ConsoleClient(app)
   client.cookies.set('okb_session', session.token)
   return { org, account, client, session }
@@ -58,7 +58,7 @@ async function authorize(client: ConsoleClient, provider: 'github' | 'bitbucket'
 describe('connect GitHub and Bitbucket', () => {
   test('the account page offers both; connecting stores the verified email with PKCE and state', async () => {
     const app = configuredApp()
-    const { org, account, client } = person(app)
+    const { org, account, client } = await person(app)
     const page = await client.page(`${BASE}/account`)
     expect(page.html).toContain('Connected accounts')
     expect(page.html).toContain(`href="${BASE}/account/connect/github">Connect GitHub`)
@@ -85,7 +85,7 @@ describe('connect GitHub and Bitbucket', () => {
     const done = await client.get(callback)
     expect(done.status).toBe(303)
     expect(done.headers.get('location')).toBe(`${BASE}/account?connected=github`)
-    const linked = app.store.linkedIdentities.ofAccount(org.id, account.id)
+    const linked = await app.store.linkedIdentities.ofAccount(org.id, account.id)
     expect(linked).toMatchObject([{ provider: 'github', login: 'octo<cat>"', email: 'Octo@Users.example' }])
     const token = standIn.requests.findLast((r) => r.path === '/github/token')
     expect(new URLSearchParams(token?.body).get('code_verifier')).toMatch(/^[A-Za-z0-9_-]{43}$/)
@@ -98,21 +98,21 @@ describe('connect GitHub and Bitbucket', () => {
     // The same answer again: the state was used once and is gone.
     const replay = await client.get(callback)
     expect(replay.status).toBe(400)
-    expect(app.store.linkedIdentities.ofAccount(org.id, account.id)).toHaveLength(1)
+    expect(await app.store.linkedIdentities.ofAccount(org.id, account.id)).toHaveLength(1)
 
     const bitbucket = await client.get(await authorize(client, 'bitbucket'))
     expect(bitbucket.status).toBe(303)
     expect(standIn.requests.findLast((r) => r.path === '/bitbucket/token')?.authorization).toStartWith(
       'Basic ',
     )
-    expect(app.store.linkedIdentities.ofAccount(org.id, account.id).map((l) => l.provider)).toEqual([
+    expect((await app.store.linkedIdentities.ofAccount(org.id, account.id)).map((l) => l.provider)).toEqual([
       'bitbucket',
       'github',
     ])
 
     const disconnected = await client.post(`${BASE}/account/connect/github/disconnect`, { _csrf: after.csrf })
     expect(disconnected.headers.get('location')).toBe(`${BASE}/account?disconnected=github`)
-    expect(app.store.linkedIdentities.ofAccount(org.id, account.id).map((l) => l.provider)).toEqual([
+    expect((await app.store.linkedIdentities.ofAccount(org.id, account.id)).map((l) => l.provider)).toEqual([
       'bitbucket',
     ])
     standIn.next.github = {
@@ -123,25 +123,25 @@ describe('connect GitHub and Bitbucket', () => {
 
   test('a callback finishes only in the session that started it, and only with the state it was given', async () => {
     const app = configuredApp()
-    const ada = person(app, 'ada@acme.example')
-    const eve = person(app, 'eve@acme.example')
+    const ada = await person(app, 'ada@acme.example')
+    const eve = await person(app, 'eve@acme.example')
     const callback = await authorize(ada.client, 'github')
     // Eve's browser is made to open Ada's callback: the state is not Eve's.
     const forced = await eve.client.get(callback)
     expect(forced.status).toBe(400)
-    expect(app.store.linkedIdentities.ofAccount(ada.org.id, eve.account.id)).toHaveLength(0)
+    expect(await app.store.linkedIdentities.ofAccount(ada.org.id, eve.account.id)).toHaveLength(0)
     const forged = await ada.client.get(callback.replace(/state=[^&]+/, 'state=forged'))
     expect(forged.status).toBe(400)
     const denied = await ada.client.get(`${BASE}/account/connect/github/callback?error=access_denied&state=x`)
     expect(denied.status).toBe(400)
     expect(await denied.text()).toContain('You did not allow the connection')
-    expect(app.store.linkedIdentities.ofAccount(ada.org.id, ada.account.id)).toHaveLength(0)
+    expect(await app.store.linkedIdentities.ofAccount(ada.org.id, ada.account.id)).toHaveLength(0)
   })
 
   test('one GitHub account cannot be connected to two people; no verified email is refused', async () => {
     const app = configuredApp()
-    const ada = person(app, 'ada@acme.example')
-    const eve = person(app, 'eve@acme.example')
+    const ada = await person(app, 'ada@acme.example')
+    const eve = await person(app, 'eve@acme.example')
     expect((await ada.client.get(await authorize(ada.client, 'github'))).status).toBe(303)
     const taken = await eve.client.get(await authorize(eve.client, 'github'))
     expect(taken.status).toBe(409)
@@ -153,7 +153,7 @@ describe('connect GitHub and Bitbucket', () => {
     const noEmail = await eve.client.get(await authorize(eve.client, 'bitbucket'))
     expect(noEmail.status).toBe(400)
     expect(await noEmail.text()).toContain('no verified email')
-    expect(app.store.linkedIdentities.ofAccount(eve.org.id, eve.account.id)).toHaveLength(0)
+    expect(await app.store.linkedIdentities.ofAccount(eve.org.id, eve.account.id)).toHaveLength(0)
     standIn.next.bitbucket = {
       login: 'bucketeer',
       emails: [{ email: 'bucket@users.example', primary: true, verified: true }],
@@ -162,9 +162,9 @@ describe('connect GitHub and Bitbucket', () => {
 
   test('a connected identity feeds duplicate detection', async () => {
     const app = configuredApp()
-    const seeded = seedOrg(app.store, 'acme')
+    const seeded = await seedOrg(app.store, 'acme')
     const { scimToken } = await setUpIntegration(app, 'acme', seeded.auth)
-    const ada = person(app, 'ada.local@acme.example')
+    const ada = await person(app, 'ada.local@acme.example')
     standIn.next.github = {
       login: 'ada-gh',
       emails: [{ email: 'ada@work.example', primary: true, verified: true }],
@@ -181,7 +181,7 @@ describe('connect GitHub and Bitbucket', () => {
       }),
     })
     expect(created.status).toBe(201)
-    createScheduler({ store: app.store, log: silentLogger, config: app.config }).drain()
+    await createScheduler({ store: app.store, log: silentLogger, config: app.config }).drain()
     const duplicates = await app.request('/api/v1/orgs/acme/duplicates', { headers: seeded.auth })
     const body = (await duplicates.json()) as { items: { matchedOn: string; existing: { id: string } }[] }
     expect(body.items).toMatchObject([{ matchedOn: 'linked:github', existing: { id: ada.account.id } }])
@@ -193,7 +193,7 @@ describe('connect GitHub and Bitbucket', () => {
 
   test('without configuration there are no buttons, and the routes say so', async () => {
     const app = createTestApp()
-    const { client } = person(app)
+    const { client } = await person(app)
     const page = await client.page(`${BASE}/account`)
     expect(page.status).toBe(200)
     expect(page.html).not.toContain('Connected accounts')
@@ -203,7 +203,7 @@ describe('connect GitHub and Bitbucket', () => {
 
   test('connecting needs a signed-in person', async () => {
     const app = configuredApp()
-    seedOrg(app.store, 'acme')
+    await seedOrg(app.store, 'acme')
     const response = await new ConsoleClient(app).get(`${BASE}/account/connect/github`)
     expect(response.status).toBe(401)
     expect(response.headers.get('location')).toBeNull()

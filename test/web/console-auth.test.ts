@@ -14,8 +14,8 @@ const BASE = '/orgs/acme'
 
 async function setUp() {
   const app = createTestApp()
-  seedOrg(app.store, 'acme')
-  seedOrg(app.store, 'globex')
+  await seedOrg(app.store, 'acme')
+  await seedOrg(app.store, 'globex')
   const admin = await seedAdmin(app, 'acme')
   return { app, admin }
 }
@@ -44,7 +44,7 @@ describe('admin sign-in', () => {
   test('the login page carries the strict CSP, no inline script, and escapes the org name', async () => {
     const app = createTestApp()
     const { createOrg } = await import('../../src/orgs/service.ts')
-    createOrg(app.store, { slug: 'evil', name: '<script>alert("x")</script>' })
+    await createOrg(app.store, { slug: 'evil', name: '<script>alert("x")</script>' })
     const response = await new ConsoleClient(app).get('/orgs/evil/admin/login')
     const html = await response.text()
     expect(response.headers.get('content-security-policy')).toContain("script-src 'self'")
@@ -71,7 +71,8 @@ describe('admin sign-in', () => {
     expect(locked.status).toBe(429)
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0)
     expect(client.cookies.has('okb_admin')).toBe(false)
-    const failures = app.store.audit.list(app.store.orgs.bySlug('acme')!.id, { kind: 'admin', limit: 20 })
+    const acmeId = (await app.store.orgs.bySlug('acme'))!.id
+    const failures = await app.store.audit.list(acmeId, { kind: 'admin', limit: 20 })
     expect(failures.filter((row) => row.action === 'admin.sign_in' && row.outcome === 'failure').length).toBe(
       7,
     )
@@ -138,7 +139,7 @@ describe('sessions', () => {
     })
     expect(refused.status).toBe(403)
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('CSRF_TOKEN_INVALID')
-    expect(app.store.integrations.get(app.store.orgs.bySlug('acme')!.id)).toBeNull()
+    expect(await app.store.integrations.get((await app.store.orgs.bySlug('acme'))!.id)).toBeNull()
     const accepted = await app.request('/api/v1/orgs/acme/okta', {
       method: 'PUT',
       ...jsonBody(body, { cookie, 'x-csrf-token': csrf }),
@@ -149,8 +150,8 @@ describe('sessions', () => {
 
   test('an expired session sends the admin to sign-in, then back', async () => {
     const { app, admin } = await setUp()
-    const org = app.store.orgs.bySlug('acme')!
-    const old = issueSession(
+    const org = (await app.store.orgs.bySlug('acme'))!
+    const old = await issueSession(
       app.store,
       { orgId: org.id, kind: 'admin', subjectId: admin.id },
       Date.now() - ABSOLUTE_MS - 1000,
@@ -183,7 +184,7 @@ describe('sessions', () => {
 
   test('an org on its own origin has its console at the origin root', async () => {
     const app = createTestApp()
-    const { org } = seedOrg(app.store, 'initech', 'https://initech.example')
+    const { org } = await seedOrg(app.store, 'initech', 'https://initech.example')
     const admin = await seedAdmin(app, 'initech')
     const client = new ConsoleClient(app, 'https://initech.example')
     const first = await client.get('/admin/integration')

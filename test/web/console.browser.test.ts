@@ -58,10 +58,10 @@ beforeAll(async () => {
   })
   // The CLI's own functions on the same store file, as `okta-bridge org create` etc. would.
   store = openStore(sqlitePath(config))
-  orgId = createOrg(store, { slug: 'acme', name: 'Acme <Corp> & "Friends"' }).id
+  orgId = (await createOrg(store, { slug: 'acme', name: 'Acme <Corp> & "Friends"' })).id
   await createAdmin(store, { orgSlug: 'acme', email: EMAIL, password: ADMIN_PASSWORD })
-  apiKey = createApiKey(store, { orgSlug: 'acme' }).key
-  server = startServer(config, silentLogger)
+  apiKey = (await createApiKey(store, { orgSlug: 'acme' })).key
+  server = await startServer(config, silentLogger)
   base = `http://127.0.0.1:${port}/orgs/acme`
   browser = await launchBrowser()
   page = browser.page
@@ -77,7 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await server?.stop()
-  store?.close()
+  await store?.close()
   standIn.stop()
 })
 
@@ -247,7 +247,7 @@ describe('console in Chromium', () => {
   })
 
   test('a re-sync from the settings page shows the full reconcile progress live', async () => {
-    directoryWriter(store, orgId).users(
+    await directoryWriter(store, orgId).users(
       Array.from({ length: BULK_USERS }, (_, i) => ({ userName: `bulk${i}@acme.example` })),
     )
     await eventually(async () => {
@@ -317,9 +317,9 @@ describe('console in Chromium', () => {
   })
 
   test('a person connects GitHub on the account page', async () => {
-    const ada = store.accounts.byEmail(orgId, 'ada@acme.example')
+    const ada = await store.accounts.byEmail(orgId, 'ada@acme.example')
     expect(ada).not.toBeNull()
-    const session = issueSession(store, { orgId, kind: 'user', subjectId: ada?.id as string })
+    const session = await issueSession(store, { orgId, kind: 'user', subjectId: ada?.id as string })
     await browser.context.addCookies([{ name: 'okb_session', value: session.token, url: base }])
     await page.goto(`${base}/account`)
     expect(await page.textContent('#connected-accounts')).toContain('Optional: connect your GitHub')

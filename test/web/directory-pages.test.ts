@@ -34,7 +34,7 @@ const scimUser = (userName: string, given: string, family: string) => ({
 
 async function world() {
   const app = createTestApp()
-  const seeded = seedOrg(app.store, 'acme')
+  const seeded = await seedOrg(app.store, 'acme')
   const { scimToken } = await setUpIntegration(app, 'acme', seeded.auth)
   const scheduler = createScheduler({ store: app.store, log: silentLogger, config: app.config })
   const admin = await seedAdmin(app, 'acme')
@@ -65,8 +65,8 @@ describe('users page', () => {
       displayName: 'Engineering & <Ops>',
       members: [{ value: ada.id }],
     })
-    createLocalUser(app.store, org.id, { email: 'grace@acme.example', name: 'Grace Hopper' }, 'test')
-    scheduler.drain()
+    await createLocalUser(app.store, org.id, { email: 'grace@acme.example', name: 'Grace Hopper' }, 'test')
+    await scheduler.drain()
 
     const first = await client.page(`${BASE}/admin/users`)
     expect(first.html.match(/<tr>/g)?.length).toBe(51) // header + 50 rows
@@ -101,7 +101,7 @@ describe('groups and roles page', () => {
       displayName: 'Admins',
       members: [{ value: ada.id }],
     })
-    scheduler.drain()
+    await scheduler.drain()
     const page = await client.page(`${BASE}/admin/groups`)
     expect(page.html).toMatch(/<label for="role-0">Admins<\/label>[\s\S]*?<td>1<\/td>/)
     const saved = await client.post(`${BASE}/admin/groups/mappings`, {
@@ -112,8 +112,8 @@ describe('groups and roles page', () => {
       newRole: 'member',
     })
     expect(saved.status).toBe(303)
-    scheduler.drain()
-    expect(app.store.accounts.byScimUser(org.id, ada.id)?.role).toBe('admin')
+    await scheduler.drain()
+    expect((await app.store.accounts.byScimUser(org.id, ada.id))?.role).toBe('admin')
     const after = await client.page(`${BASE}/admin/groups?saved=1`)
     expect(after.html).toContain('Role mappings saved')
     expect(after.html).toContain('Later Group')
@@ -139,7 +139,7 @@ describe('groups and roles page', () => {
 describe('duplicates page', () => {
   test('previews the merge, then merges the pair into the older account', async () => {
     const { app, org, scimToken, scheduler, client } = await world()
-    const local = createLocalUser(
+    const local = await createLocalUser(
       app.store,
       org.id,
       { email: 'Grace@Acme.example', name: 'Grace Hopper' },
@@ -153,15 +153,15 @@ describe('duplicates page', () => {
       '/Users',
       scimUser('grace@acme.example', 'Grace', 'Hopper'),
     )
-    scheduler.drain()
+    await scheduler.drain()
     const page = await client.page(`${BASE}/admin/duplicates`)
     expect(page.html).toContain('<td>same email</td>')
     expect(page.html).toContain('A re-sync would merge 1 pair:')
-    expect(app.store.accounts.byId(org.id, local.id)?.scim_user_id).toBeNull()
+    expect((await app.store.accounts.byId(org.id, local.id))?.scim_user_id).toBeNull()
     const merged = await client.post(`${BASE}/admin/duplicates/merge`, { _csrf: page.csrf })
     expect(merged.status).toBe(303)
     expect(merged.headers.get('location')).toBe(`${BASE}/admin/duplicates?merged=1`)
-    expect(app.store.accounts.byId(org.id, local.id)?.scim_user_id).toBe(provisioned.id)
+    expect((await app.store.accounts.byId(org.id, local.id))?.scim_user_id).toBe(provisioned.id)
     const after = await client.page(`${BASE}/admin/duplicates?merged=1`)
     expect(after.html).toContain('1 pair merged')
     expect(after.html).toContain('No duplicates — nothing to merge.')
@@ -171,7 +171,7 @@ describe('duplicates page', () => {
 describe('audit log page', () => {
   test('newest first, filtered by kind, escaped', async () => {
     const { app, org, client } = await world()
-    app.store.audit.record({
+    await app.store.audit.record({
       orgId: org.id,
       kind: 'saml',
       action: 'saml.sign_in',

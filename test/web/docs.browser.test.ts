@@ -18,7 +18,7 @@ let origin = ''
 beforeAll(async () => {
   const port = freePort()
   origin = `http://127.0.0.1:${port}`
-  server = startServer(
+  server = await startServer(
     loadConfig(new Map(), {
       DATA_DIR: mkdtempSync(join(tmpdir(), 'okb-docs-')),
       HOST: '127.0.0.1',

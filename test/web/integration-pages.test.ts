@@ -14,7 +14,7 @@ const PAGE = `${BASE}/admin/integration`
 
 async function signedIn() {
   const app = createTestApp()
-  const { org } = seedOrg(app.store, 'acme')
+  const { org } = await seedOrg(app.store, 'acme')
   const admin = await seedAdmin(app, 'acme')
   const client = new ConsoleClient(app)
   await client.signIn(BASE, admin.email)
@@ -64,7 +64,7 @@ describe('integration settings page', () => {
     expect(html).toContain('ssoUrl must use https')
     expect(html).toContain('value="http://okta.example/&quot;&gt;&lt;script&gt;x&lt;/script&gt;"')
     expect(html).not.toContain('<script>x')
-    expect(app.store.integrations.get(org.id)).toBeNull()
+    expect(await app.store.integrations.get(org.id)).toBeNull()
 
     const badCert = await client.post(PAGE, setUpFields(csrf, { certificate: 'not a certificate' }))
     const certHtml = await badCert.text()
@@ -84,7 +84,7 @@ describe('integration settings page', () => {
     expect(token).toStartWith('okb_scim_')
     expect(html).toContain('you will not see this again')
     expect(html).toContain('http://www.okta.com/&lt;b&gt;&quot;exk1&quot;&lt;/b&gt;')
-    expect(app.store.integrations.get(org.id)?.scim_token_hash).toBe(hashSecret(token as string))
+    expect((await app.store.integrations.get(org.id))?.scim_token_hash).toBe(hashSecret(token as string))
 
     const later = await client.page(PAGE)
     expect(tokenIn(later.html)).toBeNull()
@@ -93,19 +93,19 @@ describe('integration settings page', () => {
 
     const confirm = await client.page(`${PAGE}/rotate`)
     expect(confirm.html).toContain('stops working at once')
-    expect(app.store.integrations.get(org.id)?.scim_token_hash).toBe(hashSecret(token as string))
+    expect((await app.store.integrations.get(org.id))?.scim_token_hash).toBe(hashSecret(token as string))
     const rotated = await client.post(`${PAGE}/rotate`, { _csrf: confirm.csrf })
     const newToken = tokenIn(await rotated.text())
     expect(newToken).toStartWith('okb_scim_')
     expect(newToken).not.toBe(token)
-    expect(app.store.integrations.get(org.id)?.scim_token_hash).toBe(hashSecret(newToken as string))
+    expect((await app.store.integrations.get(org.id))?.scim_token_hash).toBe(hashSecret(newToken as string))
   })
 
   test('a form with a wrong CSRF token changes nothing', async () => {
     const { app, org, client } = await signedIn()
     const response = await client.post(PAGE, setUpFields('forged-token'))
     expect(response.status).toBe(403)
-    expect(app.store.integrations.get(org.id)).toBeNull()
+    expect(await app.store.integrations.get(org.id)).toBeNull()
   })
 
   test('warns 30 days before the certificate expires, and not earlier', async () => {
@@ -144,11 +144,11 @@ describe('integration settings page', () => {
     const wrong = await client.post(`${PAGE}/remove`, { _csrf: confirm.csrf, confirmSlug: 'acm' })
     expect(wrong.status).toBe(400)
     expect(await wrong.text()).toContain('Type “acme” exactly')
-    expect(app.store.integrations.get(org.id)).not.toBeNull()
+    expect(await app.store.integrations.get(org.id)).not.toBeNull()
     const removed = await client.post(`${PAGE}/remove`, { _csrf: confirm.csrf, confirmSlug: 'acme' })
     expect(removed.status).toBe(303)
     expect(removed.headers.get('location')).toBe(`${PAGE}?removing=1`)
-    expect(app.store.integrations.get(org.id)).toBeNull()
+    expect(await app.store.integrations.get(org.id)).toBeNull()
     const after = await client.page(`${PAGE}?removing=1`)
     expect(after.html).toContain('The integration is removed')
   })
