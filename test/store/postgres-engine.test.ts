@@ -166,11 +166,12 @@ describe('errors the store maps', () => {
       await hold.opened
     })
     await inserted.opened
-    const second = other.begin((tx) => insertUser(tx, 'u-second'))
+    // Observed at once: its failure must not be an unhandled rejection while we wait for `first`.
+    const second = rejection(other.begin((tx) => insertUser(tx, 'u-second')))
     await lockWaiters(1)
     hold.open()
     await first
-    const error = await rejection(second)
+    const error = await second
     expect(error.errno).toBe('23505')
     expect(error.constraint).toBe('scim_users_org_id_user_name_lower_key')
     const rows = await sql<
