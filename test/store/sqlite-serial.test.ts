@@ -8,7 +8,7 @@ import { describe, expect, test } from 'bun:test'
 import { StoreMisuse, UniqueViolation } from '../../src/store/errors.ts'
 import { type Asynced, asyncRepository, serialConnection } from '../../src/store/sqlite/serial.ts'
 
-function setup() {
+function setup(gate: () => () => void = () => () => {}) {
   const db = new Database(':memory:', { strict: true })
   db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)')
   let commits = 0
@@ -32,7 +32,7 @@ function setup() {
       db.exec(sql)
     },
     inTransaction: () => db.inTransaction,
-    holdWriteGate: () => () => {},
+    holdWriteGate: gate,
     bind: (guard, savepoint) => bindTx(guard, savepoint),
   })
   const root = asyncRepository(repo(db), serial.guard)
@@ -125,5 +125,17 @@ describe('sqlite serial connection', () => {
     )
     expect(values).toEqual(Array.from({ length: 600 }, (_, i) => i))
     expect(await root.count()).toBe(600)
+  })
+  test('a write gate that cannot be taken fails that batch and frees the connection', async () => {
+    let refuse = true
+    const { root, serial } = setup(() => {
+      if (refuse) throw new Error('database is locked (write gate held for 5 s)')
+      return () => {}
+    })
+    await expect(serial.transaction(async (tx) => tx.t.put('a', 1))).rejects.toThrow('write gate')
+    refuse = false
+    expect(await root.count()).toBe(0)
+    await serial.transaction(async (tx) => tx.t.put('b', 2))
+    expect(await root.get('b')).toBe(2)
   })
 })

@@ -174,8 +174,11 @@ export function serialConnection<Tx>(options: SerialOptions<Tx>): SerialConnecti
     running = token
     const outcomes: Outcome[] = []
     let failure: unknown = null
-    const releaseGate = options.holdWriteGate()
+    // Inside the try: a gate that cannot be taken (held past its timeout) must fail this batch's
+    // callers and free the connection, not leave the queue held for ever.
+    let releaseGate = () => {}
     try {
+      releaseGate = options.holdWriteGate()
       options.exec('BEGIN IMMEDIATE')
       for (const job of jobs) {
         try {
