@@ -11,7 +11,7 @@ import { SQL } from 'bun'
 import { migratePostgres, StoreNewerThanBinary } from '../../src/store/postgres/migrate.ts'
 import { postgresMigrations } from '../../src/store/postgres/migrations/index.ts'
 import { decodeRows } from '../../src/store/postgres/rows.ts'
-import { createDatabase } from '../support/postgres.ts'
+import { createDatabase, gate, lockWaiters } from '../support/postgres.ts'
 
 const VERSIONS = postgresMigrations.map((migration) => migration.version)
 
@@ -31,26 +31,6 @@ afterAll(async () => {
   await sql.close()
   await other.close()
 })
-
-/** A promise and the function that resolves it: to hold a transaction open at a chosen point. */
-function gate(): { opened: Promise<void>; open: () => void } {
-  let open = () => {}
-  const opened = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { opened, open }
-}
-
-/** Resolves once `count` sessions of this database wait for a lock (so an interleaving is forced). */
-async function lockWaiters(count: number): Promise<void> {
-  for (;;) {
-    const [row] = await sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`
-    if ((row?.n ?? 0) >= count) return
-    await Bun.sleep(5)
-  }
-}
 
 async function rejection(work: Promise<unknown>): Promise<SQL.PostgresError> {
   try {
@@ -168,7 +148,7 @@ describe('errors the store maps', () => {
     await inserted.opened
     // Observed at once: its failure must not be an unhandled rejection while we wait for `first`.
     const second = rejection(other.begin((tx) => insertUser(tx, 'u-second')))
-    await lockWaiters(1)
+    await lockWaiters(sql, 1)
     hold.open()
     await first
     const error = await second

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { SQL } from 'bun'
 import { migratePostgres } from '../../src/store/postgres/migrate.ts'
 import { decodeRows } from '../../src/store/postgres/rows.ts'
-import { createDatabase } from '../support/postgres.ts'
+import { createDatabase, gate, lockWaiters } from '../support/postgres.ts'
 
 let sql: SQL
 let other: SQL
@@ -30,24 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([sql.close(), other.close(), reader.close()])
 })
-
-function gate(): { opened: Promise<void>; open: () => void } {
-  let open = () => {}
-  const opened = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { opened, open }
-}
-
-async function lockWaiters(count: number): Promise<void> {
-  for (;;) {
-    const [row] = await reader<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`
-    if ((row?.n ?? 0) >= count) return
-    await Bun.sleep(5)
-  }
-}
 
 /**
  * Appends changes to an org's feed inside `tx`, as the store will: take `ids.length` numbers from
@@ -124,7 +106,7 @@ describe('feed ordering', () => {
     })
     await appended.opened
     const fast = other.begin((tx) => appendChanges(tx, 'org-b', ['second']))
-    await lockWaiters(1) // the second writer waits on org-b's counter row
+    await lockWaiters(reader, 1) // the second writer waits on org-b's counter row
     expect(await changesAfter('org-b', 0)).toEqual([])
     // Another org's writer does not wait for org-b.
     expect(await other.begin((tx) => appendChanges(tx, 'org-c', ['elsewhere']))).toEqual([1])

@@ -52,6 +52,29 @@ export async function createDatabase(): Promise<string> {
   return url.replace(/\/postgres$/, `/${name}`)
 }
 
+/** A promise and the function that resolves it: to hold a transaction open at a chosen point. */
+export function gate(): { opened: Promise<void>; open: () => void } {
+  let open = () => {}
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { opened, open }
+}
+
+/**
+ * Resolves once `count` sessions of the client's database wait for a lock, so a test can force an
+ * interleaving by state, never by time.
+ */
+export async function lockWaiters(client: SQL, count: number): Promise<void> {
+  for (;;) {
+    const [row] = await client<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock'`
+    if ((row?.n ?? 0) >= count) return
+    await Bun.sleep(5)
+  }
+}
+
 /** The newest PostgreSQL server installed by Debian's packages (/usr/lib/postgresql/<major>/bin). */
 function serverBinaries(): string {
   const root = '/usr/lib/postgresql'
