@@ -74,14 +74,14 @@ export function accountRepository(db: Db) {
     byId: (orgId: string, id: string) => byId.get(orgId, id),
     byEmail: (orgId: string, emailLower: string) => byEmail.get(orgId, emailLower),
     byScimUser: (orgId: string, scimUserId: string) => byScimUser.get(orgId, scimUserId),
-    recordSignIn: (orgId: string, id: string, at: number) => signedIn.run(at, orgId, id),
+    recordSignIn: (orgId: string, id: string, at: number) => void signedIn.run(at, orgId, id),
     setProfile: (orgId: string, id: string, email: string, name: string, at: number) =>
-      setProfile.run(email, email.toLowerCase(), name, at, orgId, id),
+      void setProfile.run(email, email.toLowerCase(), name, at, orgId, id),
     setActive: (orgId: string, id: string, active: boolean, at: number) =>
-      setActive.run(active ? 1 : 0, at, orgId, id),
-    setRole: (orgId: string, id: string, role: string, at: number) => setRole.run(role, at, orgId, id),
+      void setActive.run(active ? 1 : 0, at, orgId, id),
+    setRole: (orgId: string, id: string, role: string, at: number) => void setRole.run(role, at, orgId, id),
     setScimUser: (orgId: string, id: string, scimUserId: string | null, at: number) =>
-      setScimUser.run(scimUserId, at, orgId, id),
+      void setScimUser.run(scimUserId, at, orgId, id),
     remove: (orgId: string, id: string) => remove.run(orgId, id).changes,
     /** Accounts linked to a SCIM user, by SCIM user id after `afterScimUserId` (full reconcile). */
     linkedPage: (orgId: string, afterScimUserId: string, limit: number) =>

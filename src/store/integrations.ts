@@ -81,7 +81,7 @@ export function integrationRepository(db: Db, secrets: SecretBox | null = null) 
     ): void {
       update.run(row as unknown as Record<string, string | number | null>)
     },
-    setTokenHash: (orgId: string, hash: string, at: number) => setToken.run(hash, at, orgId),
+    setTokenHash: (orgId: string, hash: string, at: number) => void setToken.run(hash, at, orgId),
     setSpKeys(orgId: string, privateKey: string, certificate: string, at: number): void {
       // A process without the key (a CLI run) must not write a clear key into an encrypted store.
       if (!secrets && (encrypted.get()?.n ?? 0) > 0) {
@@ -98,6 +98,6 @@ export function integrationRepository(db: Db, secrets: SecretBox | null = null) 
         throw new SecretKeyError('the SP private key is sealed: set SECRET_KEY or SECRET_KEY_FILE')
       return secrets.open(stored, spKeyBinding(row.org_id))
     },
-    remove: (orgId: string) => remove.run(orgId),
+    remove: (orgId: string) => void remove.run(orgId),
   }
 }

@@ -50,7 +50,7 @@ export function orgRepository(db: Db) {
     all: () => all.all(),
     /** Orgs served at their own origin: the HTTP layer maps Host → slug with these. */
     withOwnOrigin: () => withUrl.all(),
-    updateSettings: (id: string, settings: string) => updateSettings.run(settings, id),
+    updateSettings: (id: string, settings: string) => void updateSettings.run(settings, id),
   }
 }
 
@@ -100,7 +100,7 @@ export function apiKeyRepository(db: Db) {
       insert.run(row as unknown as Record<string, string | number>)
     },
     byHash: (hash: string) => byHash.get(hash),
-    touch: (id: string, at: number) => touch.run(at, id),
+    touch: (id: string, at: number) => void touch.run(at, id),
     byId: (orgId: string, id: string) => byId.get(orgId, id),
     /** Oldest first; rows carry only the hash, never the key. */
     list: (orgId: string) => list.all(orgId),

@@ -52,7 +52,7 @@ export function samlRepository(db: Db) {
     /** Consumes the outstanding request of this browser; null when unknown, expired or used. */
     takeRequest: (orgId: string, requestId: string, browserHash: string, now: number) =>
       takeRequest.get(orgId, requestId, browserHash, now),
-    clearSpKeys: (orgId: string, at: number) => clearSpKeys.run(at, orgId),
+    clearSpKeys: (orgId: string, at: number) => void clearSpKeys.run(at, orgId),
     groupsOf: (orgId: string, accountId: string) => groupsOf.all(orgId, accountId).map((g) => g.display_name),
   }
 }

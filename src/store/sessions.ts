@@ -32,8 +32,8 @@ export function sessionRepository(db: Db) {
       insert.run(row as unknown as Record<string, string | number>)
     },
     byHash: (hash: string) => byHash.get(hash),
-    touch: (hash: string, at: number) => touch.run(at, hash),
-    remove: (hash: string) => remove.run(hash),
+    touch: (hash: string, at: number) => void touch.run(at, hash),
+    remove: (hash: string) => void remove.run(hash),
     /** Ends every session of one account (or admin) of one org; returns how many. */
     removeForSubject: (orgId: string, subjectId: string, kind: SessionKind = 'user') =>
       removeSubject.run(orgId, subjectId, kind).changes,

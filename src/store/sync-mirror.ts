@@ -35,8 +35,8 @@ export function syncMirrorRepository(db: Db) {
   return {
     group: (orgId: string, groupId: string) => group.get(orgId, groupId),
     putGroup: (orgId: string, groupId: string, displayName: string, at: number) =>
-      upsertGroup.run(orgId, groupId, displayName, displayName.toLowerCase(), at),
-    removeGroup: (orgId: string, groupId: string) => removeGroup.run(orgId, groupId),
+      void upsertGroup.run(orgId, groupId, displayName, displayName.toLowerCase(), at),
+    removeGroup: (orgId: string, groupId: string) => void removeGroup.run(orgId, groupId),
     groupsPage: (orgId: string, after: string, limit: number) => groupsPage.all(orgId, after, limit),
     countGroups: (orgId: string) => countGroups.get(orgId)?.n ?? 0,
     clearGroups: (orgId: string) => clearGroups.run(orgId).changes,

@@ -112,15 +112,17 @@ export function syncStateRepository(db: Db) {
     },
     /** The next unapplied changes of one org, in feed order. */
     changesAfter: (orgId: string, seq: number, limit: number) => changes.all(orgId, seq, limit),
-    advance: (orgId: string, seq: number, at: number) => advance.run(seq, at, orgId),
-    setError: (orgId: string, error: string | null, at: number) => setError.run(error, at, orgId),
-    startReconcile: (orgId: string, total: number, at: number) => startReconcile.run(total, at, at, orgId),
+    advance: (orgId: string, seq: number, at: number) => void advance.run(seq, at, orgId),
+    setError: (orgId: string, error: string | null, at: number) => void setError.run(error, at, orgId),
+    startReconcile: (orgId: string, total: number, at: number) =>
+      void startReconcile.run(total, at, at, orgId),
     reconcileProgress: (orgId: string, cursor: string, processed: number, total: number, at: number) =>
-      reconcileProgress.run(cursor, processed, total, at, orgId),
+      void reconcileProgress.run(cursor, processed, total, at, orgId),
     finishReconcile: (orgId: string, processed: number, at: number) =>
-      finishReconcile.run(processed, processed, at, at, at, orgId),
-    removalProgress: (orgId: string, deleted: number, at: number) => removalProgress.run(deleted, at, orgId),
-    finishRemoval: (orgId: string, lastSeq: number, at: number) => finishRemoval.run(lastSeq, at, orgId),
+      void finishReconcile.run(processed, processed, at, at, at, orgId),
+    removalProgress: (orgId: string, deleted: number, at: number) =>
+      void removalProgress.run(deleted, at, orgId),
+    finishRemoval: (orgId: string, lastSeq: number, at: number) => void finishRemoval.run(lastSeq, at, orgId),
     /** Every org with the scheduler's work flags; `dueBefore`: reconciles older than this are due. */
     work: (dueBefore: number) => work.all(dueBefore),
   }

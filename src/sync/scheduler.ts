@@ -112,8 +112,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   const leaseMs = options.leaseMs ?? 5_000
   const progressLogMs = options.progressLogMs ?? 10_000
   const { feedBudgetMs, feedSliceMs, checkpointMs, yieldWindowMs } = options
-  // The scheduler paces its SQLite connection itself (write gate, WAL checkpoints).
-  const { db } = store.engine
+  // On SQLite the scheduler paces its connection itself (write gate, WAL checkpoints); PostgreSQL
+  // needs neither.
+  const db = store.engine.kind === 'sqlite' ? store.engine.db : null
   // Measured cost of one change (ms) and each org's lag as of its last batch (s), for sizing feed
   // batches to `feedBudgetMs`.
   let msPerChange = 0.05
@@ -135,9 +136,9 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   /** Runs one batch that may give way to the HTTP thread (see `yieldWindowMs`): null if it did. */
   async function yielding<T>(key: string, run: () => Promise<T>, lagSeconds = 0): Promise<T | null> {
     const inARow = gaveWay.get(key) ?? 0
-    allowYield(db, yieldWindowMs === undefined || inARow >= 4 ? 0 : yieldWindowMs(lagSeconds))
+    if (db) allowYield(db, yieldWindowMs === undefined || inARow >= 4 ? 0 : yieldWindowMs(lagSeconds))
     // Behind by a second or more, the feed stops letting SCIM writes go first at the gate.
-    deferToPriority(db, lagSeconds < 1)
+    if (db) deferToPriority(db, lagSeconds < 1)
     try {
       const result = await run()
       gaveWay.delete(key)
@@ -147,8 +148,10 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
       gaveWay.set(key, inARow + 1)
       return null
     } finally {
-      allowYield(db, 0)
-      deferToPriority(db, true)
+      if (db) {
+        allowYield(db, 0)
+        deferToPriority(db, true)
+      }
     }
   }
   const metrics: SyncMetrics | null = deps.metrics ? registerSyncMetrics(deps.metrics.registry, store) : null
@@ -160,7 +163,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
   let wake: (() => void) | null = null
 
   /** Time this connection has waited for the write gate so far (0 without a gate). */
-  const gateWaited = () => writeGateStats(db)?.waitedMs ?? 0
+  const gateWaited = () => (db ? (writeGateStats(db)?.waitedMs ?? 0) : 0)
 
   /** Reports a batch that began at `started` (performance.now()) when the gate wait was `waited0`. */
   function record(
@@ -400,7 +403,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
 
   /** Passive WAL checkpoint when one is due: it neither waits for nor blocks other connections. */
   function checkpoint(): void {
-    if (checkpointMs === undefined || performance.now() - lastCheckpoint < checkpointMs) return
+    if (!db || checkpointMs === undefined || performance.now() - lastCheckpoint < checkpointMs) return
     lastCheckpoint = performance.now()
     try {
       const { walPages } = checkpointPassive(db)
@@ -535,8 +538,9 @@ export function startSchedulerThread(
   const { store, log } = deps
   const holder = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`
   let fallback: Scheduler | null = null
+  const db = store.engine.kind === 'sqlite' ? store.engine.db : null
   const runHere = (): Scheduler => {
-    setAutoCheckpoint(store.engine.db, 1000)
+    if (db) setAutoCheckpoint(db, 1000)
     fallback ??= createScheduler(deps, { ...options, holder })
     fallback.start()
     return fallback
@@ -546,15 +550,16 @@ export function startSchedulerThread(
     log.error(`${why}; running the scheduler on the main thread`, { error: String(error ?? '') })
     runHere()
   }
-  // An in-memory store cannot be shared with another connection.
-  if (deps.path === ':memory:') {
+  // An in-memory store cannot be shared with another connection; on PostgreSQL the loop's
+  // statements wait on the network, not on this thread, so it runs here.
+  if (deps.path === ':memory:' || !db) {
     const here = runHere()
     return { threaded: false, stop: () => here.stop() }
   }
 
   const metrics = deps.metrics ? registerSyncMetrics(deps.metrics.registry, store) : null
   const gate = createWriteGate()
-  useWriteGate(store.engine.db, gate, true)
+  useWriteGate(db, gate, true)
   let stopping = false
   let stopped: () => void = () => {}
   const done = new Promise<void>((resolve) => {
@@ -574,11 +579,11 @@ export function startSchedulerThread(
       metrics?.observeBatch(report.kind, report.items, report.durationMs)
       options.onBatch?.(report)
     } else if (message.type === 'log') log[message.level](message.msg, message.fields)
-    else if (message.type === 'ready') setAutoCheckpoint(store.engine.db, BACKSTOP_CHECKPOINT_PAGES)
+    else if (message.type === 'ready') setAutoCheckpoint(db, BACKSTOP_CHECKPOINT_PAGES)
     else if (message.type === 'stopped') {
       // Time each side spent waiting for the other: what the two threads cost each other.
       log.info('sync scheduler thread stopped', {
-        http: writeGateStats(store.engine.db),
+        http: writeGateStats(db),
         scheduler: message.gate,
       })
       stopped()

@@ -11,7 +11,7 @@ import type { AppDeps } from '../../src/http/context.ts'
 import { silentLogger } from '../../src/observability/log.ts'
 import { createMetrics } from '../../src/observability/metrics.ts'
 import { RESOURCE_LIMITS } from '../../src/scim/model.ts'
-import { openStore, type Repositories, type Store, type StoreTx } from '../../src/store/index.ts'
+import { openStore, type Repositories, type SqliteStore, type StoreTx } from '../../src/store/index.ts'
 import { PUBLIC_URL, type TestApp, testConfig } from '../support/app.ts'
 import { changes, expectScimError, type Json, oktaUser, type ScimClient, scimOrg } from './support.ts'
 
@@ -45,7 +45,7 @@ function countedDirectory(directory: Repositories['directory']): Repositories['d
 }
 
 /** The real store, with the directory counted at the root and inside every transaction. */
-function countingStore(real: Store): Store {
+function countingStore(real: SqliteStore): SqliteStore {
   return {
     ...real,
     directory: countedDirectory(real.directory),

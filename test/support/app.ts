@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/observability/log.ts'
 import { createMetrics } from '../../src/observability/metrics.ts'
 import { createApiKey, createOrg } from '../../src/orgs/service.ts'
 import { createSecretBox } from '../../src/secrets/secret-box.ts'
-import { openStore, type Store } from '../../src/store/index.ts'
+import { openStore, type SqliteStore, type Store } from '../../src/store/index.ts'
 
 export const PUBLIC_URL = 'http://localhost:3000'
 /** Test apps serve /metrics behind this token (with none, /metrics is off); send METRICS_AUTH. */
@@ -18,7 +18,7 @@ export const METRICS_AUTH = { authorization: `Bearer ${METRICS_TOKEN}` }
 
 export interface TestApp {
   deps: AppDeps
-  store: Store
+  store: SqliteStore
   config: Config
   fetch(request: Request): Promise<Response>
   /** Request to a path on PUBLIC_URL (or a full URL). */

@@ -4,12 +4,12 @@
  * waiting) accounts stay and lose the Okta link; another org is not touched.
  */
 import { describe, expect, test } from 'bun:test'
-import type { Store } from '../../src/store/index.ts'
+import type { SqliteStore } from '../../src/store/index.ts'
 import { setUpIntegration } from '../support/integration.ts'
 import { api, type Body, eventTypes, signIn, syncedOrg, syncTestbed } from './setup.ts'
 
 /** Rows of any table for one org: a SQLite-only inspection of the file. */
-const count = (store: Store, table: string, orgId: string) =>
+const count = (store: SqliteStore, table: string, orgId: string) =>
   (store.engine.db.query(`SELECT count(*) AS n FROM ${table} WHERE org_id = ?`).get(orgId) as { n: number }).n
 
 describe('integration removal', () => {

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/observability/log.ts'
 import { createMetrics } from '../../src/observability/metrics.ts'
 import { createApiKey, createOrg } from '../../src/orgs/service.ts'
 import { writeGateStats } from '../../src/store/database.ts'
-import { openStore, type Store } from '../../src/store/index.ts'
+import { openStore, type SqliteStore, type Store } from '../../src/store/index.ts'
 import { type RunningScheduler, startSchedulerThread } from '../../src/sync/scheduler.ts'
 import { tempDataDir } from '../support/binary.ts'
 import { selfSigned } from '../support/certs.ts'
@@ -48,7 +48,7 @@ async function org(path: string) {
 }
 
 /** Counts read from the file directly: this test is about SQLite connections and threads. */
-const count = (store: Store, sql: string, orgId: string) =>
+const count = (store: SqliteStore, sql: string, orgId: string) =>
   (store.engine.db.query(sql).get(orgId) as { n: number }).n
 
 async function until(check: () => boolean): Promise<void> {

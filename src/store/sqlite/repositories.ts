@@ -1,0 +1,52 @@
+/**
+ * Every SQLite repository over one bun:sqlite connection, each statement prepared once. These
+ * synchronous repositories are the reference shapes of the contract: `contract.ts` derives the
+ * async `Repositories` type from them, and the PostgreSQL twins (`../postgres/`) must match it.
+ */
+import type { SecretBox } from '../../secrets/secret-box.ts'
+import { accountRepository } from '../accounts.ts'
+import { auditRepository } from '../audit.ts'
+import type { Db } from '../database.ts'
+import { directoryReadRepository } from '../directory-read.ts'
+import { duplicateRepository } from '../duplicates.ts'
+import { eventRepository } from '../events.ts'
+import { integrationRepository } from '../integrations.ts'
+import { leaseRepository } from '../leases.ts'
+import { linkedIdentityRepository } from '../linked-identities.ts'
+import { oauthRepository } from '../oauth.ts'
+import { adminRepository, apiKeyRepository, orgRepository } from '../orgs.ts'
+import { removalRepository } from '../removal.ts'
+import { roleRepository } from '../roles.ts'
+import { samlRepository } from '../saml.ts'
+import { directoryRepository } from '../scim.ts'
+import { storeSecretsRepository } from '../secrets.ts'
+import { sessionRepository } from '../sessions.ts'
+import { syncStateRepository } from '../sync.ts'
+import { syncMirrorRepository } from '../sync-mirror.ts'
+
+export function sqliteRepositories(db: Db, secrets: SecretBox | null) {
+  return {
+    orgs: orgRepository(db),
+    admins: adminRepository(db),
+    apiKeys: apiKeyRepository(db),
+    integrations: integrationRepository(db, secrets),
+    secrets: storeSecretsRepository(db, secrets),
+    audit: auditRepository(db),
+    syncState: syncStateRepository(db),
+    accounts: accountRepository(db),
+    sessions: sessionRepository(db),
+    linkedIdentities: linkedIdentityRepository(db),
+    events: eventRepository(db),
+    roles: roleRepository(db),
+    duplicates: duplicateRepository(db),
+    leases: leaseRepository(db),
+    directoryRead: directoryReadRepository(db),
+    syncMirror: syncMirrorRepository(db),
+    removal: removalRepository(db),
+    oauth: oauthRepository(db),
+    saml: samlRepository(db),
+    directory: directoryRepository(db),
+  }
+}
+
+export type SqliteRepositories = ReturnType<typeof sqliteRepositories>
