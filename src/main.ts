@@ -6,7 +6,7 @@ import pkg from '../package.json'
 import { runStoreCommand, UsageError } from './cli/commands.ts'
 import { acceptsFlag, COMMAND_HELP, groupHelp, MAIN_HELP } from './cli/help.ts'
 import { type CliIo, EXIT, processIo } from './cli/output.ts'
-import { type Config, ConfigError, loadConfig, parseFlags, sqlitePath } from './config/index.ts'
+import { type Config, ConfigError, loadConfig, parseFlags } from './config/index.ts'
 import { startHousekeeping } from './housekeeping/index.ts'
 import { createApp, createFetch } from './http/app.ts'
 import type { AppDeps } from './http/context.ts'
@@ -15,7 +15,7 @@ import { createLogger, type Logger } from './observability/log.ts'
 import { createMetrics } from './observability/metrics.ts'
 import { createSecretBox } from './secrets/secret-box.ts'
 import { secureStoreFiles } from './store/database.ts'
-import { openStore } from './store/index.ts'
+import { describeLocation, openStoreAt, storeLocation } from './store/index.ts'
 import { startSchedulerThread } from './sync/scheduler.ts'
 
 export const VERSION: string = pkg.version
@@ -34,12 +34,14 @@ export async function startServer(
   log: Logger = createLogger(config.logLevel),
 ): Promise<RunningServer> {
   const metrics = createMetrics()
-  const modes = secureStoreFiles(sqlitePath(config))
-  const store = openStore(
-    sqlitePath(config),
-    (operation, seconds) => metrics.storeDuration.observe({ operation }, seconds),
-    config.secretKey ? createSecretBox(config.secretKey) : null,
-  )
+  const location = storeLocation(config.databaseUrl)
+  const modes =
+    location.kind === 'sqlite' ? secureStoreFiles(location.path) : { tightened: [], looseFolder: null }
+  const store = await openStoreAt(location, {
+    observe: (operation, seconds) => metrics.storeDuration.observe({ operation }, seconds),
+    secrets: config.secretKey ? createSecretBox(config.secretKey) : null,
+    poolSize: config.databasePoolSize,
+  })
   // Before serving: an encrypted store without its key (or with another) refuses to start, and a
   // first start with a key seals the clear SP private keys.
   let secrets: Awaited<ReturnType<typeof store.secrets.unlock>>
@@ -91,7 +93,7 @@ export async function startServer(
   log.info('listening', {
     url,
     publicUrl: config.publicUrl,
-    store: sqlitePath(config),
+    store: describeLocation(location),
     version: VERSION,
     metrics: metricsAccess(config),
     ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
@@ -107,7 +109,7 @@ export async function startServer(
   // The scheduler runs on its own thread. Its entry is resolved from this file: `bun build
   // --compile` embeds src/sync/worker.ts (the build's second entry point) relative to src/.
   const scheduler = startSchedulerThread(
-    { store, log, metrics, config, path: sqlitePath(config) },
+    { store, log, metrics, config, path: location.kind === 'sqlite' ? location.path : ':memory:' },
     new URL('./sync/worker.ts', import.meta.url),
   )
   const housekeeping = startHousekeeping({ store, config, log })

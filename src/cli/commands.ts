@@ -2,10 +2,10 @@
  * The store-management commands: thin wrappers over the org service (create) and the credentials
  * service (list, revoke, remove, set-password, in `access-commands.ts`).
  */
-import { type Config, sqlitePath } from '../config/index.ts'
+import type { Config } from '../config/index.ts'
 import { ServiceError } from '../errors.ts'
 import { createAdmin, createApiKey, createOrg } from '../orgs/service.ts'
-import { openStore, type Store } from '../store/index.ts'
+import { openStoreAt, type Store, storeLocation } from '../store/index.ts'
 import { runAccessCommand } from './access-commands.ts'
 import { type Flags, print, required, stdinPassword, UsageError } from './flags.ts'
 import { COMMAND_HELP } from './help.ts'
@@ -25,7 +25,7 @@ export async function runStoreCommand(
   }
   let store: Store | null = null
   try {
-    store = openStore(sqlitePath(config))
+    store = await openStoreAt(storeLocation(config.databaseUrl), { poolSize: 2 })
     if (name === 'org create') {
       const org = await createOrg(store, {
         slug: required(flags, 'slug'),

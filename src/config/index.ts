@@ -29,6 +29,11 @@ export const ConfigSchema = T.Object({
   ),
   auditRetentionDays: T.Integer({ minimum: 0, description: 'Days audit rows are kept (0 = forever)' }),
   maxBodyBytes: T.Integer({ minimum: 1024, description: 'Largest accepted request body' }),
+  databasePoolSize: T.Integer({
+    minimum: 1,
+    maximum: 1000,
+    description: 'PostgreSQL connections per instance',
+  }),
   samlMaxAssertionValidityMinutes: T.Integer({
     minimum: 1,
     maximum: 43_200,
@@ -72,7 +77,14 @@ export const SETTINGS: Setting[] = [
     flag: 'database-url',
     env: 'DATABASE_URL',
     kind: 'string',
-    help: 'store location; overrides --data-dir (sqlite file path or sqlite://path)',
+    help: 'store: a SQLite file path (sqlite://path) or postgres://user:pass@host/db; overrides --data-dir',
+  },
+  {
+    key: 'databasePoolSize',
+    flag: 'database-pool-size',
+    env: 'DATABASE_POOL_SIZE',
+    kind: 'integer',
+    help: 'PostgreSQL connections per instance (default 10)',
   },
   {
     key: 'publicUrl',
@@ -196,7 +208,13 @@ export const SETTINGS: Setting[] = [
 ]
 
 /** Settings whose value never appears in an error message. */
-const HIDDEN = new Set<string>(['metricsToken', 'secretKey', 'githubClientSecret', 'bitbucketClientSecret'])
+const HIDDEN = new Set<string>([
+  'databaseUrl',
+  'metricsToken',
+  'secretKey',
+  'githubClientSecret',
+  'bitbucketClientSecret',
+])
 
 export class ConfigError extends Error {}
 
@@ -207,6 +225,7 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   publicUrl: 'use an http(s) URL without query or fragment, such as https://sso.example.com',
   logLevel: 'use one of debug, info, warn, error',
   maxBodyBytes: 'use a whole number of bytes, at least 1024',
+  databasePoolSize: 'use a whole number of connections from 1 to 1000',
   samlMaxAssertionValidityMinutes: 'use a whole number of minutes from 1 to 43200 (30 days)',
   syncIntervalMs: 'use a whole number of milliseconds, at least 10',
   fullReconcileIntervalMs: 'use a whole number of milliseconds, at least 1000',
@@ -299,6 +318,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     trustProxy: { hops: 0 },
     auditRetentionDays: 90,
     maxBodyBytes: 1024 * 1024,
+    databasePoolSize: 10,
     samlMaxAssertionValidityMinutes: 24 * 60,
     syncIntervalMs: 200,
     fullReconcileIntervalMs: 3_600_000,
@@ -314,9 +334,7 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
   if (raw.publicUrl === undefined) raw.publicUrl = `http://localhost:${raw.port}`
   if (typeof raw.publicUrl === 'string') raw.publicUrl = raw.publicUrl.replace(/\/+$/, '')
   readSecretKeyFile(raw)
-  if (typeof raw.databaseUrl === 'string' && /^postgres(ql)?:\/\//.test(raw.databaseUrl)) {
-    throw new ConfigError('DATABASE_URL: PostgreSQL is not supported yet; use a SQLite file path')
-  }
+  if (typeof raw.databaseUrl === 'string') checkDatabaseUrl(raw.databaseUrl)
   const firstError = Value.Errors(ConfigSchema, raw).First()
   if (firstError) {
     const key = firstError.path.replace(/^\//, '').split('/')[0] ?? ''
@@ -328,6 +346,25 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     )
   }
   return raw as Config
+}
+
+/** A SQLite path (or sqlite:// / file: URL), or a PostgreSQL URL naming a host and a database. */
+function checkDatabaseUrl(value: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase()
+  if (scheme === undefined || scheme === 'sqlite' || scheme === 'file') return
+  const hint = 'use a SQLite file path (or sqlite://path) or postgres://user:password@host:5432/database'
+  if (scheme !== 'postgres' && scheme !== 'postgresql') {
+    throw new ConfigError(`DATABASE_URL (--database-url): ${scheme}:// is not a supported store: ${hint}`)
+  }
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ConfigError(`DATABASE_URL (--database-url): (value not shown) is not a valid URL: ${hint}`)
+  }
+  if (!url.hostname || url.pathname.replace(/^\//, '') === '') {
+    throw new ConfigError(`DATABASE_URL (--database-url): name the host and the database: ${hint}`)
+  }
 }
 
 /** SECRET_KEY_FILE becomes `secretKey` (its content, trimmed): the rest of the code sees one setting. */
@@ -348,7 +385,7 @@ function readSecretKeyFile(raw: Record<string, unknown>): void {
   }
 }
 
-/** The SQLite file (or ':memory:') named by `databaseUrl`. */
+/** The SQLite file (or ':memory:') named by `databaseUrl` (a PostgreSQL URL is not one: see store). */
 export function sqlitePath(config: Pick<Config, 'databaseUrl'>): string {
   return config.databaseUrl.replace(/^sqlite:\/\//, '').replace(/^file:/, '')
 }

@@ -9,8 +9,9 @@
  * concurrent transactions are group-committed, each in its own savepoint.
  */
 import type { SecretBox } from '../secrets/secret-box.ts'
-import type { Repositories, SqliteStore, StoreObserver, StoreTx } from './contract.ts'
+import type { Repositories, SqliteStore, Store, StoreObserver, StoreTx } from './contract.ts'
 import { type Db, holdWriteGate, openDatabase } from './database.ts'
+import { openPostgresStore } from './postgres/index.ts'
 import { sqliteRepositories } from './sqlite/repositories.ts'
 import { asyncRepository, serialConnection } from './sqlite/serial.ts'
 
@@ -60,4 +61,37 @@ export function openStore(
   secrets: SecretBox | null = null,
 ): SqliteStore {
   return createStore(openDatabase({ path }), observe, secrets, path)
+}
+
+/** Where DATABASE_URL points: a SQLite file (or ':memory:'), or a PostgreSQL database. */
+export type StoreLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string }
+
+export function storeLocation(databaseUrl: string): StoreLocation {
+  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) return { kind: 'postgres', url: databaseUrl }
+  return { kind: 'sqlite', path: databaseUrl.replace(/^sqlite:\/\//, '').replace(/^file:/, '') }
+}
+
+/** The location as it may be logged: a PostgreSQL URL without its password. */
+export function describeLocation(location: StoreLocation): string {
+  if (location.kind === 'sqlite') return location.path
+  try {
+    const url = new URL(location.url)
+    if (url.password) url.password = '***'
+    return url.toString()
+  } catch {
+    return 'postgres://(unparsable URL)'
+  }
+}
+
+export interface OpenStoreOptions {
+  observe?: StoreObserver
+  secrets?: SecretBox | null
+  /** PostgreSQL connections of this process (DATABASE_POOL_SIZE). */
+  poolSize?: number
+}
+
+/** Opens the store DATABASE_URL names, migrating it first (PostgreSQL: under a lock). */
+export async function openStoreAt(location: StoreLocation, options: OpenStoreOptions = {}): Promise<Store> {
+  if (location.kind === 'sqlite') return openStore(location.path, options.observe, options.secrets ?? null)
+  return openPostgresStore(location.url, options)
 }

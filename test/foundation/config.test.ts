@@ -34,13 +34,31 @@ describe('config', () => {
     expect(config.logLevel).toBe('warn')
   })
 
+  test('a PostgreSQL URL selects PostgreSQL, with a pool size', () => {
+    const config = loadConfig(new Map(), {
+      DATABASE_URL: 'postgresql://okb:secret@db.internal:5432/okb?sslmode=require',
+      DATABASE_POOL_SIZE: '25',
+    })
+    expect(config.databaseUrl).toBe('postgresql://okb:secret@db.internal:5432/okb?sslmode=require')
+    expect(config.databasePoolSize).toBe(25)
+    expect(loadConfig(new Map(), {}).databasePoolSize).toBe(10)
+  })
+
   test.each([
     [{ PORT: 'abc' }, /PORT: "abc" is not a whole number/],
     [{ PORT: '70000' }, /PORT \(--port\)/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL \(--log-level\)/],
     [{ PUBLIC_URL: 'ftp://x' }, /PUBLIC_URL \(--public-url\)/],
     [{ TRUST_PROXY: 'maybe' }, /TRUST_PROXY: "maybe" is not a hop count or a proxy network/],
-    [{ DATABASE_URL: 'postgres://db/okb' }, /PostgreSQL is not supported yet/],
+    [
+      { DATABASE_URL: 'mysql://db/okb' },
+      /DATABASE_URL \(--database-url\): mysql:\/\/ is not a supported store/,
+    ],
+    [
+      { DATABASE_URL: 'postgres://db.internal' },
+      /DATABASE_URL \(--database-url\): name the host and the database/,
+    ],
+    [{ DATABASE_POOL_SIZE: '0' }, /DATABASE_POOL_SIZE \(--database-pool-size\)/],
   ])('invalid %p is one clear line naming the setting', (env, message) => {
     let error: unknown
     try {
