@@ -65,7 +65,7 @@ export function verifySamlResponse(xml: string, expect: SamlExpectations): Verif
 
   // What the Response signature covers replaces the document for every later read.
   const response = shape.responseSignature
-    ? verifiedCanonical(verifySignature(shape.responseSignature, shape.response, xml, policy))
+    ? verifiedCanonical(verifySignature(shape.responseSignature, shape.response, policy))
     : shape.response
 
   let assertion: XmlElement
@@ -78,9 +78,7 @@ export function verifySamlResponse(xml: string, expect: SamlExpectations): Verif
       throw new SamlRejection('assertion_count', 'the signed Response lost its EncryptedAssertion')
     const decrypted = decryptAssertion(encrypted, expect.spPrivateKey, shape.responseSignature !== null)
     if (decrypted.signature) {
-      assertion = verifiedCanonical(
-        verifySignature(decrypted.signature, decrypted.assertion, decrypted.xml, policy),
-      )
+      assertion = verifiedCanonical(verifySignature(decrypted.signature, decrypted.assertion, policy))
       assertionSigned = true
     } else if (shape.responseSignature) assertion = decrypted.assertion
     else
@@ -94,7 +92,7 @@ export function verifySamlResponse(xml: string, expect: SamlExpectations): Verif
     assertion = assertionChild(response)
     assertionSigned = shape.assertionSignature !== null
   } else if (shape.assertionSignature && shape.assertion) {
-    assertion = verifiedCanonical(verifySignature(shape.assertionSignature, shape.assertion, xml, policy))
+    assertion = verifiedCanonical(verifySignature(shape.assertionSignature, shape.assertion, policy))
     assertionSigned = true
   } else {
     throw new SamlRejection('signature_missing', 'neither the Response nor the Assertion is signed')

@@ -114,7 +114,11 @@ describe('CLI (PRODUCT.md §4 Process)', () => {
       ],
       [['serve'], { TRUST_PROXY: 'maybe' }, /TRUST_PROXY: "maybe" is not a hop count or a proxy network/],
       [['serve'], { PUBLIC_URL: 'sso.example.com' }, /PUBLIC_URL \(--public-url\)/],
-      [['serve'], { DATABASE_URL: 'postgres://db/okb' }, /PostgreSQL is not supported yet/],
+      [
+        ['serve'],
+        { DATABASE_URL: 'mysql://db/okb' },
+        /DATABASE_URL \(--database-url\): mysql:\/\/ is not a supported store/,
+      ],
       [
         ['org', 'create', '--slug', 'x', '--data_dir', '/tmp/x'],
         {},
