@@ -55,6 +55,7 @@ export function accessRoutes(deps: AdminRouteDeps) {
         {
           params: OrgSlugParams,
           body: NewApiKeyBody,
+          parse: 'json',
           response: { 201: CreatedApiKeyModel, ...errors },
           detail: { tags, summary: 'Create an admin API key (the key is in this answer only)' },
         },
@@ -100,6 +101,7 @@ export function accessRoutes(deps: AdminRouteDeps) {
         {
           params: OrgSlugParams,
           body: NewAdminBody,
+          parse: 'json',
           response: { 201: CreatedAdminModel, ...errors, 409: ErrorBody },
           detail: {
             tags,
@@ -142,6 +144,7 @@ export function accessRoutes(deps: AdminRouteDeps) {
         {
           params: AdminParams,
           body: PasswordBody,
+          parse: 'json',
           response: { 204: NoContent, ...errors },
           detail: {
             tags,

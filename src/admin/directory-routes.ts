@@ -56,6 +56,7 @@ export function directoryRoutes(deps: AdminRouteDeps) {
         {
           params: OrgSlugParams,
           body: NewUserBody,
+          parse: 'json',
           response: { 201: UserItemModel, ...errors, 409: ErrorBody },
           detail: {
             tags,
@@ -80,6 +81,7 @@ export function directoryRoutes(deps: AdminRouteDeps) {
       .put('/role-mappings', ({ org, actor, body }) => putRoleMappings(store, org.id, body.mappings, actor), {
         params: OrgSlugParams,
         body: RoleMappingsModel,
+        parse: 'json',
         response: { 200: RoleMappingsModel, ...errors },
         detail: {
           tags,

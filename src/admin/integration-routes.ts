@@ -43,6 +43,7 @@ export function integrationRoutes(deps: AdminRouteDeps) {
         {
           params: OrgSlugParams,
           body: SetUpBody,
+          parse: 'json',
           response: { 200: IntegrationStatusModel, ...errors },
           detail: {
             tags: ['Integration'],

@@ -131,6 +131,7 @@ export function accessPageRoutes(deps: AppDeps) {
       {
         params: SlugParams,
         body: KeyForm,
+        parse: ['urlencoded', 'formdata'],
         detail: pageDoc('Console', 'Create an API key (form post)', {
           200: 'The new key, shown once',
           ...CONSOLE_FORM,
@@ -153,6 +154,7 @@ export function accessPageRoutes(deps: AppDeps) {
       {
         params: IdParams,
         body: CsrfForm,
+        parse: ['urlencoded', 'formdata'],
         detail: pageDoc('Console', 'Revoke an API key (form post)', {
           303: 'Revoked: back to the access page',
           ...CONSOLE_FORM,
@@ -188,6 +190,7 @@ export function accessPageRoutes(deps: AppDeps) {
       {
         params: SlugParams,
         body: AdminForm,
+        parse: ['urlencoded', 'formdata'],
         detail: pageDoc('Console', 'Add an admin (form post)', {
           200: 'Added with a generated password, shown once',
           303: 'Added with the given password: back to the access page',
@@ -217,6 +220,7 @@ export function accessPageRoutes(deps: AppDeps) {
       {
         params: IdParams,
         body: CsrfForm,
+        parse: ['urlencoded', 'formdata'],
         detail: pageDoc('Console', 'Remove an admin (form post)', {
           303: 'Removed: back to the access page (or to sign-in after removing yourself)',
           ...CONSOLE_FORM,
@@ -257,6 +261,7 @@ export function accessPageRoutes(deps: AppDeps) {
       {
         params: SlugParams,
         body: PasswordForm,
+        parse: ['urlencoded', 'formdata'],
         detail: pageDoc('Console', 'Change your own password (form post)', {
           303: 'Changed; your other sessions ended: back to the access page',
           ...CONSOLE_FORM,

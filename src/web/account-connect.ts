@@ -278,6 +278,7 @@ export function accountConnectRoutes(deps: AppDeps) {
       {
         params: Params,
         body: t.Object({ _csrf: t.String({ maxLength: 200 }) }),
+        parse: ['urlencoded', 'formdata'],
         detail: pageDoc('Account', 'Unlink a GitHub or Bitbucket identity (form post)', {
           303: 'Unlinked: back to the account page',
           400: 'The form is malformed (page)',

@@ -161,6 +161,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
       {
         params: SlugParams,
         body: LoginForm,
+        parse: ['urlencoded', 'formdata'],
         detail: pageDoc(
           'Console',
           'Sign in as an admin (form post)',
@@ -201,6 +202,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
       {
         params: SlugParams,
         body: LogoutForm,
+        parse: ['urlencoded', 'formdata'],
         detail: pageDoc('Console', 'Sign out', {
           303: 'Session ended: redirect to the sign-in page',
           400: 'The form is malformed (page)',

@@ -155,6 +155,7 @@ export function directoryPageRoutes(deps: AppDeps) {
       {
         params: SlugParams,
         body: MappingsForm,
+        parse: ['urlencoded', 'formdata'],
         detail: pageDoc('Console', 'Save the group → role mappings (form post)', {
           303: 'Saved: back to the groups page',
           ...CONSOLE_FORM,
@@ -213,6 +214,7 @@ export function directoryPageRoutes(deps: AppDeps) {
       {
         params: SlugParams,
         body: CsrfForm,
+        parse: ['urlencoded', 'formdata'],
         detail: pageDoc('Console', 'Merge every duplicate (form post)', {
           303: 'Merged: back to the duplicates page',
           ...CONSOLE_FORM,

@@ -195,6 +195,7 @@ export function integrationPageRoutes(deps: AppDeps) {
         {
           params: SlugParams,
           body: SetUpForm,
+          parse: ['urlencoded', 'formdata'],
           detail: pageDoc('Console', 'Save the integration settings (form post)', {
             200: 'Saved; on first set-up the page shows the SCIM token once',
             ...CONSOLE_FORM,
@@ -221,6 +222,7 @@ export function integrationPageRoutes(deps: AppDeps) {
         {
           params: SlugParams,
           body: CsrfForm,
+          parse: ['urlencoded', 'formdata'],
           detail: pageDoc('Console', 'Merge duplicates and start a full reconcile (form post)', {
             303: 'Done: back to the integration page',
             ...CONSOLE_FORM,
@@ -269,6 +271,7 @@ export function integrationPageRoutes(deps: AppDeps) {
         {
           params: SlugParams,
           body: CsrfForm,
+          parse: ['urlencoded', 'formdata'],
           detail: pageDoc('Console', 'Rotate the SCIM token (form post)', {
             200: 'The new SCIM token, shown once',
             ...CONSOLE_FORM,
@@ -310,6 +313,7 @@ export function integrationPageRoutes(deps: AppDeps) {
         {
           params: SlugParams,
           body: RemoveForm,
+          parse: ['urlencoded', 'formdata'],
           detail: pageDoc('Console', 'Remove the integration (form post)', {
             303: 'Removal started: back to the integration page',
             ...CONSOLE_FORM,

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { bodyPolicyOf } from '../../src/http/body-policy.ts'
 import { createTestApp, METRICS_AUTH, seedOrg } from '../support/app.ts'
 
 describe('health, readiness, metrics', () => {
@@ -61,6 +62,35 @@ describe('API docs', () => {
         expect(Object.keys(op.responses ?? {}).length).toBeGreaterThan(0)
       }
     }
+  })
+
+  test('every documented request body names exactly the content types its surface accepts', async () => {
+    const doc = await (await createTestApp().request('/docs/json')).json()
+    const seen = { api: 0, page: 0 }
+    for (const [path, item] of Object.entries(
+      doc.paths as Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>>,
+    )) {
+      for (const [method, op] of Object.entries(item)) {
+        if (!op.requestBody) continue
+        // The types are those of the body guard (src/http/body-policy.ts), which refuses the rest.
+        const accepted = [...bodyPolicyOf(path).accepts].sort()
+        const documented = Object.keys(op.requestBody.content)
+        const surface = bodyPolicyOf(path).surface
+        if (surface === 'api' || surface === 'page') seen[surface]++
+        for (const type of documented)
+          expect({ path, method, type, ok: accepted.includes(type) }).toEqual({
+            path,
+            method,
+            type,
+            ok: true,
+          })
+      }
+    }
+    expect(seen.api).toBeGreaterThanOrEqual(6)
+    expect(seen.page).toBeGreaterThanOrEqual(10)
+    expect(Object.keys(doc.paths['/api/v1/orgs/{slug}/okta'].put.requestBody.content)).toEqual([
+      'application/json',
+    ])
   })
 
   test('the Swagger UI page references no external origin and its assets are served', async () => {
