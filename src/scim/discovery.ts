@@ -2,7 +2,7 @@
  * The discovery documents (RFC 7644 §4, RFC 7643 §5–7): `/ServiceProviderConfig`,
  * `/ResourceTypes` and `/Schemas`, describing exactly what this service provider supports —
  * PATCH and ETags yes; bulk, sort and password change no; filters over the attributes listed in
- * `filter-sql.ts`, at most `maxResults` per page.
+ * `store/filter/targets.ts`, at most `maxResults` per page.
  */
 import { notFound } from './errors.ts'
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './model.ts'

@@ -1,8 +1,8 @@
 /**
  * SCIM filter expressions (RFC 7644 §3.4.2.2): a tokenizer and a recursive-descent parser producing
  * an AST, plus an in-memory matcher used by PATCH value paths (`members[value eq "…"]`) on the
- * elements of one resource. Lists never load rows to filter them: `filter-sql.ts` compiles the same
- * AST to SQL.
+ * elements of one resource. Lists never load rows to filter them: the store compiles the same AST
+ * to its engine's SQL (`store/filter/`).
  *
  * Grammar, precedence `not` > `and` > `or`, keywords and operators case-insensitive:
  *   filter    = or

@@ -8,7 +8,6 @@ import type { Repositories } from '../store/index.ts'
 import type { ScimUserRow } from '../store/scim.ts'
 import { checkIfMatch, type ListParams, listResult, type ScimContext, type ScimResult } from './context.ts'
 import { notFound, uniqueness } from './errors.ts'
-import { compileUserFilter } from './filter-sql.ts'
 import { ENTERPRISE_SCHEMA, validatePatch } from './model.ts'
 import { JsonPatcher, parseOperations } from './patch.ts'
 import {
@@ -46,8 +45,10 @@ async function ensureUniqueUserName(
   self?: string,
 ): Promise<void> {
   const holder = await db.directory.userIdByUserName(ctx.orgId, userNameLower)
-  if (holder && holder !== self) throw uniqueness(`a user with userName "${userName}" already exists`)
+  if (holder && holder !== self) throw userNameTaken(userName)
 }
+
+const userNameTaken = (userName: string) => uniqueness(`a user with userName "${userName}" already exists`)
 
 export async function createUser(ctx: ScimContext, body: unknown): Promise<ScimResult> {
   const resource = readUser(body)
@@ -63,7 +64,9 @@ export async function createUser(ctx: ScimContext, body: unknown): Promise<ScimR
       created_at: ctx.now,
       updated_at: ctx.now,
     }
-    await tx.directory.insertUser(inserted)
+    // The check above answers most duplicates; the unique index decides the rest: another instance
+    // (PostgreSQL) may commit the same userName between our check and our insert.
+    if (!(await tx.directory.insertUser(inserted))) throw userNameTaken(columns.user_name)
     await tx.directory.appendChange(ctx.orgId, 'user', 'upsert', inserted.id, null, ctx.now)
     return inserted
   })
@@ -78,8 +81,8 @@ export async function getUser(ctx: ScimContext, id: string, p: Projection): Prom
 }
 
 export async function listUsers(ctx: ScimContext, params: ListParams): Promise<ScimResult> {
-  const filter = params.filter ? compileUserFilter(params.filter) : null
-  const page = await ctx.store.directory.listUsers(ctx.orgId, filter, params.offset, params.count)
+  // The store compiles the filter for its engine (and refuses what cannot be filtered: 400).
+  const page = await ctx.store.directory.listUsers(ctx.orgId, params.filter, params.offset, params.count)
   return listResult(params, page, (row) => render(ctx, row, params.projection))
 }
 
@@ -101,7 +104,7 @@ async function store(
     version: current.version + 1,
     updated_at: Math.max(ctx.now, current.updated_at),
   }
-  await tx.directory.updateUser(next)
+  if (!(await tx.directory.updateUser(next))) throw userNameTaken(columns.user_name)
   await tx.directory.appendChange(ctx.orgId, 'user', 'upsert', current.id, null, ctx.now)
   return next
 }

@@ -1,13 +1,17 @@
 /**
  * The directory repository: what the identity provider pushed over SCIM (`scim_users`,
  * `scim_groups`, `scim_memberships`) and the ordered per-org `directory_changes` feed the sync
- * scheduler consumes. Every statement is prepared once; filtered lists take a condition compiled by
- * `scim/filter-sql.ts` and keep their statements in a small bounded cache (filters from the wire
- * must not grow memory without limit). Callers wrap writes in `store.transaction` so a row change
- * and its feed entry commit together.
+ * scheduler consumes. Every statement is prepared once; filtered lists take the parsed SCIM filter,
+ * compile it for SQLite (`filter/sqlite.ts`, which rejects what cannot be filtered before any SQL
+ * runs) and keep their statements in a small bounded cache (filters from the wire must not grow
+ * memory without limit). Callers wrap writes in `store.transaction` so a row change and its feed
+ * entry commit together.
  */
 import type { Statement } from 'bun:sqlite'
+import type { FilterNode } from '../scim/filter.ts'
 import type { Db } from './database.ts'
+import type { SqlFilter } from './filter/render.ts'
+import { sqliteFilter } from './filter/sqlite.ts'
 
 export interface ScimUserRow {
   id: string
@@ -47,12 +51,6 @@ export interface MemberRow {
 export interface GroupRefRow {
   id: string
   display_name: string
-}
-
-/** A WHERE condition with its bound values, produced from a SCIM filter. */
-export interface SqlFilter {
-  where: string
-  params: Array<string | number>
 }
 
 export type ChangeKind = 'user' | 'group' | 'membership'
@@ -228,16 +226,18 @@ export function directoryRepository(db: Db) {
     /** False when another user of the org has this userName. */
     updateUser: (row: ScimUserRow) => unlessDuplicate(() => updateUser.run(bindings(row))),
     deleteUser: (orgId: string, id: string) => deleteUser.run(id, orgId).changes > 0,
-    listUsers: (orgId: string, filter: SqlFilter | null, offset: number, limit: number) =>
-      page<ScimUserRow>('scim_users', 'u', orgId, filter, offset, limit),
-    /** SQLite's plan for a filtered user list (diagnostics, and tests that filters use an index). */
-    explainListUsers: (filter: SqlFilter | null) =>
-      db
+    listUsers: (orgId: string, filter: FilterNode | null, offset: number, limit: number) =>
+      page<ScimUserRow>('scim_users', 'u', orgId, filter && sqliteFilter('users', filter), offset, limit),
+    /** The engine's plan for a filtered user list (diagnostics, and tests that filters use an index). */
+    explainListUsers: (filter: FilterNode | null) => {
+      const compiled = filter && sqliteFilter('users', filter)
+      return db
         .query<{ detail: string }, Bindings>(
-          `EXPLAIN QUERY PLAN ${pageSql('scim_users', 'u', filter).select}`,
+          `EXPLAIN QUERY PLAN ${pageSql('scim_users', 'u', compiled).select}`,
         )
-        .all('', ...(filter?.params ?? []), 1, 0)
-        .map((row) => row.detail),
+        .all('', ...(compiled?.params ?? []), 1, 0)
+        .map((row) => row.detail)
+    },
 
     groupById: (orgId: string, id: string) => groupById.get(id, orgId),
     groupIdByDisplayName: (orgId: string, displayNameLower: string) =>
@@ -247,8 +247,8 @@ export function directoryRepository(db: Db) {
     /** False when another group of the org has this displayName. */
     updateGroup: (row: ScimGroupRow) => unlessDuplicate(() => updateGroup.run(bindings(row))),
     deleteGroup: (orgId: string, id: string) => deleteGroup.run(id, orgId).changes > 0,
-    listGroups: (orgId: string, filter: SqlFilter | null, offset: number, limit: number) =>
-      page<ScimGroupRow>('scim_groups', 'g', orgId, filter, offset, limit),
+    listGroups: (orgId: string, filter: FilterNode | null, offset: number, limit: number) =>
+      page<ScimGroupRow>('scim_groups', 'g', orgId, filter && sqliteFilter('groups', filter), offset, limit),
 
     members: (groupId: string) => members.all(groupId),
     memberIds: (groupId: string) => memberIds.all(groupId).map((row) => row.user_id),

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { ScimError } from '../../src/scim/errors.ts'
 import { type FilterNode, matchesElement, parseFilter } from '../../src/scim/filter.ts'
-import { compileUserFilter } from '../../src/scim/filter-sql.ts'
+import { sqliteFilter } from '../../src/store/filter/sqlite.ts'
 import { type Json, oktaUser, type ScimClient, scimOrg } from './support.ts'
 
 /** A compact rendering of the AST: precedence shows as parentheses. */
@@ -83,7 +83,7 @@ describe('filter parser', () => {
   })
 
   test('unsupported attributes and wrong value types are rejected when compiling', () => {
-    const compile = (f: string) => () => compileUserFilter(parseFilter(f))
+    const compile = (f: string) => () => sqliteFilter('users', parseFilter(f))
     expect(compile('nickName eq "x"')).toThrow('not supported')
     expect(compile('urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "x"')).toThrow(
       'not supported',
@@ -94,7 +94,7 @@ describe('filter parser', () => {
   })
 
   test('compiled SQL binds values as parameters, never inline', () => {
-    const compiled = compileUserFilter(parseFilter('userName eq "x\' OR 1=1 --"'))
+    const compiled = sqliteFilter('users', parseFilter('userName eq "x\' OR 1=1 --"'))
     expect(compiled.where).toBe('(u.user_name_lower = ?)')
     expect(compiled.params).toEqual(["x' or 1=1 --"])
   })
@@ -174,7 +174,7 @@ describe('filters against the store', () => {
 
   test('the lookups IdPs make use an index of their own, so their cost does not grow with the org', async () => {
     const plan = async (filter: string) =>
-      (await scim.app.store.directory.explainListUsers(compileUserFilter(parseFilter(filter)))).join(' | ')
+      (await scim.app.store.directory.explainListUsers(parseFilter(filter))).join(' | ')
     expect(await plan('userName eq "a@b.c"')).toContain(
       'sqlite_autoindex_scim_users_2 (org_id=? AND user_name_lower=?)',
     )

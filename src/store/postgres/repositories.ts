@@ -3,6 +3,7 @@
  * factories are the twins of the SQLite ones (../sqlite/repositories.ts) and are type-checked
  * against the contract (`Repositories`, ../contract.ts).
  */
+// biome-ignore-all assist/source/organizeImports: repositories are registered one line each while their twins land
 import type { Repositories } from '../contract.ts'
 import type { PgContext } from './executor.ts'
 // import { orgRepository } from './orgs.ts' // orgs
@@ -19,12 +20,12 @@ import type { PgContext } from './executor.ts'
 // import { roleRepository } from './roles.ts' // roles
 // import { duplicateRepository } from './duplicates.ts' // duplicates
 // import { leaseRepository } from './leases.ts' // leases
-// import { directoryReadRepository } from './directory-read.ts' // directoryRead
+import { directoryReadRepository } from './directory-read.ts' // directoryRead
 // import { syncMirrorRepository } from './sync-mirror.ts' // syncMirror
 // import { removalRepository } from './removal.ts' // removal
 // import { oauthRepository } from './oauth.ts' // oauth
 // import { samlRepository } from './saml.ts' // saml
-// import { directoryRepository } from './directory.ts' // directory
+import { directoryRepository } from './directory.ts' // directory
 
 export function postgresRepositories(ctx: PgContext): Partial<Repositories> {
   void ctx
@@ -43,11 +44,11 @@ export function postgresRepositories(ctx: PgContext): Partial<Repositories> {
     // roles: roleRepository(ctx),
     // duplicates: duplicateRepository(ctx),
     // leases: leaseRepository(ctx),
-    // directoryRead: directoryReadRepository(ctx),
+    directoryRead: directoryReadRepository(ctx),
     // syncMirror: syncMirrorRepository(ctx),
     // removal: removalRepository(ctx),
     // oauth: oauthRepository(ctx),
     // saml: samlRepository(ctx),
-    // directory: directoryRepository(ctx),
+    directory: directoryRepository(ctx),
   }
 }

@@ -7,7 +7,10 @@
  *   bun:sqlite, so `active: 1` means the same row on both engines, and the partial indexes and
  *   filters that say `= 1` need no second spelling;
  * - counts and versions are INTEGER; feed numbers and times BIGINT (Bun.sql returns those as strings,
- *   which the engine decodes: see ../rows.ts and docs/store.md).
+ *   which the engine decodes: see ../rows.ts and docs/store.md);
+ * - every text column is `COLLATE "C"`: text compares and sorts by code point, as SQLite's BINARY
+ *   does, whatever collation the operator's database was created with, so keyset pages
+ *   (`ORDER BY id`, `WHERE id > ?`) are the same on both engines and served by the plain indexes.
  *
  * The one real difference is the feed ordering. SQLite numbers `directory_changes.seq` and
  * `events.id` with AUTOINCREMENT and has one writer, so a reader following `seq > cursor` never skips
@@ -25,61 +28,61 @@
  */
 export const up = `
 CREATE TABLE orgs (
-  id TEXT PRIMARY KEY,
-  slug TEXT NOT NULL UNIQUE,
-  name TEXT NOT NULL,
-  url TEXT UNIQUE,
-  settings TEXT NOT NULL DEFAULT '{}',
+  id TEXT COLLATE "C" PRIMARY KEY,
+  slug TEXT COLLATE "C" NOT NULL UNIQUE,
+  name TEXT COLLATE "C" NOT NULL,
+  url TEXT COLLATE "C" UNIQUE,
+  settings TEXT COLLATE "C" NOT NULL DEFAULT '{}',
   created_at BIGINT NOT NULL
 );
 
 CREATE TABLE admins (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
-  email TEXT NOT NULL,
-  email_lower TEXT NOT NULL,
-  password_hash TEXT NOT NULL,
+  id TEXT COLLATE "C" PRIMARY KEY,
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  email TEXT COLLATE "C" NOT NULL,
+  email_lower TEXT COLLATE "C" NOT NULL,
+  password_hash TEXT COLLATE "C" NOT NULL,
   created_at BIGINT NOT NULL,
   UNIQUE (org_id, email_lower)
 );
 
 CREATE TABLE api_keys (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
-  name TEXT NOT NULL,
-  key_hash TEXT NOT NULL UNIQUE,
+  id TEXT COLLATE "C" PRIMARY KEY,
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  name TEXT COLLATE "C" NOT NULL,
+  key_hash TEXT COLLATE "C" NOT NULL UNIQUE,
   created_at BIGINT NOT NULL,
   last_used_at BIGINT
 );
 CREATE INDEX api_keys_org ON api_keys (org_id);
 
 CREATE TABLE integrations (
-  org_id TEXT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
-  sso_url TEXT NOT NULL,
-  issuer TEXT NOT NULL,
-  certificate TEXT NOT NULL,
-  next_certificate TEXT,
-  scim_token_hash TEXT NOT NULL UNIQUE,
-  settings TEXT NOT NULL DEFAULT '{}',
-  sp_private_key TEXT,
-  sp_certificate TEXT,
+  org_id TEXT COLLATE "C" PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
+  sso_url TEXT COLLATE "C" NOT NULL,
+  issuer TEXT COLLATE "C" NOT NULL,
+  certificate TEXT COLLATE "C" NOT NULL,
+  next_certificate TEXT COLLATE "C",
+  scim_token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+  settings TEXT COLLATE "C" NOT NULL DEFAULT '{}',
+  sp_private_key TEXT COLLATE "C",
+  sp_certificate TEXT COLLATE "C",
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL
 );
 
 -- Directory: what the IdP pushed over SCIM.
 CREATE TABLE scim_users (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
-  user_name TEXT NOT NULL,
-  user_name_lower TEXT NOT NULL,
-  external_id TEXT,
-  email_lower TEXT,
-  display_name TEXT,
-  given_name TEXT,
-  family_name TEXT,
+  id TEXT COLLATE "C" PRIMARY KEY,
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  user_name TEXT COLLATE "C" NOT NULL,
+  user_name_lower TEXT COLLATE "C" NOT NULL,
+  external_id TEXT COLLATE "C",
+  email_lower TEXT COLLATE "C",
+  display_name TEXT COLLATE "C",
+  given_name TEXT COLLATE "C",
+  family_name TEXT COLLATE "C",
   active SMALLINT NOT NULL DEFAULT 1,
-  resource TEXT NOT NULL,
+  resource TEXT COLLATE "C" NOT NULL,
   version INTEGER NOT NULL DEFAULT 1,
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL,
@@ -90,12 +93,12 @@ CREATE INDEX scim_users_external ON scim_users (org_id, external_id);
 CREATE INDEX scim_users_org_created ON scim_users (org_id, created_at, id);
 
 CREATE TABLE scim_groups (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
-  display_name TEXT NOT NULL,
-  display_name_lower TEXT NOT NULL,
-  external_id TEXT,
-  resource TEXT NOT NULL,
+  id TEXT COLLATE "C" PRIMARY KEY,
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  display_name TEXT COLLATE "C" NOT NULL,
+  display_name_lower TEXT COLLATE "C" NOT NULL,
+  external_id TEXT COLLATE "C",
+  resource TEXT COLLATE "C" NOT NULL,
   version INTEGER NOT NULL DEFAULT 1,
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL,
@@ -105,9 +108,9 @@ CREATE INDEX scim_groups_external ON scim_groups (org_id, external_id);
 CREATE INDEX scim_groups_org_created ON scim_groups (org_id, created_at, id);
 
 CREATE TABLE scim_memberships (
-  org_id TEXT NOT NULL,
-  group_id TEXT NOT NULL REFERENCES scim_groups(id) ON DELETE CASCADE,
-  user_id TEXT NOT NULL REFERENCES scim_users(id) ON DELETE CASCADE,
+  org_id TEXT COLLATE "C" NOT NULL,
+  group_id TEXT COLLATE "C" NOT NULL REFERENCES scim_groups(id) ON DELETE CASCADE,
+  user_id TEXT COLLATE "C" NOT NULL REFERENCES scim_users(id) ON DELETE CASCADE,
   PRIMARY KEY (group_id, user_id)
 );
 CREATE INDEX scim_memberships_user ON scim_memberships (user_id, group_id);
@@ -122,8 +125,8 @@ CREATE INDEX scim_memberships_user ON scim_memberships (user_id, group_id);
 -- 'events' (and orgs in id order), so two writers never wait on each other in a circle. Numbers are
 -- never handed out twice: the counter is not reset when feed rows are deleted.
 CREATE TABLE feed_counters (
-  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
-  feed TEXT NOT NULL CHECK (feed IN ('directory_changes', 'events')),
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  feed TEXT COLLATE "C" NOT NULL CHECK (feed IN ('directory_changes', 'events')),
   last_seq BIGINT NOT NULL DEFAULT 0,
   PRIMARY KEY (org_id, feed)
 );
@@ -132,26 +135,26 @@ CREATE TABLE feed_counters (
 -- kind: 'user' | 'group' | 'membership'; op: 'upsert' | 'delete' | 'add' | 'remove'.
 CREATE TABLE directory_changes (
   seq BIGINT NOT NULL,
-  org_id TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  op TEXT NOT NULL,
-  resource_id TEXT NOT NULL,
-  related_id TEXT,
+  org_id TEXT COLLATE "C" NOT NULL,
+  kind TEXT COLLATE "C" NOT NULL,
+  op TEXT COLLATE "C" NOT NULL,
+  resource_id TEXT COLLATE "C" NOT NULL,
+  related_id TEXT COLLATE "C",
   at BIGINT NOT NULL,
   PRIMARY KEY (org_id, seq)
 );
 
 -- Org state, derived by the sync scheduler (or created locally by admins).
 CREATE TABLE accounts (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
-  email TEXT NOT NULL,
-  email_lower TEXT NOT NULL,
-  name TEXT NOT NULL DEFAULT '',
-  source TEXT NOT NULL,
+  id TEXT COLLATE "C" PRIMARY KEY,
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  email TEXT COLLATE "C" NOT NULL,
+  email_lower TEXT COLLATE "C" NOT NULL,
+  name TEXT COLLATE "C" NOT NULL DEFAULT '',
+  source TEXT COLLATE "C" NOT NULL,
   active SMALLINT NOT NULL DEFAULT 1,
-  role TEXT NOT NULL DEFAULT 'member',
-  scim_user_id TEXT UNIQUE,
+  role TEXT COLLATE "C" NOT NULL DEFAULT 'member',
+  scim_user_id TEXT COLLATE "C" UNIQUE,
   created_via_integration SMALLINT NOT NULL DEFAULT 0,
   last_sign_in_at BIGINT,
   created_at BIGINT NOT NULL,
@@ -161,41 +164,41 @@ CREATE TABLE accounts (
 CREATE INDEX accounts_org_created ON accounts (org_id, created_at, id);
 
 CREATE TABLE linked_identities (
-  id TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL,
-  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-  provider TEXT NOT NULL,
-  login TEXT NOT NULL,
-  email TEXT NOT NULL,
-  email_lower TEXT NOT NULL,
+  id TEXT COLLATE "C" PRIMARY KEY,
+  org_id TEXT COLLATE "C" NOT NULL,
+  account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  provider TEXT COLLATE "C" NOT NULL,
+  login TEXT COLLATE "C" NOT NULL,
+  email TEXT COLLATE "C" NOT NULL,
+  email_lower TEXT COLLATE "C" NOT NULL,
   created_at BIGINT NOT NULL,
   UNIQUE (account_id, provider)
 );
 CREATE INDEX linked_identities_email ON linked_identities (org_id, email_lower);
 
 CREATE TABLE role_mappings (
-  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
-  group_name_lower TEXT NOT NULL,
-  group_name TEXT NOT NULL,
-  role TEXT NOT NULL,
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  group_name_lower TEXT COLLATE "C" NOT NULL,
+  group_name TEXT COLLATE "C" NOT NULL,
+  role TEXT COLLATE "C" NOT NULL,
   PRIMARY KEY (org_id, group_name_lower)
 );
 
 CREATE TABLE duplicates (
-  org_id TEXT NOT NULL,
-  scim_user_id TEXT NOT NULL REFERENCES scim_users(id) ON DELETE CASCADE,
-  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-  matched_on TEXT NOT NULL,
+  org_id TEXT COLLATE "C" NOT NULL,
+  scim_user_id TEXT COLLATE "C" NOT NULL REFERENCES scim_users(id) ON DELETE CASCADE,
+  account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  matched_on TEXT COLLATE "C" NOT NULL,
   detected_at BIGINT NOT NULL,
   PRIMARY KEY (org_id, scim_user_id)
 );
 
 CREATE TABLE sessions (
-  token_hash TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
-  kind TEXT NOT NULL,
-  subject_id TEXT NOT NULL,
-  csrf_token TEXT NOT NULL,
+  token_hash TEXT COLLATE "C" PRIMARY KEY,
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  kind TEXT COLLATE "C" NOT NULL,
+  subject_id TEXT COLLATE "C" NOT NULL,
+  csrf_token TEXT COLLATE "C" NOT NULL,
   created_at BIGINT NOT NULL,
   last_seen_at BIGINT NOT NULL,
   expires_at BIGINT NOT NULL
@@ -206,12 +209,12 @@ CREATE INDEX sessions_subject ON sessions (org_id, subject_id);
 -- feed_counters like directory_changes.
 CREATE TABLE events (
   id BIGINT NOT NULL,
-  org_id TEXT NOT NULL,
-  type TEXT NOT NULL,
+  org_id TEXT COLLATE "C" NOT NULL,
+  type TEXT COLLATE "C" NOT NULL,
   at BIGINT NOT NULL,
-  account_id TEXT,
-  group_id TEXT,
-  data TEXT NOT NULL DEFAULT '{}',
+  account_id TEXT COLLATE "C",
+  group_id TEXT COLLATE "C",
+  data TEXT COLLATE "C" NOT NULL DEFAULT '{}',
   PRIMARY KEY (org_id, id)
 );
 
@@ -220,25 +223,25 @@ CREATE TABLE events (
 -- which the identity must be moved past them with ALTER TABLE … ALTER COLUMN id RESTART WITH …).
 CREATE TABLE audit_log (
   id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-  org_id TEXT NOT NULL,
+  org_id TEXT COLLATE "C" NOT NULL,
   at BIGINT NOT NULL,
-  kind TEXT NOT NULL,
-  action TEXT NOT NULL,
-  outcome TEXT NOT NULL,
-  actor TEXT,
-  subject TEXT,
-  reason TEXT,
-  data TEXT NOT NULL DEFAULT '{}'
+  kind TEXT COLLATE "C" NOT NULL,
+  action TEXT COLLATE "C" NOT NULL,
+  outcome TEXT COLLATE "C" NOT NULL,
+  actor TEXT COLLATE "C",
+  subject TEXT COLLATE "C",
+  reason TEXT COLLATE "C",
+  data TEXT COLLATE "C" NOT NULL DEFAULT '{}'
 );
 CREATE INDEX audit_log_org ON audit_log (org_id, id);
 CREATE INDEX audit_log_org_kind ON audit_log (org_id, kind, id);
 
 -- Scheduler state per org (checkpoint of the change feed, full reconcile and removal progress).
 CREATE TABLE sync_state (
-  org_id TEXT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
+  org_id TEXT COLLATE "C" PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
   applied_seq BIGINT NOT NULL DEFAULT 0,
   reconcile_running SMALLINT NOT NULL DEFAULT 0,
-  reconcile_cursor TEXT,
+  reconcile_cursor TEXT COLLATE "C",
   reconcile_processed INTEGER NOT NULL DEFAULT 0,
   reconcile_total INTEGER NOT NULL DEFAULT 0,
   reconcile_started_at BIGINT,
@@ -247,30 +250,30 @@ CREATE TABLE sync_state (
   removal_running SMALLINT NOT NULL DEFAULT 0,
   removal_deleted INTEGER NOT NULL DEFAULT 0,
   removal_total INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT,
+  last_error TEXT COLLATE "C",
   updated_at BIGINT NOT NULL DEFAULT 0
 );
 
 -- Leases make sure one worker acts per name (e.g. 'sync:<org_id>') across processes.
 CREATE TABLE leases (
-  name TEXT PRIMARY KEY,
-  holder TEXT NOT NULL,
+  name TEXT COLLATE "C" PRIMARY KEY,
+  holder TEXT COLLATE "C" NOT NULL,
   expires_at BIGINT NOT NULL
 );
 
 -- SAML: assertion IDs already used (until they expire) and outstanding AuthnRequests.
 CREATE TABLE saml_replay (
-  org_id TEXT NOT NULL,
-  assertion_id TEXT NOT NULL,
+  org_id TEXT COLLATE "C" NOT NULL,
+  assertion_id TEXT COLLATE "C" NOT NULL,
   expires_at BIGINT NOT NULL,
   PRIMARY KEY (org_id, assertion_id)
 );
 
 CREATE TABLE saml_requests (
-  org_id TEXT NOT NULL,
-  request_id TEXT NOT NULL,
-  browser_hash TEXT NOT NULL,
-  next_path TEXT,
+  org_id TEXT COLLATE "C" NOT NULL,
+  request_id TEXT COLLATE "C" NOT NULL,
+  browser_hash TEXT COLLATE "C" NOT NULL,
+  next_path TEXT COLLATE "C",
   expires_at BIGINT NOT NULL,
   PRIMARY KEY (org_id, request_id)
 );

@@ -5,10 +5,10 @@
  */
 export const up = `
 CREATE TABLE sync_groups (
-  org_id TEXT NOT NULL,
-  group_id TEXT NOT NULL,
-  display_name TEXT NOT NULL,
-  display_name_lower TEXT NOT NULL,
+  org_id TEXT COLLATE "C" NOT NULL,
+  group_id TEXT COLLATE "C" NOT NULL,
+  display_name TEXT COLLATE "C" NOT NULL,
+  display_name_lower TEXT COLLATE "C" NOT NULL,
   applied_at BIGINT NOT NULL,
   PRIMARY KEY (org_id, group_id)
 );

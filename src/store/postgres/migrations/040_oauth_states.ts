@@ -7,12 +7,12 @@
  */
 export const up = `
 CREATE TABLE oauth_states (
-  state_hash TEXT PRIMARY KEY,
-  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
-  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-  session_hash TEXT NOT NULL,
-  provider TEXT NOT NULL,
-  code_verifier TEXT NOT NULL,
+  state_hash TEXT COLLATE "C" PRIMARY KEY,
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  session_hash TEXT COLLATE "C" NOT NULL,
+  provider TEXT COLLATE "C" NOT NULL,
+  code_verifier TEXT COLLATE "C" NOT NULL,
   expires_at BIGINT NOT NULL
 );
 CREATE INDEX oauth_states_expiry ON oauth_states (expires_at);

@@ -4,8 +4,8 @@
  */
 export const up = `
 CREATE TABLE store_meta (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL,
+  key TEXT COLLATE "C" PRIMARY KEY,
+  value TEXT COLLATE "C" NOT NULL,
   updated_at BIGINT NOT NULL
 );
 `
