@@ -1,9 +1,10 @@
 /**
- * Housekeeping the server does on a timer, never on a request's path: today, deleting audit rows
- * older than AUDIT_RETENTION_DAYS. Rows go in small batches with a pause between them, so a large
- * backlog (the first start after upgrading, a long retention cut short) never holds the event loop
- * or the store's write lock for long; what one run leaves over, the next one takes. Started and
- * stopped by the composition root (`src/main.ts`).
+ * Housekeeping the server does on a timer, never on a request's path: deleting audit rows older
+ * than AUDIT_RETENTION_DAYS, and throttle rows whose state has expired (they already read as
+ * absent; deleting them keeps the table as small as the current traffic). Rows go in small
+ * batches with a pause between them, so a large backlog (the first start after upgrading, a long
+ * retention cut short) never holds the event loop or the store's write lock for long; what one run
+ * leaves over, the next one takes. Started and stopped by the composition root (`src/main.ts`).
  */
 import type { Config } from '../config/index.ts'
 import type { Logger } from '../observability/log.ts'
@@ -32,9 +33,27 @@ export async function pruneAuditLog(
 ): Promise<number> {
   if (retentionDays <= 0) return 0
   const before = now - retentionDays * DAY_MS
+  return inBatches((limit) => store.audit.prune(before, limit), limits, keepGoing)
+}
+
+/** Deletes expired throttle rows, in the same batches as the audit log. Returns the rows deleted. */
+export async function pruneThrottles(
+  store: Pick<Store, 'throttles'>,
+  now = Date.now(),
+  limits: PruneLimits = DEFAULT_PRUNE_LIMITS,
+  keepGoing: () => boolean = () => true,
+): Promise<number> {
+  return inBatches((limit) => store.throttles.purgeExpired(now, limit), limits, keepGoing)
+}
+
+async function inBatches(
+  deleteBatch: (limit: number) => Promise<number>,
+  limits: PruneLimits,
+  keepGoing: () => boolean,
+): Promise<number> {
   let deleted = 0
   for (let batch = 0; batch < limits.maxBatches; batch++) {
-    const count = await store.audit.prune(before, limits.batchSize)
+    const count = await deleteBatch(limits.batchSize)
     deleted += count
     if (count < limits.batchSize) break
     await Bun.sleep(limits.pauseMs)
@@ -57,6 +76,18 @@ export function startHousekeeping(
   let running: Promise<number> | null = null
   let stopped = false
   let timer: ReturnType<typeof setTimeout> | null = null
+  const warned = (what: string) => (error: unknown) => {
+    deps.log.warn(`${what} failed`, { error: error instanceof Error ? error.message : String(error) })
+    return 0
+  }
+
+  // Each job on its own: a failing audit prune must not keep expired throttle rows, nor the reverse.
+  const pruneThrottleRows = () =>
+    stopped
+      ? 0
+      : pruneThrottles(deps.store, Date.now(), DEFAULT_PRUNE_LIMITS, () => !stopped).catch(
+          warned('throttle pruning'),
+        )
 
   const runNow = (): Promise<number> => {
     running ??= pruneAuditLog(
@@ -71,11 +102,10 @@ export function startHousekeeping(
           deps.log.info('pruned the audit log', { deleted, retentionDays: deps.config.auditRetentionDays })
         return deleted
       })
-      .catch((error: unknown) => {
-        deps.log.warn('audit log pruning failed', {
-          error: error instanceof Error ? error.message : String(error),
-        })
-        return 0
+      .catch(warned('audit log pruning'))
+      .then(async (deleted) => {
+        await pruneThrottleRows()
+        return deleted
       })
       .finally(() => {
         running = null

@@ -1,11 +1,16 @@
 /**
- * Throttles for unauthenticated endpoints (SAML sign-in, admin sign-in), behind one small interface
- * so their state can move into the store when several instances share it (issue 10): a decision is
- * `hit(key, now)` / `check(key, now)` / `reset(key)`, nothing else. The two in-memory
- * implementations here are what one process uses today; a restart forgetting them is harmless. Each
- * bounds the number of keys it remembers, so a flood of spoofed addresses or invented emails cannot
- * grow memory without end.
+ * Throttles for unauthenticated endpoints (SAML sign-in, admin sign-in). A throttle is an algorithm
+ * (a `ThrottlePolicy`: plain functions from a small JSON-able state and the time to the next state
+ * and a decision) and its state, which lives in the store (`throttle_state`), so several instances
+ * on one database share every limit: five bad passwords spread over two instances count as five, and
+ * a client refused by one is refused by the other (issue 10: memory may cache, never decide). Each
+ * decision is one atomic read-modify-write of one row (`store.throttles.step` in a transaction).
+ *
+ * Memory stays bounded whatever clients send: keys are hashed (a row's size does not depend on an
+ * invented email), and each row expires when its state carries no information any more (a bucket
+ * refilled, a failure streak forgotten), after which it reads as absent and housekeeping deletes it.
  */
+import type { Store } from '../store/index.ts'
 
 export interface ThrottleDecision {
   allowed: boolean
@@ -14,95 +19,83 @@ export interface ThrottleDecision {
   retryAfterSeconds: number
 }
 
-/** One throttle's state by key. A store-backed implementation makes these async. */
+/** One throttle's decisions by key; the state behind them is shared through the store. */
 export interface ThrottleStore {
   /** Counts one event (a request, a failed sign-in) and says whether it was within the limit. */
-  hit(key: string, now?: number): ThrottleDecision
+  hit(key: string, now?: number): Promise<ThrottleDecision>
   /** Whether one more event would be within the limit, without counting it. */
-  check(key: string, now?: number): ThrottleDecision
+  check(key: string, now?: number): Promise<ThrottleDecision>
   /** Forgets the key (a successful sign-in). */
-  reset(key: string): void
+  reset(key: string): Promise<void>
+}
+
+/** A state (null: none, the key is clean) after one event, and what was decided. */
+export interface ThrottleStep<S> {
+  state: S | null
+  decision: ThrottleDecision
+}
+
+/** An algorithm, pure: no clock, no storage, so it runs the same on every instance. */
+export interface ThrottlePolicy<S> {
+  hit(state: S | null, now: number): ThrottleStep<S>
+  check(state: S | null, now: number): ThrottleStep<S>
+  /** When the state says nothing a missing one would not: the row may go from then on. */
+  expiresAt(state: S): number
+  /** A stored state, or null when it is not one of ours (a row from another version). */
+  decode(value: unknown): S | null
 }
 
 const ALLOWED: ThrottleDecision = { allowed: true, firstRefusal: false, retryAfterSeconds: 0 }
 
-/** Adds a key to a full map only after forgetting stale entries, then (still full) the oldest half. */
-function addBounded<V>(
-  map: Map<string, V>,
-  key: string,
-  value: V,
-  maxKeys: number,
-  stale: (v: V) => boolean,
-) {
-  if (map.size >= maxKeys) {
-    for (const [k, v] of map) if (stale(v)) map.delete(k)
-    let drop = map.size >= maxKeys ? Math.floor(map.size / 2) : 0
-    for (const k of map.keys()) {
-      if (drop-- <= 0) break
-      map.delete(k)
-    }
-  }
-  map.set(key, value)
-}
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null
+const finite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value)
 
-interface Bucket {
+export interface Bucket {
   tokens: number
   at: number
   refused: boolean
 }
 
-/** `capacity` events at once, then `refillPerSecond`. A hit that is refused costs no token. */
-export class TokenBucketThrottle implements ThrottleStore {
-  readonly #buckets = new Map<string, Bucket>()
-
-  constructor(
-    readonly capacity: number,
-    readonly refillPerSecond: number,
-    readonly maxKeys = 50_000,
-  ) {}
-
-  hit(key: string, now = Date.now()): ThrottleDecision {
-    const decision = this.check(key, now)
-    if (decision.allowed) {
-      const bucket = this.#buckets.get(key)
-      if (bucket) bucket.tokens -= 1
-      else {
-        const fresh = { tokens: this.capacity - 1, at: now, refused: false }
-        // A bucket that has refilled completely carries no information.
-        addBounded(this.#buckets, key, fresh, this.maxKeys, (b) => this.#tokens(b, now) >= this.capacity)
-      }
-    }
-    return decision
-  }
-
-  check(key: string, now = Date.now()): ThrottleDecision {
-    const bucket = this.#buckets.get(key)
-    if (!bucket) return ALLOWED
-    bucket.tokens = this.#tokens(bucket, now)
-    bucket.at = now
-    if (bucket.tokens >= 1) {
-      bucket.refused = false
-      return ALLOWED
-    }
-    const firstRefusal = !bucket.refused
-    bucket.refused = true
+/**
+ * `capacity` events at once, then `refillPerSecond`. A hit that is refused costs no token. Instances'
+ * clocks differ a little: a state never goes back in time, so a late clock cannot take tokens away.
+ */
+export function tokenBucket(capacity: number, refillPerSecond: number): ThrottlePolicy<Bucket> {
+  const tokensAt = (bucket: Bucket, now: number) =>
+    Math.min(capacity, bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * refillPerSecond)
+  const check = (state: Bucket | null, now: number): ThrottleStep<Bucket> => {
+    if (!state) return { state: null, decision: ALLOWED }
+    const tokens = tokensAt(state, now)
+    const at = Math.max(now, state.at)
+    if (tokens >= 1) return { state: { tokens, at, refused: false }, decision: ALLOWED }
     return {
-      allowed: false,
-      firstRefusal,
-      retryAfterSeconds: Math.ceil((1 - bucket.tokens) / this.refillPerSecond),
+      state: { tokens, at, refused: true },
+      decision: {
+        allowed: false,
+        firstRefusal: !state.refused,
+        retryAfterSeconds: Math.ceil((1 - tokens) / refillPerSecond),
+      },
     }
   }
-
-  reset(key: string): void {
-    this.#buckets.delete(key)
-  }
-
-  #tokens(bucket: Bucket, now: number): number {
-    return Math.min(this.capacity, bucket.tokens + ((now - bucket.at) / 1000) * this.refillPerSecond)
+  return {
+    check,
+    hit(state, now) {
+      const checked = check(state, now)
+      if (!checked.decision.allowed) return checked
+      const bucket = checked.state ?? { tokens: capacity, at: now, refused: false }
+      return { state: { ...bucket, tokens: bucket.tokens - 1 }, decision: ALLOWED }
+    },
+    // A bucket that has refilled completely carries no information.
+    expiresAt: (bucket) => bucket.at + Math.ceil(((capacity - bucket.tokens) / refillPerSecond) * 1000),
+    decode: (value) =>
+      isRecord(value) && finite(value.tokens) && finite(value.at) && typeof value.refused === 'boolean'
+        ? { tokens: value.tokens, at: value.at, refused: value.refused }
+        : null,
   }
 }
 
-interface Failures {
+export interface Failures {
   count: number
   lockedUntil: number
   lastAt: number
@@ -112,58 +105,117 @@ interface Failures {
 /**
  * Failures with exponential backoff: `freeFailures` in a row are allowed, then each further failure
  * locks the key for `baseSeconds` doubled per failure, at most `maxSeconds`. A key left alone for
- * `forgetAfterMs` starts over.
+ * `forgetAfterMs` (and no longer locked) starts over. The failure that uses up the free ones starts
+ * the lock; it was itself within the limit.
  */
-export class BackoffThrottle implements ThrottleStore {
-  readonly #failures = new Map<string, Failures>()
+export function backoff(
+  freeFailures = 5,
+  baseSeconds = 30,
+  maxSeconds = 15 * 60,
+  forgetAfterMs = 60 * 60_000,
+): ThrottlePolicy<Failures> {
+  const expiresAt = (state: Failures) => Math.max(state.lastAt + forgetAfterMs, state.lockedUntil)
+  const current = (state: Failures | null, now: number) => (state && expiresAt(state) > now ? state : null)
+  const retryAfter = (state: Failures, now: number) => Math.ceil((state.lockedUntil - now) / 1000)
+  return {
+    expiresAt,
+    hit(state, now) {
+      const previous = current(state, now)
+      const count = (previous?.count ?? 0) + 1
+      const lastAt = Math.max(now, previous?.lastAt ?? now)
+      const over = count - freeFailures
+      if (over < 0) {
+        return {
+          state: { count, lockedUntil: previous?.lockedUntil ?? 0, lastAt, refused: false },
+          decision: ALLOWED,
+        }
+      }
+      const next = {
+        count,
+        lockedUntil: now + Math.min(maxSeconds, baseSeconds * 2 ** over) * 1000,
+        lastAt,
+        refused: false,
+      }
+      const decision =
+        over === 0
+          ? ALLOWED
+          : { allowed: false, firstRefusal: false, retryAfterSeconds: retryAfter(next, now) }
+      return { state: next, decision }
+    },
+    check(state, now) {
+      const live = current(state, now)
+      if (!live || live.lockedUntil <= now) return { state: live, decision: ALLOWED }
+      return {
+        state: { ...live, refused: true },
+        decision: { allowed: false, firstRefusal: !live.refused, retryAfterSeconds: retryAfter(live, now) },
+      }
+    },
+    decode: (value) =>
+      isRecord(value) &&
+      finite(value.count) &&
+      finite(value.lockedUntil) &&
+      finite(value.lastAt) &&
+      typeof value.refused === 'boolean'
+        ? { count: value.count, lockedUntil: value.lockedUntil, lastAt: value.lastAt, refused: value.refused }
+        : null,
+  }
+}
 
+/** The stored key: a hash, so its size is fixed whatever the client sent (emails, addresses). */
+function storedKey(key: string): string {
+  return new Bun.CryptoHasher('sha256').update(key).digest('base64url')
+}
+
+function parse(raw: string | null): unknown {
+  if (raw === null) return null
+  try {
+    return JSON.parse(raw)
+  } catch {
+    return null
+  }
+}
+
+/**
+ * A policy's decisions over state in the store, under `name` (one per throttle: the SAML bucket and
+ * the sign-in bucket count the same client addresses separately). Every call is one transaction.
+ */
+export class StoreThrottle<S> implements ThrottleStore {
   constructor(
-    readonly freeFailures = 5,
-    readonly baseSeconds = 30,
-    readonly maxSeconds = 15 * 60,
-    readonly forgetAfterMs = 60 * 60_000,
-    readonly maxKeys = 50_000,
+    readonly store: Pick<Store, 'transaction'>,
+    readonly name: string,
+    readonly policy: ThrottlePolicy<S>,
   ) {}
 
-  /** The failure that uses up the free ones starts the lock; it was itself within the limit. */
-  hit(key: string, now = Date.now()): ThrottleDecision {
-    let state = this.#current(key, now)
-    if (!state) {
-      state = { count: 0, lockedUntil: 0, lastAt: now, refused: false }
-      addBounded(this.#failures, key, state, this.maxKeys, (f) => this.#forgotten(f, now))
-    }
-    state.count++
-    state.lastAt = now
-    state.refused = false
-    const over = state.count - this.freeFailures
-    if (over < 0) return ALLOWED
-    state.lockedUntil = now + Math.min(this.maxSeconds, this.baseSeconds * 2 ** over) * 1000
-    const retryAfterSeconds = Math.ceil((state.lockedUntil - now) / 1000)
-    return over === 0 ? ALLOWED : { allowed: false, firstRefusal: false, retryAfterSeconds }
+  hit(key: string, now = Date.now()): Promise<ThrottleDecision> {
+    return this.#step(key, now, (state) => this.policy.hit(state, now))
   }
 
-  check(key: string, now = Date.now()): ThrottleDecision {
-    const state = this.#current(key, now)
-    if (!state || state.lockedUntil <= now) return ALLOWED
-    const firstRefusal = !state.refused
-    state.refused = true
-    return { allowed: false, firstRefusal, retryAfterSeconds: Math.ceil((state.lockedUntil - now) / 1000) }
+  check(key: string, now = Date.now()): Promise<ThrottleDecision> {
+    return this.#step(key, now, (state) => this.policy.check(state, now))
   }
 
-  reset(key: string): void {
-    this.#failures.delete(key)
+  async reset(key: string): Promise<void> {
+    await this.#step(key, Date.now(), () => ({ state: null, decision: ALLOWED }))
   }
 
-  #current(key: string, now: number): Failures | undefined {
-    const state = this.#failures.get(key)
-    if (state && this.#forgotten(state, now)) {
-      this.#failures.delete(key)
-      return undefined
-    }
-    return state
-  }
-
-  #forgotten(state: Failures, now: number): boolean {
-    return state.lastAt + this.forgetAfterMs <= now && state.lockedUntil <= now
+  async #step(
+    key: string,
+    now: number,
+    next: (state: S | null) => ThrottleStep<S>,
+  ): Promise<ThrottleDecision> {
+    // The update may run more than once (PostgreSQL repeats a step that lost a race): the decision
+    // is the one of the run whose state was stored.
+    let decision = ALLOWED
+    await this.store.transaction((tx) =>
+      tx.throttles.step(this.name, storedKey(key), now, (raw) => {
+        const stepped = next(this.policy.decode(parse(raw)))
+        decision = stepped.decision
+        const { state } = stepped
+        return state === null
+          ? { state: null, expiresAt: 0 }
+          : { state: JSON.stringify(state), expiresAt: Math.ceil(this.policy.expiresAt(state)) }
+      }),
+    )
+    return decision
   }
 }

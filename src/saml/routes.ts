@@ -9,7 +9,7 @@
 import { Elysia, t } from 'elysia'
 import { clientAddress } from '../http/client-address.ts'
 import type { AppDeps } from '../http/context.ts'
-import { type ThrottleStore, TokenBucketThrottle } from '../http/throttle.ts'
+import { StoreThrottle, type ThrottleStore, tokenBucket } from '../http/throttle.ts'
 import { oktaValues } from '../integration/service.ts'
 import { type Org, orgUrl, toOrg } from '../orgs/service.ts'
 import { cookieScope, readCookie, setCookie } from '../pages/cookies.ts'
@@ -25,8 +25,14 @@ const LoginQuery = t.Object({
   next: t.Optional(t.String({ maxLength: 1024, description: 'Path under the org to land on after sign-in' })),
 })
 
-/** Per client, ACS and login together: 20 at once, then one every 2 s. */
-export function samlRoutes(deps: AppDeps, limiter: ThrottleStore = new TokenBucketThrottle(20, 0.5)) {
+/**
+ * Per client, ACS and login together: 20 at once, then one every 2 s, counted in the store so every
+ * instance on one database refuses the same client.
+ */
+export function samlRoutes(
+  deps: AppDeps,
+  limiter: ThrottleStore = new StoreThrottle(deps.store, 'saml.client', tokenBucket(20, 0.5)),
+) {
   const { store, config } = deps
   const samlDeps = {
     store,
@@ -42,7 +48,7 @@ export function samlRoutes(deps: AppDeps, limiter: ThrottleStore = new TokenBuck
   /** Refuses over-eager clients; audits the first refusal of a burst (not every one). */
   const throttled = async (org: Org, request: Request): Promise<Response | null> => {
     const client = clientAddress(request, config.trustProxy)
-    const decision = limiter.hit(client)
+    const decision = await limiter.hit(client)
     if (decision.allowed) return null
     if (decision.firstRefusal) {
       await recordRejection(

@@ -113,7 +113,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
         const email = body.email.trim().toLowerCase()
         const client = clientAddress(request, config.trustProxy)
         const attempt = { orgId: org.id, email, client }
-        const refused = throttle.admit(attempt)
+        const refused = await throttle.admit(attempt)
         if (refused) {
           if (refused.firstRefusal) {
             await store.audit.record({
@@ -136,7 +136,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
         }
         const found = await checkAdminPassword(store, org, email, body.password)
         if (!found) {
-          throttle.failed(attempt)
+          await throttle.failed(attempt)
           await store.audit.record({
             orgId: org.id,
             kind: 'admin',
@@ -151,7 +151,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
             error: 'That email and password do not match an admin of this organization.',
           })
         }
-        throttle.succeeded(attempt)
+        await throttle.succeeded(attempt)
         const { cookie } = await startAdminSession(store, org, found.adminId, config.publicUrl)
         const scope = consoleCookieScope(org, config.publicUrl)
         return redirect(safeNext(body.next, basePath), {

@@ -10,13 +10,13 @@ import { assetRoutes } from './assets.ts'
 import { authRoutes } from './auth-routes.ts'
 import { directoryPageRoutes } from './directory-pages.ts'
 import { integrationPageRoutes } from './integration-routes.ts'
-import { LoginThrottle } from './rate-limit.ts'
+import { LoginThrottle, signInThrottleStores } from './rate-limit.ts'
 
 export { accountConnectSection } from './account-connect.ts'
 export { adminSessionLookup } from './admin-session.ts'
 
 export function webRoutes(deps: AppDeps) {
-  const throttle = new LoginThrottle()
+  const throttle = new LoginThrottle(signInThrottleStores(deps.store))
   return new Elysia()
     .use(assetRoutes())
     .use(authRoutes({ ...deps, throttle }))

@@ -7,15 +7,17 @@
  *   so someone guessing elsewhere never locks the real admin out of their own address;
  * - per email, across clients: a much higher ceiling (100 failures, refilled at 100 an hour) that
  *   bounds guessing spread over many addresses.
- * A success resets only its own (email, client) backoff. The state sits behind `ThrottleStore`, so it
- * can move into the store for several instances (issue 10); one instance per app today.
+ * A success resets only its own (email, client) backoff. The state is in the store
+ * (`StoreThrottle`), so every instance on one database counts against the same limits.
  */
 import {
-  BackoffThrottle,
+  backoff,
+  StoreThrottle,
   type ThrottleDecision,
   type ThrottleStore,
-  TokenBucketThrottle,
+  tokenBucket,
 } from '../http/throttle.ts'
+import type { Store } from '../store/index.ts'
 
 export interface SignInAttempt {
   orgId: string
@@ -37,34 +39,37 @@ export interface SignInThrottleStores {
   email: ThrottleStore
 }
 
+/** The sign-in throttles as the console uses them, their state in `store`. */
+export function signInThrottleStores(store: Pick<Store, 'transaction'>): SignInThrottleStores {
+  return {
+    client: new StoreThrottle(store, 'sign_in.client', tokenBucket(10, 1 / 30)),
+    emailClient: new StoreThrottle(store, 'sign_in.email_client', backoff(5, 30, 15 * 60)),
+    email: new StoreThrottle(store, 'sign_in.email', tokenBucket(100, 100 / 3600)),
+  }
+}
+
 export class LoginThrottle {
-  constructor(
-    readonly stores: SignInThrottleStores = {
-      client: new TokenBucketThrottle(10, 1 / 30),
-      emailClient: new BackoffThrottle(5, 30, 15 * 60),
-      email: new TokenBucketThrottle(100, 100 / 3600),
-    },
-  ) {}
+  constructor(readonly stores: SignInThrottleStores) {}
 
   /** Counts the attempt against its client and says whether it may go on to the password check. */
-  admit(attempt: SignInAttempt, now = Date.now()): SignInRefusal | null {
-    const byClient = this.stores.client.hit(attempt.client, now)
+  async admit(attempt: SignInAttempt, now = Date.now()): Promise<SignInRefusal | null> {
+    const byClient = await this.stores.client.hit(attempt.client, now)
     if (!byClient.allowed) return refusal(byClient, 'too many sign-in attempts from this client')
-    const byEmailClient = this.stores.emailClient.check(emailClientKey(attempt), now)
+    const byEmailClient = await this.stores.emailClient.check(emailClientKey(attempt), now)
     if (!byEmailClient.allowed)
       return refusal(byEmailClient, 'repeated failures for this email from this client')
-    const byEmail = this.stores.email.check(emailKey(attempt), now)
+    const byEmail = await this.stores.email.check(emailKey(attempt), now)
     return byEmail.allowed ? null : refusal(byEmail, 'too many failures for this email')
   }
 
-  failed(attempt: SignInAttempt, now = Date.now()): void {
-    this.stores.emailClient.hit(emailClientKey(attempt), now)
-    this.stores.email.hit(emailKey(attempt), now)
+  async failed(attempt: SignInAttempt, now = Date.now()): Promise<void> {
+    await this.stores.emailClient.hit(emailClientKey(attempt), now)
+    await this.stores.email.hit(emailKey(attempt), now)
   }
 
   /** The email's global ceiling is left alone: a success says nothing about other clients' guesses. */
-  succeeded(attempt: SignInAttempt): void {
-    this.stores.emailClient.reset(emailClientKey(attempt))
+  async succeeded(attempt: SignInAttempt): Promise<void> {
+    await this.stores.emailClient.reset(emailClientKey(attempt))
   }
 }
 

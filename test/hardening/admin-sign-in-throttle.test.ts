@@ -2,11 +2,13 @@
  * Issue 9, "admin sign-in": throttles per client address (before any argon2id check), per (email,
  * client) with exponential backoff (someone elsewhere cannot lock the real admin out), a global
  * per-email ceiling, one audit row per refused burst, and the 429 page with Retry-After. Through
- * the real console form with real socket peers, and on the throttles with a fake clock.
+ * the real console form with real socket peers, and on the throttles (their state in a real store)
+ * with a fake clock.
  */
 import { afterEach, describe, expect, spyOn, test } from 'bun:test'
-import { BackoffThrottle, TokenBucketThrottle } from '../../src/http/throttle.ts'
-import { LoginThrottle } from '../../src/web/rate-limit.ts'
+import { backoff as backoffPolicy, StoreThrottle, tokenBucket } from '../../src/http/throttle.ts'
+import { openStore } from '../../src/store/index.ts'
+import { LoginThrottle, signInThrottleStores } from '../../src/web/rate-limit.ts'
 import { seedOrg } from '../support/app.ts'
 import { ConsoleClient, seedAdmin } from '../web/console-client.ts'
 import { createPeerApp } from './peer-app.ts'
@@ -119,53 +121,57 @@ describe('admin sign-in throttling', () => {
 })
 
 describe('the throttles', () => {
-  test('backoff: five failures free, then a lock that doubles up to the cap; reset forgets', () => {
-    const backoff = new BackoffThrottle(5, 30, 15 * 60)
+  test('backoff: five failures free, then a lock that doubles up to the cap; reset forgets', async () => {
+    const backoff = new StoreThrottle(openStore(':memory:'), 'backoff', backoffPolicy(5, 30, 15 * 60))
     let now = 1_000_000
-    for (let i = 0; i < 4; i++) backoff.hit('k', now)
-    expect(backoff.check('k', now).allowed).toBe(true)
-    backoff.hit('k', now)
-    expect(backoff.check('k', now)).toEqual({ allowed: false, firstRefusal: true, retryAfterSeconds: 30 })
-    expect(backoff.check('k', now).firstRefusal).toBe(false)
+    for (let i = 0; i < 4; i++) await backoff.hit('k', now)
+    expect((await backoff.check('k', now)).allowed).toBe(true)
+    await backoff.hit('k', now)
+    expect(await backoff.check('k', now)).toEqual({
+      allowed: false,
+      firstRefusal: true,
+      retryAfterSeconds: 30,
+    })
+    expect((await backoff.check('k', now)).firstRefusal).toBe(false)
     const locks: number[] = []
     for (let i = 0; i < 7; i++) {
-      now += backoff.check('k', now).retryAfterSeconds * 1000
-      expect(backoff.check('k', now).allowed).toBe(true)
-      backoff.hit('k', now)
-      const refused = backoff.check('k', now)
+      now += (await backoff.check('k', now)).retryAfterSeconds * 1000
+      expect((await backoff.check('k', now)).allowed).toBe(true)
+      await backoff.hit('k', now)
+      const refused = await backoff.check('k', now)
       expect(refused.firstRefusal).toBe(true)
       locks.push(refused.retryAfterSeconds)
     }
     expect(locks).toEqual([60, 120, 240, 480, 900, 900, 900])
-    expect(backoff.check('other', now).allowed).toBe(true)
-    backoff.reset('k')
-    expect(backoff.check('k', now).allowed).toBe(true)
+    expect((await backoff.check('other', now)).allowed).toBe(true)
+    await backoff.reset('k')
+    expect((await backoff.check('k', now)).allowed).toBe(true)
   })
 
-  test('token bucket: check does not spend, hit does; refused hits spend nothing', () => {
-    const bucket = new TokenBucketThrottle(2, 1)
-    expect(bucket.check('k', 0).allowed).toBe(true)
-    expect(bucket.hit('k', 0).allowed).toBe(true)
-    expect(bucket.hit('k', 0).allowed).toBe(true)
-    expect(bucket.hit('k', 0)).toEqual({ allowed: false, firstRefusal: true, retryAfterSeconds: 1 })
-    expect(bucket.hit('k', 500).firstRefusal).toBe(false)
-    expect(bucket.hit('k', 1000).allowed).toBe(true)
+  test('token bucket: check does not spend, hit does; refused hits spend nothing', async () => {
+    const bucket = new StoreThrottle(openStore(':memory:'), 'bucket', tokenBucket(2, 1))
+    expect((await bucket.check('k', 0)).allowed).toBe(true)
+    expect((await bucket.hit('k', 0)).allowed).toBe(true)
+    expect((await bucket.hit('k', 0)).allowed).toBe(true)
+    expect(await bucket.hit('k', 0)).toEqual({ allowed: false, firstRefusal: true, retryAfterSeconds: 1 })
+    expect((await bucket.hit('k', 500)).firstRefusal).toBe(false)
+    expect((await bucket.hit('k', 1000)).allowed).toBe(true)
   })
 
-  test('the per-email ceiling holds across many clients, and only for that email', () => {
-    const throttle = new LoginThrottle()
+  test('the per-email ceiling holds across many clients, and only for that email', async () => {
+    const throttle = new LoginThrottle(signInThrottleStores(openStore(':memory:')))
     const attempt = (client: string, email = 'admin@acme.example') => ({ orgId: 'o1', email, client })
     const now = 5_000_000
     // 25 addresses, four failures each: no single (email, client) is locked.
     for (let c = 0; c < 25; c++) {
       for (let i = 0; i < 4; i++) {
-        expect(throttle.admit(attempt(`192.0.2.${c}`), now)).toBeNull()
-        throttle.failed(attempt(`192.0.2.${c}`), now)
+        expect(await throttle.admit(attempt(`192.0.2.${c}`), now)).toBeNull()
+        await throttle.failed(attempt(`192.0.2.${c}`), now)
       }
     }
-    const refused = throttle.admit(attempt('203.0.113.200'), now)
+    const refused = await throttle.admit(attempt('203.0.113.200'), now)
     expect(refused?.reason).toBe('rate limited: too many failures for this email')
     expect(refused?.firstRefusal).toBe(true)
-    expect(throttle.admit(attempt('203.0.113.200', 'other@acme.example'), now)).toBeNull()
+    expect(await throttle.admit(attempt('203.0.113.200', 'other@acme.example'), now)).toBeNull()
   })
 })

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inflateRawSync } from 'node:zlib'
-import { TokenBucketThrottle } from '../../src/http/throttle.ts'
+import { StoreThrottle, tokenBucket } from '../../src/http/throttle.ts'
 import { authnRequestXml, newRequestId, redirectUrl } from '../../src/saml/authn-request.ts'
 import { readAcsForm } from '../../src/saml/form.ts'
 import { SamlRejection } from '../../src/saml/rejection.ts'
@@ -26,6 +26,7 @@ import { checkStructure } from '../../src/saml/steps/structure.ts'
 import { checkBearerConfirmation } from '../../src/saml/steps/subject-confirmation.ts'
 import { selfSignedCertificate } from '../../src/saml/x509.ts'
 import { children, NS, parseSamlXml, textOf, type XmlElement } from '../../src/saml/xml.ts'
+import { openStore } from '../../src/store/index.ts'
 import { selfSigned } from '../support/certs.ts'
 import { oktaResponse, signResponse } from '../support/saml.ts'
 import * as wrap from './wrapping.ts'
@@ -287,19 +288,28 @@ describe('RelayState / next', () => {
 })
 
 describe('token bucket', () => {
-  test('capacity at once, then refills over time', () => {
-    const limiter = new TokenBucketThrottle(3, 1)
+  test('capacity at once, then refills over time', async () => {
+    const limiter = new StoreThrottle(openStore(':memory:'), 'saml.client', tokenBucket(3, 1))
     const t = 1_000_000
-    expect([1, 2, 3, 4].map(() => limiter.hit('a', t).allowed)).toEqual([true, true, true, false])
-    expect(limiter.hit('a', t).firstRefusal).toBe(false)
-    expect(limiter.hit('b', t).allowed).toBe(true)
-    expect(limiter.hit('a', t + 1000).allowed).toBe(true)
-    expect(limiter.hit('a', t + 1000).allowed).toBe(false)
+    const hits: boolean[] = []
+    for (let i = 0; i < 4; i++) hits.push((await limiter.hit('a', t)).allowed)
+    expect(hits).toEqual([true, true, true, false])
+    expect((await limiter.hit('a', t)).firstRefusal).toBe(false)
+    expect((await limiter.hit('b', t)).allowed).toBe(true)
+    expect((await limiter.hit('a', t + 1000)).allowed).toBe(true)
+    expect((await limiter.hit('a', t + 1000)).allowed).toBe(false)
   })
-  test('remembers a bounded number of clients', () => {
-    const limiter = new TokenBucketThrottle(1, 0.001, 10)
-    for (let i = 0; i < 100; i++) limiter.hit(`c${i}`, 0)
-    expect(limiter.hit('c99', 0).allowed).toBe(false)
+  test('remembers every client in the store until its bucket has refilled, then lets the row go', async () => {
+    const store = openStore(':memory:')
+    const limiter = new StoreThrottle(store, 'saml.client', tokenBucket(1, 0.001))
+    for (let i = 0; i < 100; i++) await limiter.hit(`c${i}`, 0)
+    // No client is forgotten to make room for others: the first is still refused like the last.
+    expect((await limiter.hit('c99', 0)).allowed).toBe(false)
+    expect((await limiter.hit('c0', 0)).allowed).toBe(false)
+    // One token back after 1,000 s: every row has expired and the purge takes them all.
+    expect(await store.throttles.purgeExpired(999_999, 1000)).toBe(0)
+    expect(await store.throttles.purgeExpired(1_000_000, 1000)).toBe(100)
+    expect((await limiter.hit('c0', 1_000_000)).allowed).toBe(true)
   })
 })
 

@@ -26,6 +26,7 @@ import { directoryReadRepository } from './directory-read.ts' // directoryRead
 // import { oauthRepository } from './oauth.ts' // oauth
 // import { samlRepository } from './saml.ts' // saml
 import { directoryRepository } from './directory.ts' // directory
+import { throttleRepository } from './throttles.ts' // throttles
 
 export function postgresRepositories(ctx: PgContext): Partial<Repositories> {
   void ctx
@@ -50,5 +51,6 @@ export function postgresRepositories(ctx: PgContext): Partial<Repositories> {
     // oauth: oauthRepository(ctx),
     // saml: samlRepository(ctx),
     directory: directoryRepository(ctx),
+    throttles: throttleRepository(ctx),
   }
 }

@@ -23,6 +23,7 @@ import { storeSecretsRepository } from '../secrets.ts'
 import { sessionRepository } from '../sessions.ts'
 import { syncStateRepository } from '../sync.ts'
 import { syncMirrorRepository } from '../sync-mirror.ts'
+import { throttleRepository } from '../throttles.ts'
 
 export function sqliteRepositories(db: Db, secrets: SecretBox | null) {
   return {
@@ -46,6 +47,7 @@ export function sqliteRepositories(db: Db, secrets: SecretBox | null) {
     oauth: oauthRepository(db),
     saml: samlRepository(db),
     directory: directoryRepository(db),
+    throttles: throttleRepository(db),
   }
 }
 
