@@ -1,0 +1,147 @@
+/**
+ * What the contract tests of orgs, integrations, sync state and removal share: rows shaped as the
+ * features write them, writers for the org state (accounts, sessions, duplicates, linked
+ * identities) and a read of what a table holds for an org, the same on both engines.
+ *
+ * The writers go through the store's repositories. While `accounts`, `sessions`, `duplicates` and
+ * `linkedIdentities` are not yet registered on PostgreSQL (src/store/postgres/repositories.ts), they
+ * fall back to one plain INSERT on the engine, so the removal can be tested before its neighbours
+ * land; the fallback goes once they are. `tableRows` reads the tables themselves on purpose: it is
+ * how the tests see that a removal deleted exactly what it should and nothing of another org.
+ */
+import type { AccountRow } from '../../../src/store/accounts.ts'
+import type { DuplicateRow } from '../../../src/store/duplicates.ts'
+import type { Store } from '../../../src/store/index.ts'
+import type { IntegrationRow } from '../../../src/store/integrations.ts'
+import type { LinkedIdentityRow } from '../../../src/store/linked-identities.ts'
+import type { OrgRow } from '../../../src/store/orgs.ts'
+import { decodeRows } from '../../../src/store/postgres/rows.ts'
+import type { SessionRow } from '../../../src/store/sessions.ts'
+
+type Value = string | number | null
+type Plain = Record<string, Value>
+
+export function orgRow(id: string, extra: Partial<OrgRow> = {}): OrgRow {
+  return { id, slug: `${id}-slug`, name: `${id} Inc`, url: null, settings: '{}', created_at: 1_000, ...extra }
+}
+
+export function integrationRow(orgId: string, extra: Partial<IntegrationRow> = {}): IntegrationRow {
+  return {
+    org_id: orgId,
+    sso_url: `https://${orgId}.okta.example/sso`,
+    issuer: `http://www.okta.com/${orgId}`,
+    certificate: 'MIIC-current',
+    next_certificate: null,
+    scim_token_hash: `token-of-${orgId}`,
+    settings: '{}',
+    sp_private_key: null,
+    sp_certificate: null,
+    created_at: 1_000,
+    updated_at: 1_000,
+    ...extra,
+  }
+}
+
+export function accountRow(orgId: string, id: string, extra: Partial<AccountRow> = {}): AccountRow {
+  return {
+    id,
+    org_id: orgId,
+    email: `${id}@example.com`,
+    email_lower: `${id}@example.com`.toLowerCase(),
+    name: id,
+    source: 'okta',
+    active: 1,
+    role: 'member',
+    scim_user_id: null,
+    created_via_integration: 0,
+    last_sign_in_at: null,
+    created_at: 1_000,
+    updated_at: 1_000,
+    ...extra,
+  }
+}
+
+export function sessionRow(orgId: string, tokenHash: string, subjectId: string, kind: SessionRow['kind']) {
+  const row: SessionRow = {
+    token_hash: tokenHash,
+    org_id: orgId,
+    kind,
+    subject_id: subjectId,
+    csrf_token: `csrf-${tokenHash}`,
+    created_at: 1_000,
+    last_seen_at: 1_000,
+    expires_at: 10 ** 13,
+  }
+  return row
+}
+
+/** One INSERT of `row` into `table` on the engine itself (the fallback described above). */
+async function insertPlain(store: Store, table: string, row: object): Promise<void> {
+  const columns = Object.keys(row)
+  const values = Object.values(row) as Value[]
+  if (store.engine.kind !== 'postgres') throw new Error(`the SQLite store always has ${table}`)
+  const placeholders = columns.map((_, i) => `$${i + 1}`).join(', ')
+  await store.engine.sql.unsafe(
+    `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${placeholders})`,
+    values,
+  )
+}
+
+export async function addAccount(store: Store, row: AccountRow): Promise<void> {
+  if (store.accounts) return store.accounts.insert(row)
+  return insertPlain(store, 'accounts', row)
+}
+
+export async function addSession(store: Store, row: SessionRow): Promise<void> {
+  if (store.sessions) return store.sessions.insert(row)
+  return insertPlain(store, 'sessions', row)
+}
+
+export async function addDuplicate(store: Store, row: DuplicateRow): Promise<void> {
+  if (store.duplicates) {
+    await store.duplicates.record(
+      row.org_id,
+      row.scim_user_id,
+      row.account_id,
+      row.matched_on,
+      row.detected_at,
+    )
+    return
+  }
+  return insertPlain(store, 'duplicates', row)
+}
+
+export async function addLinkedIdentity(store: Store, row: LinkedIdentityRow): Promise<void> {
+  if (store.linkedIdentities) return store.linkedIdentities.insert(row)
+  return insertPlain(store, 'linked_identities', row)
+}
+
+/** Sorts rows by the UTF-8 bytes of `key`, as SQLite compares TEXT. */
+function byKey(key: string) {
+  const encoder = new TextEncoder()
+  return (a: Plain, b: Plain) =>
+    Buffer.compare(encoder.encode(String(a[key])), encoder.encode(String(b[key])))
+}
+
+/**
+ * Every row `table` holds for `orgId`, sorted by `key`: what a removal left behind. Only a test
+ * reads tables directly; the table and key names are the test's own constants.
+ */
+export async function tableRows(store: Store, table: string, orgId: string, key: string): Promise<Plain[]> {
+  const text = `SELECT * FROM ${table} WHERE org_id = $1`
+  const found =
+    store.engine.kind === 'postgres'
+      ? decodeRows((await store.engine.sql.unsafe(text, [orgId])) as Plain[])
+      : store.engine.db.query<Plain, [string]>(text.replace('$1', '?')).all(orgId)
+  return found.sort(byKey(key))
+}
+
+/** The values of `column` in `table` for `orgId`, sorted bytewise. */
+export async function columnOf(
+  store: Store,
+  table: string,
+  orgId: string,
+  column: string,
+): Promise<string[]> {
+  return (await tableRows(store, table, orgId, column)).map((row) => String(row[column]))
+}
