@@ -67,7 +67,7 @@ function isRetryable(error: unknown): boolean {
 type Repository = Record<string, unknown>
 
 /** Wraps every operation: errors mapped, and (for the root store) refused inside a transaction. */
-function guarded(repositories: Partial<Repositories>, refuse: () => void): Repositories {
+function guarded(repositories: Repositories, refuse: () => void): Repositories {
   const bound: Record<string, Repository> = {}
   for (const [name, repository] of Object.entries(repositories) as Array<[string, Repository]>) {
     const wrapped: Repository = {}

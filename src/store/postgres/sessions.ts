@@ -1,0 +1,34 @@
+/** Server-side sessions on PostgreSQL: the twin of `../sessions.ts` (only token hashes are stored). */
+import type { Repositories } from '../contract.ts'
+import type { SessionRow } from '../sessions.ts'
+import { changed, first, type PgContext } from './executor.ts'
+
+type Row<T> = T & Record<string, unknown>
+
+export function sessionRepository(ctx: PgContext): Repositories['sessions'] {
+  const { sql } = ctx
+  return {
+    async insert(row) {
+      await sql`
+        INSERT INTO sessions (token_hash, org_id, kind, subject_id, csrf_token, created_at, last_seen_at, expires_at)
+        VALUES (${row.token_hash}, ${row.org_id}, ${row.kind}, ${row.subject_id}, ${row.csrf_token},
+                ${row.created_at}, ${row.last_seen_at}, ${row.expires_at})`
+    },
+    byHash: (hash) => first<Row<SessionRow>>(sql`SELECT * FROM sessions WHERE token_hash = ${hash}`),
+    async touch(hash, at) {
+      await sql`UPDATE sessions SET last_seen_at = ${at} WHERE token_hash = ${hash}`
+    },
+    async remove(hash) {
+      await sql`DELETE FROM sessions WHERE token_hash = ${hash}`
+    },
+    removeForSubject: (orgId, subjectId, kind = 'user') =>
+      changed(
+        sql`DELETE FROM sessions WHERE org_id = ${orgId} AND subject_id = ${subjectId} AND kind = ${kind}`,
+      ),
+    removeForSubjectExcept: (orgId, subjectId, kind, keepHash) =>
+      changed(sql`
+        DELETE FROM sessions WHERE org_id = ${orgId} AND subject_id = ${subjectId} AND kind = ${kind}
+          AND token_hash <> ${keepHash}`),
+    removeExpired: (now) => changed(sql`DELETE FROM sessions WHERE expires_at <= ${now}`),
+  }
+}
