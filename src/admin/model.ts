@@ -33,6 +33,10 @@ export const SyncStatusModel = T.Object(
     lastFullReconcileAt: T.Union([T.String({ format: 'date-time' }), T.Null()]),
     lastError: T.Union([T.String(), T.Null()]),
     removal: T.Optional(T.Object({ running: T.Boolean(), deleted: T.Integer(), total: T.Integer() })),
+    holder: T.Union([T.String(), T.Null()], {
+      description:
+        'The instance working on this org (`host:pid:random`), while its lease is live; null when none is',
+    }),
   },
   { title: 'SyncStatus' },
 )

@@ -15,6 +15,16 @@ export interface SyncStatus {
   lastFullReconcileAt: string | null
   lastError: string | null
   removal?: { running: boolean; deleted: number; total: number }
+  /** The scheduler instance holding this org's lease, while it is live (several instances). */
+  holder: string | null
+}
+
+/** The name of an org's scheduler lease (taken in every batch's transaction, see feed.ts). */
+const syncLeaseName = (orgId: string) => `sync:${orgId}`
+
+async function holderOf(store: Repositories, orgId: string, now: number): Promise<string | null> {
+  const lease = await store.leases.get(syncLeaseName(orgId))
+  return lease && lease.expires_at > now ? lease.holder : null
 }
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString())
@@ -44,6 +54,7 @@ export async function syncStatus(store: Repositories, orgId: string, now = Date.
     },
     lastFullReconcileAt: iso(state?.last_full_reconcile_at ?? null),
     lastError: state?.last_error ?? null,
+    holder: await holderOf(store, orgId, now),
   }
   if (state && (state.removal_running === 1 || state.removal_total > 0)) {
     status.removal = {

@@ -46,6 +46,9 @@ describe('full reconcile', () => {
     expect(progress.fullReconcile.running).toBe(true)
     expect(progress.fullReconcile.processed).toBeGreaterThan(0)
     expect(progress.fullReconcile.processed).toBeLessThan(progress.fullReconcile.total)
+    // The scheduler working on the org holds its lease, and the status names it.
+    expect(progress.holder).toBe((await store.leases.get(`sync:${orgId}`))?.holder)
+    expect(progress.holder).toEqual(expect.any(String))
     await scheduler.drain()
     const done = (await api(app, acme.auth, '/api/v1/orgs/acme/sync')).body
     expect(done.fullReconcile.running).toBe(false)
