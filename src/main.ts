@@ -6,6 +6,7 @@ import pkg from '../package.json'
 import { runStoreCommand, UsageError } from './cli/commands.ts'
 import { acceptsFlag, COMMAND_HELP, groupHelp, MAIN_HELP } from './cli/help.ts'
 import { type CliIo, EXIT, processIo } from './cli/output.ts'
+import { COPY_COMMANDS, runCopyCommand } from './cli/store-commands.ts'
 import { type Config, ConfigError, loadConfig, parseFlags } from './config/index.ts'
 import { startHousekeeping } from './housekeeping/index.ts'
 import { createApp, createFetch } from './http/app.ts'
@@ -209,6 +210,7 @@ export async function main(
     })
     return EXIT.ok
   }
+  if (COPY_COMMANDS.has(known)) return runCopyCommand(known, flags, config, io)
   try {
     return await runStoreCommand(command, flags, config, io)
   } catch (error) {

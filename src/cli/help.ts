@@ -13,6 +13,8 @@ Usage:
   okta-bridge api-key create --org SLUG [--name NAME] [--json]
   okta-bridge api-key list --org SLUG [--json]
   okta-bridge api-key revoke --org SLUG --id ID [--json]
+  okta-bridge store copy --from STORE --to STORE [--force] [--json]
+  okta-bridge backup --out FILE.sqlite [--force] [--json]
   okta-bridge --version | --help
   okta-bridge COMMAND --help              help for one command
 
@@ -73,6 +75,26 @@ Output (--json): {"items":[{"id","name","createdAt","lastUsedAt"?}]}`,
 Deletes an admin API key: the next request with it gets 401. The id is the one \`api-key list\`
 and \`api-key create\` print.
 Output (--json): {"id","name","revoked"}`,
+  'store copy': `okta-bridge store copy --from STORE --to STORE [--force] [--json]
+
+Copies every row of one store into another; each STORE is a SQLite file path (or sqlite://path) or
+postgres://user:password@host:5432/database. The way from SQLite to PostgreSQL (and back). Both
+stores are brought to this version's schema first. The source is read inside one snapshot, so it
+may be copied while servers write to it; the target is written in one transaction, and the row
+count of every table is checked before it commits (a mismatch exits 1 and leaves the target as it
+was). A target that holds rows is refused unless --force, which replaces them.
+  --from   the store to read (required)
+  --to     the store to write (required; created and migrated when new)
+  --force  empty a target that holds rows first
+Progress goes to stderr on a terminal.
+Output (--json): {"from","to","tables":{"<table>":rows},"seconds"} (URLs without passwords)`,
+  backup: `okta-bridge backup --out FILE.sqlite [--force] [--json]
+
+Writes an online, consistent snapshot of the store (DATABASE_URL, SQLite or PostgreSQL) into a new
+SQLite file, also while servers run; restore it with okta-bridge store copy --from FILE.sqlite --to
+STORE. An existing FILE is refused unless --force. The file holds everything the store holds (keys,
+hashes, the directory): it is created 0600; keep it as safe as the store.
+Output (--json): {"from","to","tables":{"<table>":rows},"seconds"}`,
 }
 
 /** The flags each command takes besides the settings and --json/--help/--version. */
@@ -86,6 +108,8 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   'api-key create': ['org', 'name'],
   'api-key list': ['org'],
   'api-key revoke': ['org', 'id'],
+  'store copy': ['from', 'to', 'force'],
+  backup: ['out', 'force'],
 }
 
 const COMMON_FLAGS = new Set(['json', 'help', 'version', ...SETTINGS.map((s) => s.flag)])
