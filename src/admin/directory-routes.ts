@@ -9,9 +9,9 @@ import { listDuplicates } from '../directory/duplicates.ts'
 import { listGroups } from '../directory/groups.ts'
 import { getRoleMappings, putRoleMappings } from '../directory/role-mappings.ts'
 import { createLocalUser, listUsers } from '../directory/users.ts'
+import type { AppDeps } from '../http/context.ts'
 import { ErrorBody } from '../http/errors.ts'
-import type { AdminRouteDeps } from './auth.ts'
-import { adminPrincipal } from './auth.ts'
+import { adminApi } from './api.ts'
 import {
   AuditPageModel,
   AuditQuery,
@@ -29,83 +29,80 @@ import { OrgSlugParams } from './model.ts'
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
 const tags = ['Directory']
 
-export function directoryRoutes(deps: AdminRouteDeps) {
+export function directoryRoutes(deps: AppDeps) {
   const { store } = deps
-  return (
-    new Elysia({ prefix: '/api/v1/orgs/:slug', normalize: false })
-      // `derive`, not `resolve`: credentials are checked before the body and query are validated.
-      .derive(({ params, request }) => adminPrincipal(deps, params.slug, request))
-      .get('/users', ({ org, query }) => listUsers(store, org.id, query), {
+  return new Elysia({ prefix: '/api/v1/orgs/:slug', normalize: false })
+    .use(adminApi(deps))
+    .get('/users', ({ org, query }) => listUsers(store, org.id, query), {
+      params: OrgSlugParams,
+      query: UserListQuery,
+      response: { 200: UserPageModel, ...errors },
+      detail: {
+        tags,
+        summary: 'List the accounts of the org',
+        description:
+          'Provisioned and local accounts, oldest first. Filters combine; `q` searches email and name. Paginate with `cursor`.',
+      },
+    })
+    .post(
+      '/users',
+      async ({ org, actor, body, set }) => {
+        const user = await createLocalUser(store, org.id, body, actor)
+        set.status = 201
+        return user
+      },
+      {
         params: OrgSlugParams,
-        query: UserListQuery,
-        response: { 200: UserPageModel, ...errors },
-        detail: {
-          tags,
-          summary: 'List the accounts of the org',
-          description:
-            'Provisioned and local accounts, oldest first. Filters combine; `q` searches email and name. Paginate with `cursor`.',
-        },
-      })
-      .post(
-        '/users',
-        async ({ org, actor, body, set }) => {
-          const user = await createLocalUser(store, org.id, body, actor)
-          set.status = 201
-          return user
-        },
-        {
-          params: OrgSlugParams,
-          body: NewUserBody,
-          parse: 'json',
-          response: { 201: UserItemModel, ...errors, 409: ErrorBody },
-          detail: {
-            tags,
-            summary: 'Create a local account',
-            description:
-              'An account that exists outside the integration, with optional linked GitHub/Bitbucket identities. ' +
-              'A provisioned user with the same email (or a linked email) is recorded as a duplicate, not a second account.',
-          },
-        },
-      )
-      .get('/groups', ({ org, query }) => listGroups(store, org.id, query), {
-        params: OrgSlugParams,
-        query: PageQuery,
-        response: { 200: GroupPageModel, ...errors },
-        detail: { tags, summary: 'List the SCIM groups with member counts and mapped roles' },
-      })
-      .get('/role-mappings', ({ org }) => getRoleMappings(store, org.id), {
-        params: OrgSlugParams,
-        response: { 200: RoleMappingsModel, ...errors },
-        detail: { tags, summary: 'Group → role mappings' },
-      })
-      .put('/role-mappings', ({ org, actor, body }) => putRoleMappings(store, org.id, body.mappings, actor), {
-        params: OrgSlugParams,
-        body: RoleMappingsModel,
+        body: NewUserBody,
         parse: 'json',
-        response: { 200: RoleMappingsModel, ...errors },
+        response: { 201: UserItemModel, ...errors, 409: ErrorBody },
         detail: {
           tags,
-          summary: 'Replace the group → role mappings',
+          summary: 'Create a local account',
           description:
-            'Highest role wins, default `member`. Roles are recomputed by a full reconcile that starts at once ' +
-            '(progress in `…/sync`); each change appears as `account.role_changed` in `…/events`.',
+            'An account that exists outside the integration, with optional linked GitHub/Bitbucket identities. ' +
+            'A provisioned user with the same email (or a linked email) is recorded as a duplicate, not a second account.',
         },
-      })
-      .get('/duplicates', ({ org, query }) => listDuplicates(store, org.id, query), {
-        params: OrgSlugParams,
-        query: PageQuery,
-        response: { 200: DuplicatePageModel, ...errors },
-        detail: {
-          tags,
-          summary: 'Provisioned users that match a pre-existing account',
-          description: 'Merge them with `POST …/resync` (preview with `?dryRun=true`).',
-        },
-      })
-      .get('/audit', ({ org, query }) => listAudit(store, org.id, query), {
-        params: OrgSlugParams,
-        query: AuditQuery,
-        response: { 200: AuditPageModel, ...errors },
-        detail: { tags, summary: 'The audit log, newest first' },
-      })
-  )
+      },
+    )
+    .get('/groups', ({ org, query }) => listGroups(store, org.id, query), {
+      params: OrgSlugParams,
+      query: PageQuery,
+      response: { 200: GroupPageModel, ...errors },
+      detail: { tags, summary: 'List the SCIM groups with member counts and mapped roles' },
+    })
+    .get('/role-mappings', ({ org }) => getRoleMappings(store, org.id), {
+      params: OrgSlugParams,
+      response: { 200: RoleMappingsModel, ...errors },
+      detail: { tags, summary: 'Group → role mappings' },
+    })
+    .put('/role-mappings', ({ org, actor, body }) => putRoleMappings(store, org.id, body.mappings, actor), {
+      params: OrgSlugParams,
+      body: RoleMappingsModel,
+      parse: 'json',
+      response: { 200: RoleMappingsModel, ...errors },
+      detail: {
+        tags,
+        summary: 'Replace the group → role mappings',
+        description:
+          'Highest role wins, default `member`. Roles are recomputed by a full reconcile that starts at once ' +
+          '(progress in `…/sync`); each change appears as `account.role_changed` in `…/events`.',
+      },
+    })
+    .get('/duplicates', ({ org, query }) => listDuplicates(store, org.id, query), {
+      params: OrgSlugParams,
+      query: PageQuery,
+      response: { 200: DuplicatePageModel, ...errors },
+      detail: {
+        tags,
+        summary: 'Provisioned users that match a pre-existing account',
+        description: 'Merge them with `POST …/resync` (preview with `?dryRun=true`).',
+      },
+    })
+    .get('/audit', ({ org, query }) => listAudit(store, org.id, query), {
+      params: OrgSlugParams,
+      query: AuditQuery,
+      response: { 200: AuditPageModel, ...errors },
+      detail: { tags, summary: 'The audit log, newest first' },
+    })
 }

@@ -3,11 +3,11 @@
  * certificate rollover (`…/okta/certificate/retire`). Thin: auth, then the service.
  */
 import { Elysia, t } from 'elysia'
+import type { AppDeps } from '../http/context.ts'
 import { ErrorBody } from '../http/errors.ts'
 import { integrationStatus } from '../integration/service.ts'
 import { generateSpKeys, removeSpKeys, retireCurrentCertificate, spKeyStatus } from '../saml/sp-keys.ts'
-import type { AdminRouteDeps } from './auth.ts'
-import { adminPrincipal } from './auth.ts'
+import { adminApi } from './api.ts'
 import { CertificateInfoModel, IntegrationStatusModel, OrgSlugParams } from './model.ts'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody }
@@ -23,52 +23,48 @@ export const SpKeysModel = t.Object(
   { title: 'SpEncryptionKeys' },
 )
 
-export function samlAdminRoutes(deps: AdminRouteDeps) {
+export function samlAdminRoutes(deps: AppDeps) {
   const { store, config } = deps
-  return (
-    new Elysia({ prefix: '/api/v1/orgs/:slug/okta', normalize: false })
-      // `derive` (not `resolve`) so the credential is checked before the body is validated: a caller
-      // without one gets 401, and another org's caller 404, not a validation message about a body.
-      .derive(({ params, request }) => adminPrincipal(deps, params.slug, request))
-      .get('/sp-keys', ({ org }) => spKeyStatus(store, org), {
+  return new Elysia({ prefix: '/api/v1/orgs/:slug/okta', normalize: false })
+    .use(adminApi(deps))
+    .get('/sp-keys', ({ org }) => spKeyStatus(store, org), {
+      params: OrgSlugParams,
+      response: { 200: SpKeysModel, ...errors },
+      detail: { tags: ['Integration'], summary: 'The SP encryption certificate, if any' },
+    })
+    .post('/sp-keys', ({ org, actor }) => generateSpKeys(store, org, actor), {
+      params: OrgSlugParams,
+      response: { 200: SpKeysModel, ...errors },
+      detail: {
+        tags: ['Integration'],
+        summary: 'Generate (or replace) the SP encryption key pair',
+        description:
+          'Answers with the certificate to paste into Okta (SAML settings → Assertion Encryption → Encryption Certificate). It is also in the SP metadata.',
+      },
+    })
+    .delete('/sp-keys', ({ org, actor }) => removeSpKeys(store, org, actor), {
+      params: OrgSlugParams,
+      response: { 200: SpKeysModel, ...errors },
+      detail: {
+        tags: ['Integration'],
+        summary: 'Remove the SP encryption key pair (encrypted assertions are then refused)',
+      },
+    })
+    .post(
+      '/certificate/retire',
+      async ({ org, actor }) => {
+        await retireCurrentCertificate(store, org, actor)
+        return integrationStatus(store, org, config.publicUrl)
+      },
+      {
         params: OrgSlugParams,
-        response: { 200: SpKeysModel, ...errors },
-        detail: { tags: ['Integration'], summary: 'The SP encryption certificate, if any' },
-      })
-      .post('/sp-keys', ({ org, actor }) => generateSpKeys(store, org, actor), {
-        params: OrgSlugParams,
-        response: { 200: SpKeysModel, ...errors },
+        response: { 200: IntegrationStatusModel, ...errors },
         detail: {
           tags: ['Integration'],
-          summary: 'Generate (or replace) the SP encryption key pair',
+          summary: 'End a certificate rollover: the next IdP certificate becomes the current one',
           description:
-            'Answers with the certificate to paste into Okta (SAML settings → Assertion Encryption → Encryption Certificate). It is also in the SP metadata.',
+            'Until then responses signed with either the current or the next certificate are accepted. 409 when no next certificate is set.',
         },
-      })
-      .delete('/sp-keys', ({ org, actor }) => removeSpKeys(store, org, actor), {
-        params: OrgSlugParams,
-        response: { 200: SpKeysModel, ...errors },
-        detail: {
-          tags: ['Integration'],
-          summary: 'Remove the SP encryption key pair (encrypted assertions are then refused)',
-        },
-      })
-      .post(
-        '/certificate/retire',
-        async ({ org, actor }) => {
-          await retireCurrentCertificate(store, org, actor)
-          return integrationStatus(store, org, config.publicUrl)
-        },
-        {
-          params: OrgSlugParams,
-          response: { 200: IntegrationStatusModel, ...errors },
-          detail: {
-            tags: ['Integration'],
-            summary: 'End a certificate rollover: the next IdP certificate becomes the current one',
-            description:
-              'Until then responses signed with either the current or the next certificate are accepted. 409 when no next certificate is set.',
-          },
-        },
-      )
-  )
+      },
+    )
 }

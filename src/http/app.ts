@@ -1,57 +1,29 @@
 /**
- * Assembles the HTTP application: request logging and metrics, the one error mapper per surface,
- * then every feature's routes. `createFetch` adds what must happen before routing (own-origin org
- * rewrite, the body guard: content type, size, shape) and the headers every response carries; it is
- * what both the server and the tests call.
+ * Assembles the HTTP application: request logging and metrics, every feature's routes (the admin
+ * side as one plugin, src/admin/index.ts), then the fallback error mapper; each mount answers its
+ * own errors (src/http/error-surfaces.ts). `createFetch` adds what must happen before routing
+ * (own-origin org rewrite, the body guard: content type, size, shape) and the headers every
+ * response carries; it is what both the server and the tests call.
  */
 import { Elysia } from 'elysia'
 import { accountRoutes } from '../account/routes.ts'
-import { accessRoutes } from '../admin/access-routes.ts'
-import type { AdminRouteDeps } from '../admin/auth.ts'
-import { directoryRoutes } from '../admin/directory-routes.ts'
-import { integrationRoutes } from '../admin/integration-routes.ts'
-import { samlAdminRoutes } from '../admin/saml-routes.ts'
-import { syncRoutes } from '../admin/sync-routes.ts'
-import { ServiceError } from '../errors.ts'
+import { adminRoutes } from '../admin/index.ts'
 import { samlRoutes } from '../saml/routes.ts'
-import { scimErrorSurface, scimRoutes } from '../scim/routes.ts'
-import { adminSessionLookup, webRoutes } from '../web/index.ts'
-import { guardBody, refusedBody } from './body-limit.ts'
+import { SCIM_PATH, scimErrorSurface, scimRoutes } from '../scim/routes.ts'
+import { webRoutes } from '../web/index.ts'
+import { guardBody } from './body-limit.ts'
 import { createBodyValidation } from './body-validation.ts'
 import { rememberPeerAddress } from './client-address.ts'
 import type { AppDeps } from './context.ts'
 import { docsRoutes } from './docs.ts'
-import { errorPage, mapAdminError } from './errors.ts'
+import { answerWith, fallbackErrors } from './error-surfaces.ts'
 import { operationsRoutes } from './operations.ts'
 import { rewriteForOwnOrigin } from './org-routing.ts'
 
-/** A surface decides how an error looks: SCIM JSON, admin JSON, or a page for people. */
-export interface ErrorSurface {
-  matches(path: string): boolean
-  map(code: string | number, error: unknown, request: Request): Response
-}
-
 const started = new WeakMap<Request, number>()
 
-function wantsHtml(request: Request): boolean {
-  return (request.headers.get('accept') ?? '').includes('text/html')
-}
-
-export function createApp(input: AppDeps & Partial<AdminRouteDeps>, surfaces: ErrorSurface[] = []) {
-  // The admin API also accepts the console's admin session cookie (with its CSRF header).
-  const deps: AdminRouteDeps = {
-    ...input,
-    adminSession: input.adminSession ?? adminSessionLookup(input.store, input.config.publicUrl),
-  }
+export function createApp(deps: AppDeps) {
   const { log, metrics } = deps
-  const scimSurface = scimErrorSurface(log)
-  const logUnexpected = (error: unknown, request: Request) =>
-    log.error('unhandled error', {
-      path: new URL(request.url).pathname,
-      error: error instanceof Error ? error.message : String(error),
-      stack: error instanceof Error ? error.stack : undefined,
-    })
-
   const bodyValidation = createBodyValidation()
   const app = new Elysia({ normalize: false })
     .onRequest(({ request }) => {
@@ -74,44 +46,18 @@ export function createApp(input: AppDeps & Partial<AdminRouteDeps>, surfaces: Er
       const slug = (params as Record<string, string> | undefined)?.slug
       log.info('request', { ...labels, durationMs: Math.round(seconds * 100000) / 100, org: slug ?? null })
     })
-    .onError(({ code, error, request, set }) => {
-      const path = new URL(request.url).pathname
-      const surface = [scimSurface, ...surfaces].find((s) => s.matches(path))
-      let response: Response
-      const refused = refusedBody(request)
-      if (refused) response = refused
-      else if (surface) response = surface.map(code, error, request)
-      else if (!path.startsWith('/api/') && wantsHtml(request)) {
-        if (error instanceof ServiceError && error.status < 500) {
-          response = errorPage(
-            error.status,
-            error.status === 404 ? 'Not found' : 'Something is not right',
-            error.message,
-          )
-        } else if (code === 'NOT_FOUND')
-          response = errorPage(404, 'Not found', 'There is no page at this address.')
-        else if (code === 'VALIDATION' || code === 'PARSE') {
-          response = errorPage(400, 'Bad request', 'The request could not be understood.')
-        } else {
-          logUnexpected(error, request)
-          response = errorPage(500, 'Something went wrong', 'Please try again in a moment.')
-        }
-      } else response = mapAdminError(code, error, (e) => logUnexpected(e, request), request)
-      set.status = response.status
-      return response
-    })
     // Before Elysia's own body validation, whose error message costs as much as the value is big.
     .onTransform({ as: 'global' }, (context) => bodyValidation.check(context))
+    // Mounts that answer their own errors (src/http/error-surfaces.ts) come before the fallback:
+    // a hook applies to the routes registered after it, so theirs is the only one on their routes.
+    .use(adminRoutes(deps))
+    .use(scimRoutes(deps))
+    // The fallback, for every route below and for a request that matched no route.
+    .onError(answerWith(fallbackErrors(log, [{ path: SCIM_PATH, surface: scimErrorSurface(log) }])))
     .use(operationsRoutes(deps))
     .use(docsRoutes(deps.version))
-    .use(integrationRoutes(deps))
-    .use(samlAdminRoutes(deps))
     .use(samlRoutes(deps))
     .use(accountRoutes(deps))
-    .use(directoryRoutes(deps))
-    .use(syncRoutes(deps))
-    .use(accessRoutes(deps))
-    .use(scimRoutes(deps))
     .use(webRoutes(deps))
   bodyValidation.learn(app.routes)
   return app

@@ -105,6 +105,23 @@ export async function finishConnect(
   })
 }
 
+/** A connection that did not finish (refused at the provider, stale state, identity taken), audited. */
+export async function recordConnectFailure(
+  store: Store,
+  person: Pick<ConnectingPerson, 'org' | 'accountId'>,
+  reason: string,
+): Promise<void> {
+  await store.audit.record({
+    orgId: person.org.id,
+    kind: 'admin',
+    action: 'identity.linked',
+    outcome: 'failure',
+    actor: `account:${person.accountId}`,
+    subject: person.accountId,
+    reason,
+  })
+}
+
 export function disconnect(
   store: Store,
   org: Org,

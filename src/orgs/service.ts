@@ -27,6 +27,11 @@ export function orgUrl(org: Pick<Org, 'slug' | 'url'>, publicUrl: string): strin
   return org.url ?? `${publicUrl}/orgs/${org.slug}`
 }
 
+/** Path of the org URL as the browser sees it: `/orgs/acme`, or '' for an org on its own origin. */
+export function basePathOf(org: Pick<Org, 'slug' | 'url'>, publicUrl: string): string {
+  return new URL(orgUrl(org, publicUrl)).pathname.replace(/\/+$/, '')
+}
+
 export function isValidEmail(email: string): boolean {
   return email.length <= 320 && EMAIL.test(email)
 }

@@ -5,14 +5,14 @@
  * because SCIM bodies arrive as `application/scim+json`, and the core reads them within its
  * limits. The TypeBox models give `/docs` the complete picture of every route, the POST searches
  * (`/.search`, `/Users/.search`, `/Groups/.search`) and the 501 of `/Me` included.
- * `scimErrorSurface` renders errors raised before a handler runs (unknown path, bad query shape)
- * in the same RFC 7644 format.
+ * `scimErrorSurface`, mounted here and used by the app's fallback for unknown SCIM paths, renders
+ * errors raised before a handler runs (unknown path, bad query shape) in the same RFC 7644 format.
  */
 import type { TSchema } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
-import type { ErrorSurface } from '../http/app.ts'
 import { BodyShapeError, BodyTooLargeError } from '../http/body-limit.ts'
 import type { AppDeps } from '../http/context.ts'
+import { answerWith, type ErrorSurface } from '../http/error-surfaces.ts'
 import { describeValidation } from '../http/errors.ts'
 import type { Logger } from '../observability/log.ts'
 import { errorBody, invalidSyntax, ScimError, tooLarge } from './errors.ts'
@@ -136,6 +136,7 @@ export function scimRoutes(deps: AppDeps, options: ScimRouteOptions = {}) {
   const many = { params: OrgParams, query: ListQuery, parse: 'none' as const }
 
   return new Elysia({ prefix: '/orgs/:slug/okta/scim', normalize: false })
+    .onError(answerWith(scimErrorSurface(deps.log)))
     .post('/.search', handler('root.search'), {
       params: OrgParams,
       parse: 'none',
@@ -287,28 +288,25 @@ export function scimRoutes(deps: AppDeps, options: ScimRouteOptions = {}) {
 
 /** RFC 7644 errors for everything under a SCIM path that fails before or outside the core. */
 export function scimErrorSurface(log: Logger): ErrorSurface {
-  return {
-    matches: (path) => SCIM_PATH.test(path),
-    map(code, error, request) {
-      if (error instanceof ScimError) return toResponse(errorResponse(error))
-      if (code === 'NOT_FOUND') {
-        return toResponse(
-          respond(404, errorBody(404, `no SCIM endpoint ${request.method} ${new URL(request.url).pathname}`)),
-        )
-      }
-      if (code === 'PARSE')
-        return toResponse(respond(400, errorBody(400, 'the request body is not valid JSON', 'invalidSyntax')))
-      if (code === 'VALIDATION') {
-        return toResponse(respond(400, errorBody(400, describeValidation(error).message, 'invalidValue')))
-      }
-      log.error('scim request failed', {
-        path: new URL(request.url).pathname,
-        error: error instanceof Error ? error.message : String(error),
-        stack: error instanceof Error ? error.stack : undefined,
-      })
+  return (code, error, request) => {
+    if (error instanceof ScimError) return toResponse(errorResponse(error))
+    if (code === 'NOT_FOUND') {
       return toResponse(
-        respond(500, errorBody(500, 'something went wrong on our side; the details are in the server log')),
+        respond(404, errorBody(404, `no SCIM endpoint ${request.method} ${new URL(request.url).pathname}`)),
       )
-    },
+    }
+    if (code === 'PARSE')
+      return toResponse(respond(400, errorBody(400, 'the request body is not valid JSON', 'invalidSyntax')))
+    if (code === 'VALIDATION') {
+      return toResponse(respond(400, errorBody(400, describeValidation(error).message, 'invalidValue')))
+    }
+    log.error('scim request failed', {
+      path: new URL(request.url).pathname,
+      error: error instanceof Error ? error.message : String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    })
+    return toResponse(
+      respond(500, errorBody(500, 'something went wrong on our side; the details are in the server log')),
+    )
   }
 }

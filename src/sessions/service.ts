@@ -76,6 +76,11 @@ export async function verifySession(
   }
 }
 
+/** Whether a form's or header's CSRF token is the one this session carries (constant time). */
+export function csrfMatches(expected: string, given: string | null | undefined): boolean {
+  return typeof given === 'string' && given.length > 0 && sameDigest(expected, given)
+}
+
 export async function endSession(store: Repositories, token: string | null | undefined): Promise<void> {
   if (token) await store.sessions.remove(hashSecret(token))
 }

@@ -6,12 +6,13 @@
  * answer that made it: those answers render the page directly instead of redirecting.
  */
 import { Elysia, t } from 'elysia'
+import { endAdminSession } from '../admin/session.ts'
+import { checkAdminPassword } from '../admin/sign-in.ts'
 import { ServiceError } from '../errors.ts'
 import type { AppDeps } from '../http/context.ts'
 import { listAdmins, listApiKeys, removeAdmin, revokeApiKey, setAdminPassword } from '../orgs/credentials.ts'
 import { createAdmin, createApiKey } from '../orgs/service.ts'
-import { checkAdminPassword, endAdminSession } from './admin-session.ts'
-import { actorOf, type ConsoleContext, consoleContext, consolePage, formContext } from './console.ts'
+import { type ConsoleContext, consolePage, consolePages } from './console.ts'
 import { type Flash, redirect } from './layout.ts'
 import { CONSOLE_FORM, CONSOLE_PAGE, pageDoc } from './openapi.ts'
 import { type AccessPageInput, accessPage } from './views/access.ts'
@@ -57,7 +58,6 @@ type Extra = Partial<Pick<AccessPageInput, 'createdKey' | 'createdAdmin' | 'valu
 export function accessPageRoutes(deps: AppDeps) {
   const { store, config } = deps
   const path = (context: ConsoleContext) => `${context.basePath}/admin/access`
-  const returnTo = (basePath: string) => `${basePath}/admin/access`
 
   const render = async (
     context: ConsoleContext,
@@ -94,18 +94,22 @@ export function accessPageRoutes(deps: AppDeps) {
     return render(context, { ...extra, errors }, [{ kind: 'error', text }], error.status)
   }
 
+  // Every form on this page comes back to it.
+  const form = { form: '/admin/access' }
+
   return new Elysia({ prefix: '/orgs/:slug/admin/access', normalize: false })
+    .use(consolePages(deps))
     .get(
       '',
-      async ({ params, query, request }) => {
-        const context = await consoleContext(deps, params.slug, request)
-        if (context instanceof Response) return context
+      async (context) => {
+        const { query } = context
         const done = Object.keys(DONE_MESSAGES).find((key) => query[key as keyof typeof query])
         return render(context, {}, done ? [{ kind: 'ok', text: DONE_MESSAGES[done] as string }] : [])
       },
       {
         params: SlugParams,
         query: Done,
+        admin: true,
         detail: pageDoc('Console', 'Settings → Access: API keys, admins, your password', {
           200: 'The access page',
           ...CONSOLE_PAGE,
@@ -114,14 +118,13 @@ export function accessPageRoutes(deps: AppDeps) {
     )
     .post(
       '/api-keys',
-      async ({ params, body, request }) => {
-        const context = await formContext(deps, params.slug, request, body._csrf, returnTo)
-        if (context instanceof Response) return context
+      async (context) => {
+        const { body } = context
         try {
           const createdKey = await createApiKey(store, {
             orgSlug: context.org.slug,
             name: body.keyName.trim() === '' ? undefined : body.keyName,
-            actor: actorOf(context),
+            actor: context.actor,
           })
           return await render(context, { createdKey }, [{ kind: 'ok', text: 'The API key is created.' }])
         } catch (error) {
@@ -132,6 +135,7 @@ export function accessPageRoutes(deps: AppDeps) {
         params: SlugParams,
         body: KeyForm,
         parse: ['urlencoded', 'formdata'],
+        admin: form,
         detail: pageDoc('Console', 'Create an API key (form post)', {
           200: 'The new key, shown once',
           ...CONSOLE_FORM,
@@ -141,11 +145,10 @@ export function accessPageRoutes(deps: AppDeps) {
     )
     .post(
       '/api-keys/:id/revoke',
-      async ({ params, body, request }) => {
-        const context = await formContext(deps, params.slug, request, body._csrf, returnTo)
-        if (context instanceof Response) return context
+      async (context) => {
+        const { params } = context
         try {
-          await revokeApiKey(store, context.org, params.id, actorOf(context))
+          await revokeApiKey(store, context.org, params.id, context.actor)
         } catch (error) {
           return refused(context, error, {}, {})
         }
@@ -155,6 +158,7 @@ export function accessPageRoutes(deps: AppDeps) {
         params: IdParams,
         body: CsrfForm,
         parse: ['urlencoded', 'formdata'],
+        admin: form,
         detail: pageDoc('Console', 'Revoke an API key (form post)', {
           303: 'Revoked: back to the access page',
           ...CONSOLE_FORM,
@@ -164,15 +168,14 @@ export function accessPageRoutes(deps: AppDeps) {
     )
     .post(
       '/admins',
-      async ({ params, body, request }) => {
-        const context = await formContext(deps, params.slug, request, body._csrf, returnTo)
-        if (context instanceof Response) return context
+      async (context) => {
+        const { body } = context
         try {
           const admin = await createAdmin(store, {
             orgSlug: context.org.slug,
             email: body.email,
             password: body.adminPassword ? body.adminPassword : undefined,
-            actor: actorOf(context),
+            actor: context.actor,
           })
           if (!admin.generated) return redirect(`${path(context)}?added=1`)
           return await render(context, { createdAdmin: { email: admin.email, password: admin.password } }, [
@@ -191,6 +194,7 @@ export function accessPageRoutes(deps: AppDeps) {
         params: SlugParams,
         body: AdminForm,
         parse: ['urlencoded', 'formdata'],
+        admin: form,
         detail: pageDoc('Console', 'Add an admin (form post)', {
           200: 'Added with a generated password, shown once',
           303: 'Added with the given password: back to the access page',
@@ -202,11 +206,10 @@ export function accessPageRoutes(deps: AppDeps) {
     )
     .post(
       '/admins/:id/remove',
-      async ({ params, body, request }) => {
-        const context = await formContext(deps, params.slug, request, body._csrf, returnTo)
-        if (context instanceof Response) return context
+      async (context) => {
+        const { params, request } = context
         try {
-          await removeAdmin(store, context.org, params.id, { actor: actorOf(context) })
+          await removeAdmin(store, context.org, params.id, { actor: context.actor })
         } catch (error) {
           return refused(context, error, {}, {})
         }
@@ -221,6 +224,7 @@ export function accessPageRoutes(deps: AppDeps) {
         params: IdParams,
         body: CsrfForm,
         parse: ['urlencoded', 'formdata'],
+        admin: form,
         detail: pageDoc('Console', 'Remove an admin (form post)', {
           303: 'Removed: back to the access page (or to sign-in after removing yourself)',
           ...CONSOLE_FORM,
@@ -231,9 +235,8 @@ export function accessPageRoutes(deps: AppDeps) {
     )
     .post(
       '/password',
-      async ({ params, body, request }) => {
-        const context = await formContext(deps, params.slug, request, body._csrf, returnTo)
-        if (context instanceof Response) return context
+      async (context) => {
+        const { body } = context
         const fail = (name: string, message: string) =>
           render(
             context,
@@ -250,7 +253,7 @@ export function accessPageRoutes(deps: AppDeps) {
         try {
           await setAdminPassword(store, context.org, context.admin.adminId, {
             password: body.newPassword,
-            actor: actorOf(context),
+            actor: context.actor,
             keepSessionToken: context.admin.token,
           })
         } catch (error) {
@@ -262,6 +265,7 @@ export function accessPageRoutes(deps: AppDeps) {
         params: SlugParams,
         body: PasswordForm,
         parse: ['urlencoded', 'formdata'],
+        admin: form,
         detail: pageDoc('Console', 'Change your own password (form post)', {
           303: 'Changed; your other sessions ended: back to the access page',
           ...CONSOLE_FORM,

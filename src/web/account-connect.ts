@@ -11,12 +11,17 @@ import type { AppDeps } from '../http/context.ts'
 import { resolveOrg } from '../http/org-routing.ts'
 import { OAuthError } from '../oauth/client.ts'
 import { configuredProviders, isProviderId, type OAuthProvider, type ProviderId } from '../oauth/providers.ts'
-import { connectedIdentities, disconnect, finishConnect, startConnect } from '../oauth/service.ts'
-import { type Org, orgUrl } from '../orgs/service.ts'
+import {
+  connectedIdentities,
+  disconnect,
+  finishConnect,
+  recordConnectFailure,
+  startConnect,
+} from '../oauth/service.ts'
+import { basePathOf, type Org, orgUrl } from '../orgs/service.ts'
 import { cookieScope, readCookie } from '../pages/cookies.ts'
-import { verifySession } from '../sessions/service.ts'
+import { csrfMatches, verifySession } from '../sessions/service.ts'
 import type { Store } from '../store/index.ts'
-import { basePathOf, csrfMatches } from './admin-session.ts'
 import { html, type SafeHtml } from './html.ts'
 import { htmlResponse, page, redirect } from './layout.ts'
 import { pageDoc } from './openapi.ts'
@@ -203,15 +208,7 @@ export function accountConnectRoutes(deps: AppDeps) {
         const provider = providers.get(found.provider.id) as OAuthProvider
         const fail = async (message: string, reason: string, status = 400): Promise<Response> => {
           log.warn('oauth connect failed', { org: person.org.slug, provider: provider.id, reason })
-          await store.audit.record({
-            orgId: person.org.id,
-            kind: 'admin',
-            action: 'identity.linked',
-            outcome: 'failure',
-            actor: `account:${person.accountId}`,
-            subject: person.accountId,
-            reason,
-          })
+          await recordConnectFailure(store, person, reason)
           return problemPage(
             person.org,
             person.basePath,

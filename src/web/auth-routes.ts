@@ -7,21 +7,22 @@
  * with Retry-After before any password is checked, and only the first refusal of a burst is audited.
  */
 import { Elysia, t } from 'elysia'
+import { consoleCookieScope, currentAdmin, endAdminSession } from '../admin/session.ts'
+import {
+  checkAdminPassword,
+  recordSignInFailure,
+  recordSignOut,
+  safeNext,
+  startAdminSession,
+} from '../admin/sign-in.ts'
 import { clientAddress } from '../http/client-address.ts'
 import type { AppDeps } from '../http/context.ts'
 import { resolveOrg } from '../http/org-routing.ts'
+import { basePathOf } from '../orgs/service.ts'
 import { type CookieScope, readCookie, setCookie } from '../pages/cookies.ts'
+import { csrfMatches } from '../sessions/service.ts'
 import { newSecret } from '../store/ids.ts'
-import {
-  basePathOf,
-  checkAdminPassword,
-  consoleCookieScope,
-  csrfMatches,
-  currentAdmin,
-  endAdminSession,
-  safeNext,
-  startAdminSession,
-} from './admin-session.ts'
+import { consolePages } from './console.ts'
 import { htmlResponse, page, redirect } from './layout.ts'
 import { pageDoc } from './openapi.ts'
 import type { LoginThrottle } from './rate-limit.ts'
@@ -68,158 +69,137 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
     })
   }
 
-  return new Elysia({ prefix: '/orgs/:slug/admin', normalize: false })
-    .get(
-      '/login',
-      async ({ params, query, request }) => {
-        const org = await resolveOrg(store, params.slug)
-        const basePath = basePathOf(org, config.publicUrl)
-        // Already signed in: straight on.
-        if (await currentAdmin(store, org, request, config.publicUrl))
-          return redirect(safeNext(query.next, basePath))
-        return renderLogin(params.slug, query.next, 200)
-      },
-      {
-        params: SlugParams,
-        query: LoginQuery,
-        detail: pageDoc(
-          'Console',
-          'Admin sign-in page',
-          {
-            200: 'The sign-in form',
-            303: 'Already signed in: on to `next`',
-            404: 'No such organization (page)',
-          },
-          { signedIn: false },
-        ),
-      },
-    )
-    .post(
-      '/login',
-      async ({ params, body, request }) => {
-        const org = await resolveOrg(store, params.slug)
-        const basePath = basePathOf(org, config.publicUrl)
-        const cookieCsrf = readCookie(
-          request.headers.get('cookie'),
-          'loginCsrf',
-          consoleCookieScope(org, config.publicUrl),
-        )
-        if (!cookieCsrf || !csrfMatches(cookieCsrf, body._csrf)) {
-          return renderLogin(params.slug, body.next, 403, {
-            email: body.email,
-            error: 'The sign-in form expired. Please enter your email and password again.',
-          })
-        }
-        const email = body.email.trim().toLowerCase()
-        const client = clientAddress(request, config.trustProxy)
-        const attempt = { orgId: org.id, email, client }
-        const refused = await throttle.admit(attempt)
-        if (refused) {
-          if (refused.firstRefusal) {
-            await store.audit.record({
-              orgId: org.id,
-              kind: 'admin',
-              action: 'admin.sign_in',
-              outcome: 'failure',
-              subject: email,
-              reason: refused.reason,
-              data: { client },
+  return (
+    new Elysia({ prefix: '/orgs/:slug/admin', normalize: false })
+      // For its error pages; these routes need no session, so they use no macro.
+      .use(consolePages(deps))
+      .get(
+        '/login',
+        async ({ params, query, request }) => {
+          const org = await resolveOrg(store, params.slug)
+          const basePath = basePathOf(org, config.publicUrl)
+          // Already signed in: straight on.
+          if (await currentAdmin(store, org, request, config.publicUrl))
+            return redirect(safeNext(query.next, basePath))
+          return renderLogin(params.slug, query.next, 200)
+        },
+        {
+          params: SlugParams,
+          query: LoginQuery,
+          detail: pageDoc(
+            'Console',
+            'Admin sign-in page',
+            {
+              200: 'The sign-in form',
+              303: 'Already signed in: on to `next`',
+              404: 'No such organization (page)',
+            },
+            { signedIn: false },
+          ),
+        },
+      )
+      .post(
+        '/login',
+        async ({ params, body, request }) => {
+          const org = await resolveOrg(store, params.slug)
+          const basePath = basePathOf(org, config.publicUrl)
+          const cookieCsrf = readCookie(
+            request.headers.get('cookie'),
+            'loginCsrf',
+            consoleCookieScope(org, config.publicUrl),
+          )
+          if (!cookieCsrf || !csrfMatches(cookieCsrf, body._csrf)) {
+            return renderLogin(params.slug, body.next, 403, {
+              email: body.email,
+              error: 'The sign-in form expired. Please enter your email and password again.',
             })
           }
-          const wait = refused.retryAfterSeconds
-          const later = wait < 60 ? `${wait} s` : `${Math.ceil(wait / 60)} min`
-          return renderLogin(params.slug, body.next, 429, {
-            email: body.email,
-            error: `Too many sign-in attempts. Try again in ${later}.`,
-            headers: { 'retry-after': String(wait) },
+          const email = body.email.trim().toLowerCase()
+          const client = clientAddress(request, config.trustProxy)
+          const attempt = { orgId: org.id, email, client }
+          const refused = await throttle.admit(attempt)
+          if (refused) {
+            if (refused.firstRefusal)
+              await recordSignInFailure(store, org, { email, client, reason: refused.reason })
+            const wait = refused.retryAfterSeconds
+            const later = wait < 60 ? `${wait} s` : `${Math.ceil(wait / 60)} min`
+            return renderLogin(params.slug, body.next, 429, {
+              email: body.email,
+              error: `Too many sign-in attempts. Try again in ${later}.`,
+              headers: { 'retry-after': String(wait) },
+            })
+          }
+          const found = await checkAdminPassword(store, org, email, body.password)
+          if (!found) {
+            await throttle.failed(attempt)
+            await recordSignInFailure(store, org, { email, client, reason: 'wrong email or password' })
+            return renderLogin(params.slug, body.next, 401, {
+              email: body.email,
+              error: 'That email and password do not match an admin of this organization.',
+            })
+          }
+          await throttle.succeeded(attempt)
+          const { cookie } = await startAdminSession(store, org, found.adminId, config.publicUrl)
+          const scope = consoleCookieScope(org, config.publicUrl)
+          return redirect(safeNext(body.next, basePath), {
+            'set-cookie': [cookie, loginCsrfCookie('', scope, 0)],
           })
-        }
-        const found = await checkAdminPassword(store, org, email, body.password)
-        if (!found) {
-          await throttle.failed(attempt)
-          await store.audit.record({
-            orgId: org.id,
-            kind: 'admin',
-            action: 'admin.sign_in',
-            outcome: 'failure',
-            subject: email,
-            reason: 'wrong email or password',
-            data: { client },
-          })
-          return renderLogin(params.slug, body.next, 401, {
-            email: body.email,
-            error: 'That email and password do not match an admin of this organization.',
-          })
-        }
-        await throttle.succeeded(attempt)
-        const { cookie } = await startAdminSession(store, org, found.adminId, config.publicUrl)
-        const scope = consoleCookieScope(org, config.publicUrl)
-        return redirect(safeNext(body.next, basePath), {
-          'set-cookie': [cookie, loginCsrfCookie('', scope, 0)],
-        })
-      },
-      {
-        params: SlugParams,
-        body: LoginForm,
-        parse: ['urlencoded', 'formdata'],
-        detail: pageDoc(
-          'Console',
-          'Sign in as an admin (form post)',
-          {
-            303: 'Signed in: admin session cookie set, redirect to `next` or the integration page',
+        },
+        {
+          params: SlugParams,
+          body: LoginForm,
+          parse: ['urlencoded', 'formdata'],
+          detail: pageDoc(
+            'Console',
+            'Sign in as an admin (form post)',
+            {
+              303: 'Signed in: admin session cookie set, redirect to `next` or the integration page',
+              400: 'The form is malformed (page)',
+              401: 'Wrong email or password (the form again)',
+              403: 'The form expired (the form again)',
+              404: 'No such organization (page)',
+              429: 'Too many attempts from this client or for this email (the form again, Retry-After)',
+            },
+            { signedIn: false },
+          ),
+        },
+      )
+      .post(
+        '/logout',
+        async ({ params, body, request }) => {
+          const org = await resolveOrg(store, params.slug)
+          const basePath = basePathOf(org, config.publicUrl)
+          const admin = await currentAdmin(store, org, request, config.publicUrl)
+          // A sign-out form from another site must not end the session; without a session there is
+          // nothing to protect and the browser simply lands on sign-in.
+          if (admin && !csrfMatches(admin.csrfToken, body._csrf))
+            return redirect(`${basePath}/admin/integration`)
+          const cleared = await endAdminSession(store, org, request, config.publicUrl)
+          if (admin) await recordSignOut(store, org, admin.adminId)
+          return redirect(`${basePath}/admin/login`, { 'set-cookie': cleared })
+        },
+        {
+          params: SlugParams,
+          body: LogoutForm,
+          parse: ['urlencoded', 'formdata'],
+          detail: pageDoc('Console', 'Sign out', {
+            303: 'Session ended: redirect to the sign-in page',
             400: 'The form is malformed (page)',
-            401: 'Wrong email or password (the form again)',
-            403: 'The form expired (the form again)',
             404: 'No such organization (page)',
-            429: 'Too many attempts from this client or for this email (the form again, Retry-After)',
-          },
-          { signedIn: false },
-        ),
-      },
-    )
-    .post(
-      '/logout',
-      async ({ params, body, request }) => {
-        const org = await resolveOrg(store, params.slug)
-        const basePath = basePathOf(org, config.publicUrl)
-        const admin = await currentAdmin(store, org, request, config.publicUrl)
-        // A sign-out form from another site must not end the session; without a session there is
-        // nothing to protect and the browser simply lands on sign-in.
-        if (admin && !csrfMatches(admin.csrfToken, body._csrf))
-          return redirect(`${basePath}/admin/integration`)
-        const cleared = await endAdminSession(store, org, request, config.publicUrl)
-        if (admin) {
-          await store.audit.record({
-            orgId: org.id,
-            kind: 'admin',
-            action: 'admin.signed_out',
-            outcome: 'success',
-            actor: `admin:${admin.adminId}`,
-          })
-        }
-        return redirect(`${basePath}/admin/login`, { 'set-cookie': cleared })
-      },
-      {
-        params: SlugParams,
-        body: LogoutForm,
-        parse: ['urlencoded', 'formdata'],
-        detail: pageDoc('Console', 'Sign out', {
-          303: 'Session ended: redirect to the sign-in page',
-          400: 'The form is malformed (page)',
-          404: 'No such organization (page)',
-        }),
-      },
-    )
-    .get(
-      '',
-      async ({ params }) =>
-        redirect(`${basePathOf(await resolveOrg(store, params.slug), config.publicUrl)}/admin/integration`),
-      {
-        params: SlugParams,
-        detail: pageDoc('Console', 'The console: redirects to Settings → Okta Integration', {
-          303: 'Redirect to the integration page',
-          404: 'No such organization (page)',
-        }),
-      },
-    )
+          }),
+        },
+      )
+      .get(
+        '',
+        async ({ params }) =>
+          redirect(`${basePathOf(await resolveOrg(store, params.slug), config.publicUrl)}/admin/integration`),
+        {
+          params: SlugParams,
+          detail: pageDoc('Console', 'The console: redirects to Settings → Okta Integration', {
+            303: 'Redirect to the integration page',
+            404: 'No such organization (page)',
+          }),
+        },
+      )
+  )
 }

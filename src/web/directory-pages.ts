@@ -13,7 +13,7 @@ import { ServiceError } from '../errors.ts'
 import type { AppDeps } from '../http/context.ts'
 import type { AuditKind } from '../store/audit.ts'
 import { type ResyncResult, resync } from '../sync/resync.ts'
-import { actorOf, type ConsoleContext, consoleContext, consolePage, formContext } from './console.ts'
+import { type ConsoleContext, consolePage, consolePages } from './console.ts'
 import { formatCount } from './format.ts'
 import { type Flash, redirect } from './layout.ts'
 import { CONSOLE_FORM, CONSOLE_PAGE, pageDoc } from './openapi.ts'
@@ -60,14 +60,6 @@ export function mappingsFromForm(current: RoleMapping[], form: Record<string, st
 
 export function directoryPageRoutes(deps: AppDeps) {
   const { store } = deps
-  const withContext = async (
-    slug: string,
-    request: Request,
-    render: (context: ConsoleContext) => Promise<Response>,
-  ): Promise<Response> => {
-    const context = await consoleContext(deps, slug, request)
-    return context instanceof Response ? context : render(context)
-  }
 
   const groups = async (
     context: ConsoleContext,
@@ -91,59 +83,60 @@ export function directoryPageRoutes(deps: AppDeps) {
   }
 
   return new Elysia({ prefix: '/orgs/:slug/admin', normalize: false })
+    .use(consolePages(deps))
     .get(
       '/users',
-      ({ params, query, request }) =>
-        withContext(params.slug, request, async (context) => {
-          const source = query.source === 'okta' || query.source === 'local' ? query.source : undefined
-          const active = query.active === 'true' || query.active === 'false' ? query.active : undefined
-          const q = query.q?.trim() || undefined
-          const page = await listUsers(store, context.org.id, {
-            q,
-            source,
-            active,
-            cursor: query.cursor,
-            limit: PAGE_SIZE,
-          })
-          const body = usersPage({
-            basePath: context.basePath,
-            filters: { q, source, active, cursor: query.cursor },
-            users: page.items,
-            nextCursor: page.nextCursor,
-          })
-          return consolePage(context, 'Users', 'users', body)
-        }),
+      async (context) => {
+        const { query } = context
+        const source = query.source === 'okta' || query.source === 'local' ? query.source : undefined
+        const active = query.active === 'true' || query.active === 'false' ? query.active : undefined
+        const q = query.q?.trim() || undefined
+        const page = await listUsers(store, context.org.id, {
+          q,
+          source,
+          active,
+          cursor: query.cursor,
+          limit: PAGE_SIZE,
+        })
+        const body = usersPage({
+          basePath: context.basePath,
+          filters: { q, source, active, cursor: query.cursor },
+          users: page.items,
+          nextCursor: page.nextCursor,
+        })
+        return consolePage(context, 'Users', 'users', body)
+      },
       {
         params: SlugParams,
         query: UsersQuery,
+        admin: true,
         detail: pageDoc('Console', 'Users', { 200: 'The users page', ...CONSOLE_PAGE }),
       },
     )
     .get(
       '/groups',
-      ({ params, query, request }) =>
-        withContext(params.slug, request, (context) =>
-          groups(
-            context,
-            query.cursor,
-            query.saved ? [{ kind: 'ok', text: 'Role mappings saved; a full reconcile applies them.' }] : [],
-          ),
+      (context) =>
+        groups(
+          context,
+          context.query.cursor,
+          context.query.saved
+            ? [{ kind: 'ok', text: 'Role mappings saved; a full reconcile applies them.' }]
+            : [],
         ),
       {
         params: SlugParams,
         query: CursorQuery,
+        admin: true,
         detail: pageDoc('Console', 'Groups and role mappings', { 200: 'The groups page', ...CONSOLE_PAGE }),
       },
     )
     .post(
       '/groups/mappings',
-      async ({ params, body, request }) => {
-        const context = await formContext(deps, params.slug, request, body._csrf, (b) => `${b}/admin/groups`)
-        if (context instanceof Response) return context
+      async (context) => {
         const current = (await getRoleMappings(store, context.org.id)).mappings
-        const form = body as Record<string, string>
+        const form = context.body as Record<string, string>
         try {
-          await putRoleMappings(store, context.org.id, mappingsFromForm(current, form), actorOf(context))
+          await putRoleMappings(store, context.org.id, mappingsFromForm(current, form), context.actor)
         } catch (error) {
           if (error instanceof ServiceError && error.status < 500) {
             return groups(context, undefined, [{ kind: 'error', text: error.message }], error.status)
@@ -156,6 +149,7 @@ export function directoryPageRoutes(deps: AppDeps) {
         params: SlugParams,
         body: MappingsForm,
         parse: ['urlencoded', 'formdata'],
+        admin: { form: '/admin/groups' },
         detail: pageDoc('Console', 'Save the group → role mappings (form post)', {
           303: 'Saved: back to the groups page',
           ...CONSOLE_FORM,
@@ -164,57 +158,51 @@ export function directoryPageRoutes(deps: AppDeps) {
     )
     .get(
       '/duplicates',
-      ({ params, query, request }) =>
-        withContext(params.slug, request, async (context) => {
-          const page = await listDuplicates(store, context.org.id, { limit: PAGE_SIZE, cursor: query.cursor })
-          let preview: ResyncResult | null = null
-          let notConfigured = false
-          try {
-            preview = await resync(store, context.org, { dryRun: true, actor: actorOf(context) })
-          } catch (error) {
-            if (!(error instanceof ServiceError) || error.status >= 500) throw error
-            notConfigured = error.code === 'NOT_CONFIGURED'
-          }
-          const merged = Number(query.merged)
-          const flashes: Flash[] =
-            Number.isInteger(merged) && query.merged !== undefined
-              ? [{ kind: 'ok', text: `${formatCount(merged, 'pair')} merged; a full reconcile is running.` }]
-              : []
-          const body = duplicatesPage({
-            basePath: context.basePath,
-            csrfToken: context.admin.csrfToken,
-            pairs: page.items,
-            preview,
-            notConfigured,
-            cursor: query.cursor,
-            nextCursor: page.nextCursor,
-          })
-          return consolePage(context, 'Duplicates', 'duplicates', body, { flashes })
-        }),
+      async (context) => {
+        const { query } = context
+        const page = await listDuplicates(store, context.org.id, { limit: PAGE_SIZE, cursor: query.cursor })
+        let preview: ResyncResult | null = null
+        let notConfigured = false
+        try {
+          preview = await resync(store, context.org, { dryRun: true, actor: context.actor })
+        } catch (error) {
+          if (!(error instanceof ServiceError) || error.status >= 500) throw error
+          notConfigured = error.code === 'NOT_CONFIGURED'
+        }
+        const merged = Number(query.merged)
+        const flashes: Flash[] =
+          Number.isInteger(merged) && query.merged !== undefined
+            ? [{ kind: 'ok', text: `${formatCount(merged, 'pair')} merged; a full reconcile is running.` }]
+            : []
+        const body = duplicatesPage({
+          basePath: context.basePath,
+          csrfToken: context.admin.csrfToken,
+          pairs: page.items,
+          preview,
+          notConfigured,
+          cursor: query.cursor,
+          nextCursor: page.nextCursor,
+        })
+        return consolePage(context, 'Duplicates', 'duplicates', body, { flashes })
+      },
       {
         params: SlugParams,
         query: CursorQuery,
+        admin: true,
         detail: pageDoc('Console', 'Duplicates', { 200: 'The duplicates page', ...CONSOLE_PAGE }),
       },
     )
     .post(
       '/duplicates/merge',
-      async ({ params, body, request }) => {
-        const context = await formContext(
-          deps,
-          params.slug,
-          request,
-          body._csrf,
-          (b) => `${b}/admin/duplicates`,
-        )
-        if (context instanceof Response) return context
-        const result = await resync(store, context.org, { dryRun: false, actor: actorOf(context) })
+      async (context) => {
+        const result = await resync(store, context.org, { dryRun: false, actor: context.actor })
         return redirect(`${context.basePath}/admin/duplicates?merged=${result.merges.length}`)
       },
       {
         params: SlugParams,
         body: CsrfForm,
         parse: ['urlencoded', 'formdata'],
+        admin: { form: '/admin/duplicates' },
         detail: pageDoc('Console', 'Merge every duplicate (form post)', {
           303: 'Merged: back to the duplicates page',
           ...CONSOLE_FORM,
@@ -223,28 +211,29 @@ export function directoryPageRoutes(deps: AppDeps) {
     )
     .get(
       '/audit',
-      ({ params, query, request }) =>
-        withContext(params.slug, request, async (context) => {
-          const kind = (AUDIT_KINDS as readonly string[]).includes(query.kind ?? '')
-            ? (query.kind as AuditKind)
-            : undefined
-          const page = await listAudit(store, context.org.id, {
-            kind,
-            cursor: query.cursor,
-            limit: PAGE_SIZE,
-          })
-          const body = auditPage({
-            basePath: context.basePath,
-            kind,
-            entries: page.items,
-            cursor: query.cursor,
-            nextCursor: page.nextCursor,
-          })
-          return consolePage(context, 'Audit log', 'audit', body)
-        }),
+      async (context) => {
+        const { query } = context
+        const kind = (AUDIT_KINDS as readonly string[]).includes(query.kind ?? '')
+          ? (query.kind as AuditKind)
+          : undefined
+        const page = await listAudit(store, context.org.id, {
+          kind,
+          cursor: query.cursor,
+          limit: PAGE_SIZE,
+        })
+        const body = auditPage({
+          basePath: context.basePath,
+          kind,
+          entries: page.items,
+          cursor: query.cursor,
+          nextCursor: page.nextCursor,
+        })
+        return consolePage(context, 'Audit log', 'audit', body)
+      },
       {
         params: SlugParams,
         query: AuditQuery,
+        admin: true,
         detail: pageDoc('Console', 'Audit log', { 200: 'The audit log page', ...CONSOLE_PAGE }),
       },
     )

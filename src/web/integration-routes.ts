@@ -5,19 +5,20 @@
  */
 import { Elysia, t } from 'elysia'
 import { IntegrationStatusModel } from '../admin/model.ts'
+import { currentAdmin } from '../admin/session.ts'
 import { ServiceError } from '../errors.ts'
 import type { AppDeps } from '../http/context.ts'
 import { ErrorBody, errorJson } from '../http/errors.ts'
 import { resolveOrg } from '../http/org-routing.ts'
 import {
   integrationStatus,
+  type RemovalResult,
   removeIntegration,
   rotateScimToken,
   setUpIntegration,
 } from '../integration/service.ts'
 import { resync } from '../sync/resync.ts'
-import { currentAdmin } from './admin-session.ts'
-import { actorOf, type ConsoleContext, consoleContext, consolePage, formContext } from './console.ts'
+import { type ConsoleContext, consolePage, consolePages } from './console.ts'
 import { formatCount } from './format.ts'
 import { type Flash, redirect } from './layout.ts'
 import { CONSOLE_FORM, CONSOLE_PAGE, pageDoc } from './openapi.ts'
@@ -81,6 +82,7 @@ export function integrationPageRoutes(deps: AppDeps) {
 
   return (
     new Elysia({ prefix: '/orgs/:slug/admin/integration', normalize: false })
+      .use(consolePages(deps))
       // The page's live status. The admin session cookie is scoped to the org URL's path, so under
       // `{PUBLIC_URL}/orgs/{slug}` the browser does not send it to `/api/v1/…`; this answers the same
       // JSON as `GET /api/v1/orgs/{slug}/okta`, from the same service, under the org's path.
@@ -108,9 +110,8 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .get(
         '',
-        async ({ params, query, request }) => {
-          const context = await consoleContext(deps, params.slug, request)
-          if (context instanceof Response) return context
+        async (context) => {
+          const { query } = context
           const merged = Number(query.resynced)
           const flash = query.saved
             ? 'Saved.'
@@ -124,6 +125,7 @@ export function integrationPageRoutes(deps: AppDeps) {
         {
           params: SlugParams,
           query: Saved,
+          admin: true,
           detail: pageDoc('Console', 'Settings → Okta Integration', {
             200: 'The values to type into Okta, the set-up form, status, duplicates and re-sync',
             ...CONSOLE_PAGE,
@@ -132,15 +134,8 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .post(
         '',
-        async ({ params, body, request }) => {
-          const context = await formContext(
-            deps,
-            params.slug,
-            request,
-            body._csrf,
-            (base) => `${base}/admin/integration`,
-          )
-          if (context instanceof Response) return context
+        async (context) => {
+          const { body } = context
           const values: SetUpValues = {
             ssoUrl: body.ssoUrl,
             issuer: body.issuer,
@@ -163,7 +158,7 @@ export function integrationPageRoutes(deps: AppDeps) {
                 certificate: values.certificate,
                 nextCertificate,
               },
-              actorOf(context),
+              context.actor,
             )
             // The token is in this one answer only (no redirect, no cache); later views never have it.
             if (scimToken) {
@@ -196,6 +191,7 @@ export function integrationPageRoutes(deps: AppDeps) {
           params: SlugParams,
           body: SetUpForm,
           parse: ['urlencoded', 'formdata'],
+          admin: { form: '/admin/integration' },
           detail: pageDoc('Console', 'Save the integration settings (form post)', {
             200: 'Saved; on first set-up the page shows the SCIM token once',
             ...CONSOLE_FORM,
@@ -205,24 +201,15 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .post(
         '/resync',
-        async ({ params, body, request }) => {
-          const context = await formContext(
-            deps,
-            params.slug,
-            request,
-            body._csrf,
-            (b) => `${b}/admin/integration`,
-          )
-          if (context instanceof Response) return context
-          if (!(await integrationStatus(store, context.org, config.publicUrl)).configured)
-            return redirect(page(context))
-          const result = await resync(store, context.org, { dryRun: false, actor: actorOf(context) })
+        async (context) => {
+          const result = await resync(store, context.org, { dryRun: false, actor: context.actor })
           return redirect(`${page(context)}?resynced=${result.merges.length}`)
         },
         {
           params: SlugParams,
           body: CsrfForm,
           parse: ['urlencoded', 'formdata'],
+          admin: { form: '/admin/integration', integration: true },
           detail: pageDoc('Console', 'Merge duplicates and start a full reconcile (form post)', {
             303: 'Done: back to the integration page',
             ...CONSOLE_FORM,
@@ -231,18 +218,16 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .get(
         '/rotate',
-        async ({ params, request }) => {
-          const context = await consoleContext(deps, params.slug, request)
-          if (context instanceof Response) return context
-          return consolePage(
+        (context) =>
+          consolePage(
             context,
             'Rotate SCIM token',
             'integration',
             rotateConfirmPage(context.basePath, context.admin.csrfToken),
-          )
-        },
+          ),
         {
           params: SlugParams,
+          admin: true,
           detail: pageDoc('Console', 'Confirm rotating the SCIM token', {
             200: 'The confirmation page',
             ...CONSOLE_PAGE,
@@ -251,18 +236,8 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
       .post(
         '/rotate',
-        async ({ params, body, request }) => {
-          const context = await formContext(
-            deps,
-            params.slug,
-            request,
-            body._csrf,
-            (b) => `${b}/admin/integration/rotate`,
-          )
-          if (context instanceof Response) return context
-          if (!(await integrationStatus(store, context.org, config.publicUrl)).configured)
-            return redirect(page(context))
-          const { scimToken } = await rotateScimToken(store, context.org, actorOf(context))
+        async (context) => {
+          const { scimToken } = await rotateScimToken(store, context.org, context.actor)
           return render(context, {
             scimToken,
             flashes: [{ kind: 'ok', text: 'A new SCIM token is made; the old one no longer works.' }],
@@ -272,48 +247,35 @@ export function integrationPageRoutes(deps: AppDeps) {
           params: SlugParams,
           body: CsrfForm,
           parse: ['urlencoded', 'formdata'],
+          admin: { form: '/admin/integration/rotate', integration: true },
           detail: pageDoc('Console', 'Rotate the SCIM token (form post)', {
             200: 'The new SCIM token, shown once',
             ...CONSOLE_FORM,
           }),
         },
       )
-      .get(
-        '/remove',
-        async ({ params, request }) => {
-          const context = await consoleContext(deps, params.slug, request)
-          if (context instanceof Response) return context
-          return removePage(context)
-        },
-        {
-          params: SlugParams,
-          detail: pageDoc('Console', 'Confirm removing the integration', {
-            200: 'How many users and groups it will delete; confirm by typing the org slug',
-            ...CONSOLE_PAGE,
-          }),
-        },
-      )
+      .get('/remove', (context) => removePage(context), {
+        params: SlugParams,
+        admin: true,
+        detail: pageDoc('Console', 'Confirm removing the integration', {
+          200: 'How many users and groups it will delete; confirm by typing the org slug',
+          ...CONSOLE_PAGE,
+        }),
+      })
       .post(
         '/remove',
-        async ({ params, body, request }) => {
-          const context = await formContext(
-            deps,
-            params.slug,
-            request,
-            body._csrf,
-            (b) => `${b}/admin/integration/remove`,
-          )
-          if (context instanceof Response) return context
-          if (body.confirmSlug.trim() !== context.org.slug) {
+        async (context) => {
+          if (context.body.confirmSlug.trim() !== context.org.slug) {
             return removePage(context, `Type “${context.org.slug}” exactly to confirm.`)
           }
-          await removeIntegration(store, context.org, false, actorOf(context))
+          await removeIntegration(store, context.org, false, context.actor)
           return redirect(`${page(context)}?removing=1`)
         },
         {
           params: SlugParams,
           body: RemoveForm,
           parse: ['urlencoded', 'formdata'],
+          admin: { form: '/admin/integration/remove' },
           detail: pageDoc('Console', 'Remove the integration (form post)', {
             303: 'Removal started: back to the integration page',
             ...CONSOLE_FORM,
@@ -323,10 +285,15 @@ export function integrationPageRoutes(deps: AppDeps) {
       )
   )
 
+  /** The confirmation page with the dry-run's counts; without an integration, back to its page. */
   async function removePage(context: ConsoleContext, error?: string): Promise<Response> {
-    if (!(await integrationStatus(store, context.org, config.publicUrl)).configured)
-      return redirect(page(context))
-    const preview = await removeIntegration(store, context.org, true, actorOf(context))
+    let preview: RemovalResult
+    try {
+      preview = await removeIntegration(store, context.org, true, context.actor)
+    } catch (refusal) {
+      if (refusal instanceof ServiceError && refusal.code === 'NOT_CONFIGURED') return redirect(page(context))
+      throw refusal
+    }
     return consolePage(
       context,
       'Remove integration',

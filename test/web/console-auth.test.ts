@@ -4,8 +4,8 @@
  * admin API accepting the console cookie only with the CSRF header for changes.
  */
 import { describe, expect, test } from 'bun:test'
+import { safeNext } from '../../src/admin/sign-in.ts'
 import { ABSOLUTE_MS, issueSession } from '../../src/sessions/service.ts'
-import { safeNext } from '../../src/web/admin-session.ts'
 import { createTestApp, jsonBody, seedOrg } from '../support/app.ts'
 import { selfSigned } from '../support/certs.ts'
 import { ConsoleClient, csrfOf, seedAdmin } from './console-client.ts'

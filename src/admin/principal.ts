@@ -1,22 +1,26 @@
 /**
- * Authentication of the admin API: `Authorization: Bearer <api key>` (hashed lookup, constant-time
- * comparison of the digest) or an admin session cookie. A credential of one org never opens another:
- * the answer is the same 404 as for an org that does not exist.
+ * Who calls the admin API: `Authorization: Bearer <api key>` (hashed lookup, constant-time
+ * comparison of the digest) or the console's admin session cookie. With the cookie, safe methods
+ * need only the session; anything else also needs `X-CSRF-Token`, because a browser attaches the
+ * cookie to requests other sites start. A credential of one org never opens another: the answer is
+ * the same 404 as for an org that does not exist.
  */
 import { ServiceError } from '../errors.ts'
+import { resolveOrg } from '../http/org-routing.ts'
 import type { Org } from '../orgs/service.ts'
+import { csrfMatches } from '../sessions/service.ts'
 import { hashSecret, sameDigest } from '../store/ids.ts'
 import type { Store } from '../store/index.ts'
-import { resolveOrg } from './org-routing.ts'
+import { CSRF_HEADER, currentAdmin } from './session.ts'
 
+// A type, not an interface: Elysia's `derive` takes only values that fit `Record<string, unknown>`.
 export type AdminPrincipal = {
   org: Org
   /** Who acts, for the audit log: `api-key:<id>` or `admin:<id>`. */
   actor: string
 }
 
-/** Resolves an admin session cookie to an admin id; provided by the sessions feature. */
-export type AdminSessionLookup = (org: Org, request: Request) => Promise<{ adminId: string } | null>
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 export function bearerToken(header: string | null | undefined): string | null {
   if (!header) return null
@@ -28,7 +32,7 @@ export async function authenticateAdmin(
   store: Store,
   slug: string,
   request: Request,
-  sessionLookup?: AdminSessionLookup,
+  publicUrl: string,
 ): Promise<AdminPrincipal> {
   const token = bearerToken(request.headers.get('authorization'))
   const orgRow = await store.orgs.bySlug(slug)
@@ -43,10 +47,22 @@ export async function authenticateAdmin(
     await store.apiKeys.touch(key.id, Date.now())
     return { org: await resolveOrg(store, slug), actor: `api-key:${key.id}` }
   }
-  if (orgRow && sessionLookup) {
+  if (orgRow) {
     const org = await resolveOrg(store, slug)
-    const session = await sessionLookup(org, request)
-    if (session) return { org, actor: `admin:${session.adminId}` }
+    const admin = await currentAdmin(store, org, request, publicUrl)
+    if (admin) {
+      if (
+        !SAFE_METHODS.has(request.method) &&
+        !csrfMatches(admin.csrfToken, request.headers.get(CSRF_HEADER))
+      ) {
+        throw new ServiceError(
+          403,
+          'CSRF_TOKEN_INVALID',
+          'requests authenticated by the admin session cookie must send its CSRF token in X-CSRF-Token',
+        )
+      }
+      return { org, actor: `admin:${admin.adminId}` }
+    }
   }
   throw new ServiceError(
     401,
