@@ -103,7 +103,7 @@ const isBusy = (error: unknown) =>
 
 export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions = {}) {
   const { store, log, config } = deps
-  const holder = options.holder ?? `${hostname()}:${process.pid}:${newId().slice(0, 8)}`
+  const holder = options.holder ?? `${hostname()}:${process.pid}:${newId().slice(-8)}`
   const now = options.now ?? Date.now
   const feedBatchSize = options.feedBatchSize ?? 500
   const reconcileBatchSize = options.reconcileBatchSize ?? 500
@@ -536,7 +536,7 @@ export function startSchedulerThread(
   options: Pick<SchedulerOptions, 'onBatch'> = {},
 ): RunningScheduler {
   const { store, log } = deps
-  const holder = `${hostname()}:${process.pid}:${newId().slice(0, 8)}`
+  const holder = `${hostname()}:${process.pid}:${newId().slice(-8)}`
   let fallback: Scheduler | null = null
   const db = store.engine.kind === 'sqlite' ? store.engine.db : null
   const runHere = (): Scheduler => {
