@@ -131,6 +131,16 @@ export function parseOperations(request: PatchRequest, extensions: string[]): Pa
     }
     if (op !== 'remove' && operation.value === undefined)
       throw invalidValue(`Operations[${index}]: ${op} needs a value`)
+    // A list longer than any attribute may hold is refused before its elements are walked (members
+    // have their own bounds, in scim/groups.ts).
+    if (
+      path &&
+      Array.isArray(operation.value) &&
+      operation.value.length > RESOURCE_LIMITS.multiValued &&
+      path.attribute.toLowerCase() !== 'members'
+    ) {
+      boundedList(operation.value, path.attribute)
+    }
     if (path) checkValueNames(operation.value, '')
     else checkPathKeys(operation.value as Json, index)
     return { op, path, value: operation.value }
