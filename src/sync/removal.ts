@@ -18,10 +18,16 @@ import type { Store } from '../store/index.ts'
 import { createApplyContext } from './context.ts'
 
 /**
- * Rows of the cheap sequential steps (memberships, groups, the change feed) a batch deletes per
- * account of its `limit`: deleting 20 feed entries costs about what deleting one account does.
+ * Memberships and groups a batch deletes per account of its `limit`: a membership rewrites a random
+ * page of the by-user index, so 20 cost about what one account does.
  */
 const CHUNK_PER_ACCOUNT = 20
+/**
+ * Change-feed entries a batch deletes per account of its `limit`: they go in their key's order, on
+ * pages no other index shares, so 100 cost about what one account does (1.1 million entries at 100,000
+ * users: 110 batches instead of 550).
+ */
+const FEED_CHUNK_PER_ACCOUNT = 100
 
 export interface RemovalBatchResult {
   deleted: number
@@ -93,7 +99,7 @@ export async function removalBatch(
 
     await tx.syncMirror.clearGroups(orgId)
     const lastSeq = await tx.removal.lastSeq(orgId)
-    if ((await tx.removal.deleteChanges(orgId, limit * CHUNK_PER_ACCOUNT)) > 0) {
+    if ((await tx.removal.deleteChanges(orgId, limit * FEED_CHUNK_PER_ACCOUNT)) > 0) {
       await tx.syncState.advance(orgId, Math.max(state.applied_seq, lastSeq), now)
       return progress()
     }
