@@ -73,6 +73,27 @@ export function sessionRow(orgId: string, tokenHash: string, subjectId: string, 
   return row
 }
 
+export function linkedRow(
+  orgId: string,
+  id: string,
+  accountId: string,
+  provider: LinkedIdentityRow['provider'],
+  extra: Partial<LinkedIdentityRow> = {},
+): LinkedIdentityRow {
+  const email = `${id}@users.example`
+  return {
+    id,
+    org_id: orgId,
+    account_id: accountId,
+    provider,
+    login: id,
+    email,
+    email_lower: email.toLowerCase(),
+    created_at: 1_000,
+    ...extra,
+  }
+}
+
 export const addAccount = (store: Store, row: AccountRow) => store.accounts.insert(row)
 
 export const addSession = (store: Store, row: SessionRow) => store.sessions.insert(row)
