@@ -40,12 +40,14 @@ export function integrationRow(orgId: string, extra: Partial<IntegrationRow> = {
   }
 }
 
+/** An account row; `email_lower` follows `extra.email` unless given too. */
 export function accountRow(orgId: string, id: string, extra: Partial<AccountRow> = {}): AccountRow {
+  const email = extra.email ?? `${id}@example.com`
   return {
     id,
     org_id: orgId,
-    email: `${id}@example.com`,
-    email_lower: `${id}@example.com`.toLowerCase(),
+    email,
+    email_lower: email.toLowerCase(),
     name: id,
     source: 'okta',
     active: 1,
