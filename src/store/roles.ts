@@ -36,10 +36,11 @@ export function roleRepository(db: Db) {
   )
   return {
     list: (orgId: string) => list.all(orgId),
-    replace(orgId: string, mappings: Array<{ group: string; role: Role }>): void {
+    /** Swaps the org's mappings as a whole: on a refused row nothing changes (a savepoint in a transaction). */
+    replace: db.transaction((orgId: string, mappings: Array<{ group: string; role: Role }>): void => {
       clear.run(orgId)
       for (const m of mappings) insert.run(orgId, m.group.toLowerCase(), m.group, m.role)
-    },
+    }),
     hasAdminMapping: (orgId: string) => (adminMappings.get(orgId)?.n ?? 0) > 0,
     /** The role the directory gives one SCIM user of the org (highest wins, default member). */
     roleOf(orgId: string, scimUserId: string): Role {

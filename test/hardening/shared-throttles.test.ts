@@ -13,7 +13,6 @@ import { silentLogger } from '../../src/observability/log.ts'
 import { createMetrics } from '../../src/observability/metrics.ts'
 import { createAdmin, createOrg } from '../../src/orgs/service.ts'
 import type { Store } from '../../src/store/index.ts'
-import { postgresRepositories } from '../../src/store/postgres/repositories.ts'
 import { eachEngine } from '../store/contract/engines.ts'
 import { PUBLIC_URL, testConfig } from '../support/app.ts'
 import { ADMIN_PASSWORD, csrfOf } from '../web/console-client.ts'
@@ -22,21 +21,6 @@ const BASE = '/orgs/acme'
 const ADMIN = 'admin@acme.example'
 /** Each admitted attempt is a real argon2id check (~180 ms, more on a busy machine). */
 const ARGON2_TIMEOUT = 30_000
-
-/**
- * What these requests need from the store. Until every one of them runs on PostgreSQL (other
- * repositories of issue 10), the PostgreSQL half waits; it runs as soon as they are registered.
- */
-const NEEDED = ['orgs', 'admins', 'audit', 'sessions', 'integrations', 'throttles'] as const
-const postgresReady = (() => {
-  try {
-    // The factories only close over the client; nothing is sent to a server here.
-    const registered = postgresRepositories({ sql: undefined as never, inTransaction: false, secrets: null })
-    return NEEDED.every((name) => name in registered)
-  } catch {
-    return false
-  }
-})()
 
 /** One instance: an app over `store`, its requests arriving from a given socket peer. */
 function instance(store: Store) {
@@ -70,14 +54,12 @@ afterEach(() => {
 })
 
 eachEngine((engine) => {
-  const skip = engine.name === 'postgres' && !postgresReady
   let store: Store
   let twin: Store
   let instances: [Instance, Instance]
   let orgId = ''
 
   beforeAll(async () => {
-    if (skip) return
     store = await engine.open()
     twin = await engine.openTwin(store)
     instances = [instance(store), instance(twin)]
@@ -85,7 +67,6 @@ eachEngine((engine) => {
     await createAdmin(store, { orgSlug: 'acme', email: ADMIN, password: ADMIN_PASSWORD })
   }, 30_000)
   afterAll(async () => {
-    if (skip) return
     await twin.close()
     await store.close()
   })
@@ -99,7 +80,7 @@ eachEngine((engine) => {
   const auditRows = async (reason: (reason: string) => boolean) =>
     (await store.audit.list(orgId, { limit: 500 })).filter((row) => row.reason !== null && reason(row.reason))
 
-  test.skipIf(skip)(
+  test(
     'wrong passwords spread over two instances lock the (email, client) at the fifth, as on one',
     async () => {
       const attacker = '198.51.100.66'
@@ -120,7 +101,7 @@ eachEngine((engine) => {
     ARGON2_TIMEOUT,
   )
 
-  test.skipIf(skip)(
+  test(
     'a client spraying invented emails over two instances gets ten password checks in all',
     async () => {
       const sprayer = '198.51.100.77'
@@ -142,7 +123,7 @@ eachEngine((engine) => {
     ARGON2_TIMEOUT,
   )
 
-  test.skipIf(skip)('the SAML endpoints refuse a client at the same count on both instances', async () => {
+  test('the SAML endpoints refuse a client at the same count on both instances', async () => {
     const client = '203.0.113.77'
     const statuses: number[] = []
     for (let i = 0; i < 23; i++) {

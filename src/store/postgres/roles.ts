@@ -1,4 +1,9 @@
-/** Role mappings on PostgreSQL: the twin of `../roles.ts`. */
+/**
+ * Role mappings on PostgreSQL: the twin of `../roles.ts`. The key is lowered by JavaScript, as on
+ * SQLite and as the SCIM layer lowers a group's `display_name_lower`: PostgreSQL's lower() follows
+ * the collation (ASCII only under "C", more under others), and a key lowered differently from the
+ * group's never matches it.
+ */
 import type { Repositories } from '../contract.ts'
 import type { Role, RoleMappingRow } from '../roles.ts'
 import { atomic, first, type PgContext, rows } from './executor.ts'
@@ -18,8 +23,9 @@ export function roleRepository(ctx: PgContext): Repositories['roles'] {
         if (mappings.length === 0) return
         await tx`
           INSERT INTO role_mappings (org_id, group_name_lower, group_name, role)
-          SELECT ${orgId}, lower(m.name), m.name, m.role
-          FROM unnest(${mappings.map((m) => m.group)}::text[], ${mappings.map((m) => m.role)}::text[]) AS m(name, role)`
+          SELECT ${orgId}, m.name_lower, m.name, m.role
+          FROM unnest(${mappings.map((m) => m.group.toLowerCase())}::text[], ${mappings.map((m) => m.group)}::text[],
+                      ${mappings.map((m) => m.role)}::text[]) AS m(name_lower, name, role)`
       }),
     hasAdminMapping: async (orgId) =>
       (await first<{ n: number }>(

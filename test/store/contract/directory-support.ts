@@ -3,15 +3,12 @@
  * reads it, rows shaped as the SCIM layer writes them, and a SCIM context over any store so the
  * real SCIM operations (`scim/users.ts`, `scim/groups.ts`) run on both engines.
  *
- * `addOrg` and `feedOf` go through the store's `orgs` and `syncState` repositories. While those are
- * not yet registered on PostgreSQL (src/store/postgres/repositories.ts), they fall back to one plain
- * statement on the engine, so the directory can be tested alone; the fallback goes once both are.
+ * `addOrg` and `feedOf` go through the store's `orgs` and `syncState` repositories.
  */
 
 import type { ScimContext } from '../../../src/scim/context.ts'
 import { DEFAULT_LIMITS } from '../../../src/scim/service.ts'
 import type { Store } from '../../../src/store/index.ts'
-import { decodeRows } from '../../../src/store/postgres/rows.ts'
 import type { ScimGroupRow, ScimUserRow } from '../../../src/store/scim.ts'
 
 export interface FeedRow {
@@ -23,10 +20,7 @@ export interface FeedRow {
 }
 
 export async function addOrg(store: Store, id: string): Promise<void> {
-  const org = { id, slug: id, name: `${id} Inc`, url: null, settings: '{}', created_at: 1 }
-  if (store.orgs) return store.orgs.insert(org)
-  if (store.engine.kind !== 'postgres') throw new Error('the SQLite store always has orgs')
-  await store.engine.sql`INSERT INTO orgs (id, slug, name, created_at) VALUES (${id}, ${id}, ${org.name}, 1)`
+  await store.orgs.insert({ id, slug: id, name: `${id} Inc`, url: null, settings: '{}', created_at: 1 })
 }
 
 /** The org's feed after `cursor`, in order, as the scheduler reads it. */
@@ -36,15 +30,7 @@ export async function feedAfter(
   cursor: number,
   limit = 1000,
 ): Promise<FeedRow[]> {
-  const found = store.syncState
-    ? await store.syncState.changesAfter(orgId, cursor, limit)
-    : store.engine.kind === 'postgres'
-      ? decodeRows(
-          await store.engine.sql<Array<FeedRow & Record<string, unknown>>>`
-            SELECT * FROM directory_changes WHERE org_id = ${orgId} AND seq > ${cursor}
-            ORDER BY seq LIMIT ${limit}`,
-        )
-      : []
+  const found = await store.syncState.changesAfter(orgId, cursor, limit)
   return found.map(({ seq, kind, op, resource_id, related_id }) => ({
     seq,
     kind,

@@ -3,11 +3,9 @@
  * features write them, writers for the org state (accounts, sessions, duplicates, linked
  * identities) and a read of what a table holds for an org, the same on both engines.
  *
- * The writers go through the store's repositories. While `accounts`, `sessions`, `duplicates` and
- * `linkedIdentities` are not yet registered on PostgreSQL (src/store/postgres/repositories.ts), they
- * fall back to one plain INSERT on the engine, so the removal can be tested before its neighbours
- * land; the fallback goes once they are. `tableRows` reads the tables themselves on purpose: it is
- * how the tests see that a removal deleted exactly what it should and nothing of another org.
+ * The writers go through the store's repositories. `tableRows` reads the tables themselves on
+ * purpose: it is how the tests see that a removal deleted exactly what it should and nothing of
+ * another org (no repository lists, say, every session or membership of an org).
  */
 import type { AccountRow } from '../../../src/store/accounts.ts'
 import type { DuplicateRow } from '../../../src/store/duplicates.ts'
@@ -42,12 +40,14 @@ export function integrationRow(orgId: string, extra: Partial<IntegrationRow> = {
   }
 }
 
+/** An account row; `email_lower` follows `extra.email` unless given too. */
 export function accountRow(orgId: string, id: string, extra: Partial<AccountRow> = {}): AccountRow {
+  const email = extra.email ?? `${id}@example.com`
   return {
     id,
     org_id: orgId,
-    email: `${id}@example.com`,
-    email_lower: `${id}@example.com`.toLowerCase(),
+    email,
+    email_lower: email.toLowerCase(),
     name: id,
     source: 'okta',
     active: 1,
@@ -75,46 +75,36 @@ export function sessionRow(orgId: string, tokenHash: string, subjectId: string, 
   return row
 }
 
-/** One INSERT of `row` into `table` on the engine itself (the fallback described above). */
-async function insertPlain(store: Store, table: string, row: object): Promise<void> {
-  const columns = Object.keys(row)
-  const values = Object.values(row) as Value[]
-  if (store.engine.kind !== 'postgres') throw new Error(`the SQLite store always has ${table}`)
-  const placeholders = columns.map((_, i) => `$${i + 1}`).join(', ')
-  await store.engine.sql.unsafe(
-    `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${placeholders})`,
-    values,
-  )
+export function linkedRow(
+  orgId: string,
+  id: string,
+  accountId: string,
+  provider: LinkedIdentityRow['provider'],
+  extra: Partial<LinkedIdentityRow> = {},
+): LinkedIdentityRow {
+  const email = `${id}@users.example`
+  return {
+    id,
+    org_id: orgId,
+    account_id: accountId,
+    provider,
+    login: id,
+    email,
+    email_lower: email.toLowerCase(),
+    created_at: 1_000,
+    ...extra,
+  }
 }
 
-export async function addAccount(store: Store, row: AccountRow): Promise<void> {
-  if (store.accounts) return store.accounts.insert(row)
-  return insertPlain(store, 'accounts', row)
-}
+export const addAccount = (store: Store, row: AccountRow) => store.accounts.insert(row)
 
-export async function addSession(store: Store, row: SessionRow): Promise<void> {
-  if (store.sessions) return store.sessions.insert(row)
-  return insertPlain(store, 'sessions', row)
-}
+export const addSession = (store: Store, row: SessionRow) => store.sessions.insert(row)
 
 export async function addDuplicate(store: Store, row: DuplicateRow): Promise<void> {
-  if (store.duplicates) {
-    await store.duplicates.record(
-      row.org_id,
-      row.scim_user_id,
-      row.account_id,
-      row.matched_on,
-      row.detected_at,
-    )
-    return
-  }
-  return insertPlain(store, 'duplicates', row)
+  await store.duplicates.record(row.org_id, row.scim_user_id, row.account_id, row.matched_on, row.detected_at)
 }
 
-export async function addLinkedIdentity(store: Store, row: LinkedIdentityRow): Promise<void> {
-  if (store.linkedIdentities) return store.linkedIdentities.insert(row)
-  return insertPlain(store, 'linked_identities', row)
-}
+export const addLinkedIdentity = (store: Store, row: LinkedIdentityRow) => store.linkedIdentities.insert(row)
 
 /** Sorts rows by the UTF-8 bytes of `key`, as SQLite compares TEXT. */
 function byKey(key: string) {
