@@ -11,7 +11,9 @@ biome check .
 echo "== bun test"
 log="$(mktemp)"
 set +e
-bun test "$@" 2>&1 | tee "$log"
+# Tests spawn the compiled binary, PostgreSQL and a browser: give each room on a loaded machine
+# (bunfig.toml has no per-test timeout setting; the default is 5 s).
+bun test --timeout 60000 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
