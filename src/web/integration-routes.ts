@@ -4,12 +4,12 @@
  * count first, the org slug typed to confirm, then progress on the settings page).
  */
 import { Elysia, t } from 'elysia'
-import { IntegrationStatusModel } from '../admin/model.ts'
 import { currentAdmin } from '../admin/session.ts'
 import { ServiceError } from '../errors.ts'
 import type { AppDeps } from '../http/context.ts'
 import { ErrorBody, errorJson } from '../http/errors.ts'
 import { resolveOrg } from '../http/org-routing.ts'
+import { IntegrationStatusModel } from '../integration/model.ts'
 import {
   integrationStatus,
   type RemovalResult,
