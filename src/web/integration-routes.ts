@@ -17,10 +17,11 @@ import {
   rotateScimToken,
   setUpIntegration,
 } from '../integration/service.ts'
+import { redirect } from '../pages/shell.ts'
 import { resync } from '../sync/resync.ts'
 import { type ConsoleContext, consolePage, consolePages } from './console.ts'
 import { formatCount } from './format.ts'
-import { type Flash, redirect } from './layout.ts'
+import type { Flash } from './layout.ts'
 import { CONSOLE_FORM, CONSOLE_PAGE, pageDoc } from './openapi.ts'
 import type { FieldErrors } from './views/forms.ts'
 import {

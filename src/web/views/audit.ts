@@ -4,8 +4,8 @@
  * cut to a short line with the full text in the cell's tooltip and under "details".
  */
 import type { AuditItem } from '../../directory/audit.ts'
+import { html, type SafeHtml } from '../../pages/html.ts'
 import { formatTime } from '../format.ts'
-import { html, type SafeHtml } from '../html.ts'
 import { emptyState, pager } from './lists.ts'
 
 export const AUDIT_KINDS = ['scim', 'saml', 'admin', 'sync'] as const
