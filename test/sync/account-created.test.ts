@@ -48,10 +48,10 @@ describe('account.created', () => {
       (await app.store.events.after(orgId, 0, 100))
         .filter((e) => e.type === 'account.created')
         .map((e) => ({ accountId: e.account_id, data: JSON.parse(e.data) }))
-    const provisioned = await app.store.accounts.byScimUser(acme.org.id, scimUserId)
+    const provisioned = (await app.store.accounts.byScimUser(acme.org.id, scimUserId))!
     expect(await created(acme.org.id)).toEqual([
       {
-        accountId: provisioned?.id,
+        accountId: provisioned.id,
         data: {
           email: 'ada@acme.example',
           name: 'Ada',

@@ -1,5 +1,5 @@
 /** Duplicates: detected pairs, what a merge would do (dry run), and the button that merges them. */
-import type { DuplicateItem } from '../../directory/duplicates.ts'
+import type { DuplicateItem } from '../../admin/services/duplicates.ts'
 import { html, type SafeHtml } from '../../pages/html.ts'
 import type { ResyncResult } from '../../sync/resync.ts'
 import { formatCount, formatTime } from '../format.ts'

@@ -4,12 +4,12 @@
  * and a keyset cursor; and the creation of a local account (one that exists outside the
  * integration, e.g. before it was set up).
  */
-import { createAccount } from '../accounts/service.ts'
-import { conflict, invalid } from '../errors.ts'
-import { isValidEmail } from '../orgs/service.ts'
-import type { AccountRow } from '../store/accounts.ts'
-import type { Repositories, Store } from '../store/index.ts'
-import type { LinkedProvider } from '../store/linked-identities.ts'
+import { createAccount } from '../../accounts/service.ts'
+import { conflict, invalid } from '../../errors.ts'
+import { isValidEmail } from '../../orgs/service.ts'
+import type { AccountRow } from '../../store/accounts.ts'
+import type { Repositories, Store } from '../../store/index.ts'
+import type { LinkedProvider } from '../../store/linked-identities.ts'
 import { decodeCursor, encodeCursor, type Page, pageLimit } from './pagination.ts'
 
 export interface LinkedIdentity {
