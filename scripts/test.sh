@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, as the README and CI run it: system peers, type-check, lint, tests.
+# The whole test suite, as the README and CI run it: system peers, type-check, lint, import cycles, tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -8,6 +8,8 @@ echo "== tsc --noEmit"
 tsc --noEmit
 echo "== biome check"
 biome check .
+echo "== import cycles"
+bun scripts/import-cycles.ts
 echo "== bun test"
 log="$(mktemp)"
 set +e

@@ -9,11 +9,13 @@ import type { AppDeps } from '../http/context.ts'
 import { ErrorBody, errorJson } from '../http/errors.ts'
 import { resolveOrg } from '../http/org-routing.ts'
 import { type Org, orgUrl } from '../orgs/service.ts'
-import { clearCookie, cookieScope } from '../pages/cookies.ts'
+import { clearCookie, orgCookieScope } from '../pages/cookies.ts'
+import type { SafeHtml } from '../pages/html.ts'
+import { messagePage, redirect } from '../pages/shell.ts'
 import { endSession } from '../sessions/service.ts'
 import { sameDigest } from '../store/ids.ts'
 import { accountConnectSection } from '../web/account-connect.ts'
-import { accountPage, messagePage, raw, type SafeHtml } from './page.ts'
+import { accountPage } from './page.ts'
 import { profileOf, signedInAccount } from './service.ts'
 
 const Params = t.Object({ slug: t.String({ description: 'Organization slug', examples: ['acme'] }) })
@@ -51,8 +53,8 @@ async function connectSections(
   csrfToken: string,
   url: string,
 ): Promise<SafeHtml[]> {
-  const section = (await accountConnectSection(deps, { org, accountId, csrfToken, url })).toString()
-  return section ? [raw(section)] : []
+  const section = await accountConnectSection(deps, { org, accountId, csrfToken, url })
+  return section ? [section] : []
 }
 
 export function accountRoutes(deps: AppDeps) {
@@ -67,13 +69,7 @@ export function accountRoutes(deps: AppDeps) {
         if (!signedIn) {
           if (await store.integrations.get(org.id)) {
             const next = `${new URL(base).pathname.replace(/\/$/, '')}/account`
-            return new Response(null, {
-              status: 302,
-              headers: {
-                location: `${base}/okta/login?next=${encodeURIComponent(next)}`,
-                'cache-control': 'no-store',
-              },
-            })
+            return redirect(`${base}/okta/login?next=${encodeURIComponent(next)}`, {}, 302)
           }
           return messagePage(
             401,
@@ -146,7 +142,7 @@ export function accountRoutes(deps: AppDeps) {
       async ({ params, request }) => {
         const org = await resolveOrg(store, params.slug)
         const base = orgUrl(org, config.publicUrl)
-        const scope = cookieScope(org.id, base)
+        const scope = orgCookieScope(org, config.publicUrl)
         const signedIn = await signedInAccount(store, org, request.headers.get('cookie'), config.publicUrl)
         const body = (await request.text()).slice(0, 4096)
         const form = new URLSearchParams(body)

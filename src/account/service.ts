@@ -4,8 +4,8 @@
  * account's session ends here even if nothing else ended it), and the profile with group names
  * from the SCIM directory.
  */
-import { type Org, orgUrl } from '../orgs/service.ts'
-import { cookieScope, readCookie } from '../pages/cookies.ts'
+import type { Org } from '../orgs/service.ts'
+import { orgCookieScope, readCookie } from '../pages/cookies.ts'
 import { type ActiveSession, endSession, verifySession } from '../sessions/service.ts'
 import type { AccountRow } from '../store/accounts.ts'
 import type { Store } from '../store/index.ts'
@@ -32,7 +32,7 @@ export async function signedInAccount(
   publicUrl: string,
   now = Date.now(),
 ): Promise<SignedIn | null> {
-  const token = readCookie(cookieHeader, 'session', cookieScope(org.id, orgUrl(org, publicUrl)))
+  const token = readCookie(cookieHeader, 'session', orgCookieScope(org, publicUrl))
   const session = await verifySession(store, token, org.id, 'user', now)
   if (!session || !token) return null
   const account = await store.accounts.byId(org.id, session.subjectId)

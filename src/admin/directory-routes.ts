@@ -1,14 +1,9 @@
 /**
- * Admin API for the org's directory: users (list, create local), groups, role mappings,
- * duplicates and the audit log, under `/api/v1/orgs/{slug}/…`. Thin: auth, then the services in
- * `src/directory/`.
+ * Admin API for users (list, create local), groups, role mappings, duplicates and the audit log,
+ * under `/api/v1/orgs/{slug}/…`. Thin: auth, then the admin services in `src/admin/services/`,
+ * which the console's pages (src/web/directory-pages.ts) call too.
  */
 import { Elysia } from 'elysia'
-import { listAudit } from '../directory/audit.ts'
-import { listDuplicates } from '../directory/duplicates.ts'
-import { listGroups } from '../directory/groups.ts'
-import { getRoleMappings, putRoleMappings } from '../directory/role-mappings.ts'
-import { createLocalUser, listUsers } from '../directory/users.ts'
 import type { AppDeps } from '../http/context.ts'
 import { ErrorBody } from '../http/errors.ts'
 import { adminApi } from './api.ts'
@@ -25,6 +20,11 @@ import {
   UserPageModel,
 } from './directory-model.ts'
 import { OrgSlugParams } from './model.ts'
+import { listAudit } from './services/audit.ts'
+import { listDuplicates } from './services/duplicates.ts'
+import { listGroups } from './services/groups.ts'
+import { getRoleMappings, putRoleMappings } from './services/role-mappings.ts'
+import { createLocalUser, listUsers } from './services/users.ts'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
 const tags = ['Directory']

@@ -2,6 +2,7 @@
 import { Elysia } from 'elysia'
 import type { AppDeps } from '../http/context.ts'
 import { ErrorBody } from '../http/errors.ts'
+import { IntegrationStatusModel } from '../integration/model.ts'
 import {
   integrationStatus,
   removeIntegration,
@@ -9,15 +10,7 @@ import {
   setUpIntegration,
 } from '../integration/service.ts'
 import { adminApi } from './api.ts'
-import {
-  DryRunQuery,
-  IntegrationStatusModel,
-  isDryRun,
-  OrgSlugParams,
-  RemovalModel,
-  ScimTokenModel,
-  SetUpBody,
-} from './model.ts'
+import { DryRunQuery, isDryRun, OrgSlugParams, RemovalModel, ScimTokenModel, SetUpBody } from './model.ts'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody }
 

@@ -5,10 +5,11 @@
 import { Elysia, t } from 'elysia'
 import type { AppDeps } from '../http/context.ts'
 import { ErrorBody } from '../http/errors.ts'
+import { CertificateInfoModel, IntegrationStatusModel } from '../integration/model.ts'
 import { integrationStatus } from '../integration/service.ts'
 import { generateSpKeys, removeSpKeys, retireCurrentCertificate, spKeyStatus } from '../saml/sp-keys.ts'
 import { adminApi } from './api.ts'
-import { CertificateInfoModel, IntegrationStatusModel, OrgSlugParams } from './model.ts'
+import { OrgSlugParams } from './model.ts'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody }
 

@@ -8,17 +8,12 @@
  * the cookie sends it in `X-CSRF-Token` for any method that changes something. SameSite=Lax on the
  * cookie is a second fence, not the only one.
  */
-import { type Org, orgUrl } from '../orgs/service.ts'
-import { type CookieScope, clearCookie, cookieScope, readCookie } from '../pages/cookies.ts'
+import type { Org } from '../orgs/service.ts'
+import { clearCookie, orgCookieScope, readCookie } from '../pages/cookies.ts'
 import { endSession, verifySession } from '../sessions/service.ts'
 import type { Store } from '../store/index.ts'
 
 export const CSRF_HEADER = 'x-csrf-token'
-
-/** Where this org's console cookies live (see src/pages/cookies.ts). */
-export function consoleCookieScope(org: Pick<Org, 'id' | 'slug' | 'url'>, publicUrl: string): CookieScope {
-  return cookieScope(org.id, orgUrl(org, publicUrl))
-}
 
 export interface SignedInAdmin {
   adminId: string
@@ -35,7 +30,7 @@ export async function currentAdmin(
   request: Request,
   publicUrl: string,
 ): Promise<SignedInAdmin | null> {
-  const token = readCookie(request.headers.get('cookie'), 'admin', consoleCookieScope(org, publicUrl))
+  const token = readCookie(request.headers.get('cookie'), 'admin', orgCookieScope(org, publicUrl))
   const session = await verifySession(store, token, org.id, 'admin')
   if (!session || !token) return null
   const admin = await store.admins.byId(org.id, session.subjectId)
@@ -50,7 +45,7 @@ export async function endAdminSession(
   request: Request,
   publicUrl: string,
 ): Promise<string> {
-  const scope = consoleCookieScope(org, publicUrl)
+  const scope = orgCookieScope(org, publicUrl)
   await endSession(store, readCookie(request.headers.get('cookie'), 'admin', scope))
   return clearCookie('admin', scope)
 }

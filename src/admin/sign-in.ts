@@ -5,10 +5,9 @@
  * (forms, the login CSRF pair, throttles) is src/web/auth-routes.ts.
  */
 import type { Org } from '../orgs/service.ts'
-import { setCookie } from '../pages/cookies.ts'
+import { orgCookieScope, setCookie } from '../pages/cookies.ts'
 import { ABSOLUTE_MS, issueSession } from '../sessions/service.ts'
 import type { Store } from '../store/index.ts'
-import { consoleCookieScope } from './session.ts'
 
 // Verifying against a real argon2id hash when the email is unknown makes both answers take as long,
 // so response time does not tell which admin emails exist.
@@ -49,7 +48,7 @@ export async function startAdminSession(
     outcome: 'success',
     actor: `admin:${adminId}`,
   })
-  const cookie = setCookie('admin', consoleCookieScope(org, publicUrl), issued.token, ABSOLUTE_MS / 1000)
+  const cookie = setCookie('admin', orgCookieScope(org, publicUrl), issued.token, ABSOLUTE_MS / 1000)
   return { cookie, csrfToken: issued.csrfToken }
 }
 

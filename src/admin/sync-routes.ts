@@ -6,11 +6,12 @@ import { Elysia } from 'elysia'
 import type { AppDeps } from '../http/context.ts'
 import { ErrorBody } from '../http/errors.ts'
 import { listEvents } from '../sync/events.ts'
+import { SyncStatusModel } from '../sync/model.ts'
 import { resync } from '../sync/resync.ts'
 import { syncStatus } from '../sync/status.ts'
 import { adminApi } from './api.ts'
 import { EventPageModel, EventsQuery, ResyncModel, ResyncQuery } from './directory-model.ts'
-import { isDryRun, OrgSlugParams, SyncStatusModel } from './model.ts'
+import { isDryRun, OrgSlugParams } from './model.ts'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
 const tags = ['Sync']

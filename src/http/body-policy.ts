@@ -7,8 +7,10 @@
  * or a page for a person (the console and account pages answer JSON to non-browser clients, as
  * the app's error mapper does).
  */
+
+import { messagePage } from '../pages/shell.ts'
 import { formFieldScanner, jsonShapeScanner, multipartPartScanner, type ShapeScanner } from './body-shape.ts'
-import { errorJson, errorPage } from './errors.ts'
+import { errorJson } from './errors.ts'
 
 export type BodySurface = 'scim' | 'acs' | 'api' | 'page'
 
@@ -163,7 +165,7 @@ export function refuseBody(
     }
     case 'acs':
       // People's browsers post here: a page, worded for them.
-      return errorPage(
+      return messagePage(
         status,
         'We could not sign you in',
         code === 'BODY_TOO_LARGE'
@@ -171,7 +173,7 @@ export function refuseBody(
           : 'The sign-in message was not in a form we accept.',
       )
     case 'page':
-      if (wantsHtml(request)) return errorPage(status, 'Bad request', FOR_PEOPLE[code])
+      if (wantsHtml(request)) return messagePage(status, 'Bad request', FOR_PEOPLE[code])
       return errorJson(status, code, detail)
     case 'api':
       return errorJson(status, code, detail)

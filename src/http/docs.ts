@@ -2,12 +2,14 @@
  * API docs served by the binary itself: `/docs/json` is the OpenAPI 3 document generated from the
  * routes' TypeBox models (by @elysiajs/openapi), `/docs` is Swagger UI whose JS and CSS come from
  * the swagger-ui-dist package embedded in the executable, so the page works with no internet access.
- * The page references no external origin and runs no inline script (CSP `script-src 'self'`).
+ * The page references no external origin and runs no inline script (its security headers are the
+ * `docs` kind of src/pages/headers.ts).
  */
 import { openapi } from '@elysiajs/openapi'
 import { Elysia } from 'elysia'
 import swaggerCssPath from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
 import swaggerBundlePath from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' }
+import { pageHeaders } from '../pages/headers.ts'
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -26,9 +28,6 @@ const PAGE = `<!doctype html>
 
 const INIT = `window.ui = SwaggerUIBundle({ url: '/docs/json', dom_id: '#swagger-ui', deepLinking: true,
   presets: [SwaggerUIBundle.presets.apis], layout: 'BaseLayout', validatorUrl: null });`
-
-const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 
 export function docsRoutes(version: string) {
   const asset = (path: string, type: string) => () =>
@@ -90,18 +89,7 @@ export function docsRoutes(version: string) {
         exclude: { paths: [/^\/docs/], staticFile: false },
       }),
     )
-    .get(
-      '/docs',
-      () =>
-        new Response(PAGE, {
-          headers: {
-            'content-type': 'text/html; charset=utf-8',
-            'content-security-policy': CSP,
-            'x-frame-options': 'DENY',
-          },
-        }),
-      { detail: { hide: true } },
-    )
+    .get('/docs', () => new Response(PAGE, { headers: pageHeaders('docs') }), { detail: { hide: true } })
     .get('/docs/assets/swagger-ui-bundle.js', asset(swaggerBundlePath, 'text/javascript; charset=utf-8'), {
       detail: { hide: true },
     })

@@ -12,8 +12,9 @@
  */
 import { ServiceError } from '../errors.ts'
 import type { Logger } from '../observability/log.ts'
+import { messagePage } from '../pages/shell.ts'
 import { refusedBody } from './body-limit.ts'
-import { errorPage, mapAdminError } from './errors.ts'
+import { mapAdminError } from './errors.ts'
 
 /** A surface turns anything thrown (by code: Elysia's NOT_FOUND, VALIDATION, PARSE, …) into its answer. */
 export type ErrorSurface = (code: string | number, error: unknown, request: Request) => Response
@@ -58,18 +59,18 @@ export function pageErrors(log: Logger): ErrorSurface {
   return (code, error, request) => {
     if (!wantsHtml(request)) return json(code, error, request)
     if (error instanceof ServiceError && error.status < 500) {
-      return errorPage(
+      return messagePage(
         error.status,
         error.status === 404 ? 'Not found' : 'Something is not right',
         error.message,
       )
     }
-    if (code === 'NOT_FOUND') return errorPage(404, 'Not found', 'There is no page at this address.')
+    if (code === 'NOT_FOUND') return messagePage(404, 'Not found', 'There is no page at this address.')
     if (code === 'VALIDATION' || code === 'PARSE') {
-      return errorPage(400, 'Bad request', 'The request could not be understood.')
+      return messagePage(400, 'Bad request', 'The request could not be understood.')
     }
     logUnexpected(log, error, request)
-    return errorPage(500, 'Something went wrong', 'Please try again in a moment.')
+    return messagePage(500, 'Something went wrong', 'Please try again in a moment.')
   }
 }
 

@@ -1,11 +1,11 @@
 /**
  * The admin API's error format, `{"error": {"code", "message", "field"?}}`, and the mapper from
  * anything thrown (service errors, Elysia's validation and parse errors) to it. Unknown errors are
- * logged with their cause and answered with a generic 500 body, never a stack trace.
+ * logged with their cause and answered with a generic 500 body, never a stack trace. Pages for
+ * people are src/pages/shell.ts's `messagePage`.
  */
 import { Type as T } from '@sinclair/typebox'
 import { ServiceError } from '../errors.ts'
-import { escapeText as escapeHtml } from '../web/html.ts'
 import { bodyIssueOf } from './body-validation.ts'
 
 export const ErrorBody = T.Object(
@@ -136,18 +136,4 @@ export function mapAdminError(
   if (code === 'NOT_FOUND') return errorJson(404, 'NOT_FOUND', 'no such route')
   log(error)
   return errorJson(500, 'INTERNAL', 'something went wrong on our side; the details are in the server log')
-}
-
-/** A plain, self-contained page for people (no scripts, no external assets). */
-export function errorPage(status: number, title: string, message: string): Response {
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2933}h1{font-size:1.5rem}</style></head><body><main><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></main></body></html>`
-  return new Response(html, {
-    status,
-    headers: {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-      'x-frame-options': 'DENY',
-      'cache-control': 'no-store',
-    },
-  })
 }

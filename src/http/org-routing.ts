@@ -14,9 +14,10 @@
 import { ServiceError } from '../errors.ts'
 import type { Org } from '../orgs/service.ts'
 import { toOrg } from '../orgs/service.ts'
+import { messagePage } from '../pages/shell.ts'
 import type { Repositories, Store } from '../store/index.ts'
 import { forwardedValue, type ProxyTrust } from './client-address.ts'
-import { errorJson, errorPage } from './errors.ts'
+import { errorJson } from './errors.ts'
 
 /** Paths that stay global even on an org's own origin. */
 const GLOBAL_PREFIXES = ['/orgs/', '/api/', '/docs', '/healthz', '/readyz', '/metrics']
@@ -101,7 +102,7 @@ function foreignOrgResponse(request: Request, path: string): Response {
     )
   }
   const browser = (request.headers.get('accept') ?? '').includes('text/html') || /\/okta\/auth$/.test(path)
-  if (!path.startsWith('/api/') && browser) return errorPage(404, 'Not found', message)
+  if (!path.startsWith('/api/') && browser) return messagePage(404, 'Not found', message)
   return errorJson(404, 'ORG_NOT_FOUND', message)
 }
 

@@ -4,15 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto'
 import { invalid } from '../errors.ts'
-
-export interface CertificateInfo {
-  subject: string
-  issuer: string
-  notBefore: string
-  notAfter: string
-  fingerprintSha256: string
-  expiresInDays: number
-}
+import type { CertificateInfo } from './model.ts'
 
 const PEM = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/
 

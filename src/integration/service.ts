@@ -6,13 +6,9 @@ import { conflict, invalid, ServiceError } from '../errors.ts'
 import { type Org, orgUrl } from '../orgs/service.ts'
 import { hashSecret, newSecret } from '../store/ids.ts'
 import type { Store } from '../store/index.ts'
-import { type SyncStatus, syncStatus } from '../sync/status.ts'
-import {
-  acceptCertificate,
-  type CertificateInfo,
-  describeCertificate,
-  parseCertificate,
-} from './certificate.ts'
+import { syncStatus } from '../sync/status.ts'
+import { acceptCertificate, describeCertificate, parseCertificate } from './certificate.ts'
+import type { IntegrationStatus } from './model.ts'
 import { type IntegrationSettings, readSettings } from './settings.ts'
 
 export interface OktaValues {
@@ -21,20 +17,6 @@ export interface OktaValues {
   scimBaseUrl: string
   metadataUrl: string
   loginUrl: string
-}
-
-export interface IntegrationStatus extends OktaValues {
-  configured: boolean
-  ssoUrl: string | null
-  issuer: string | null
-  certificate: CertificateInfo | null
-  nextCertificate: CertificateInfo | null
-  settings: IntegrationSettings | null
-  connectedUsers: number
-  groups: number
-  sync: SyncStatus
-  createdAt: string | null
-  updatedAt: string | null
 }
 
 export interface SetUpInput {

@@ -4,9 +4,10 @@
  * verifier; finishing redeems it, exchanges the code, reads the verified email, and stores the
  * linked identity (which duplicate detection then matches provisioned users against).
  */
+import { linkIdentity } from '../accounts/service.ts'
 import { conflict } from '../errors.ts'
 import type { Org } from '../orgs/service.ts'
-import { hashSecret, newId, sameDigest } from '../store/ids.ts'
+import { hashSecret, sameDigest } from '../store/ids.ts'
 import type { Store } from '../store/index.ts'
 import type { LinkedIdentityRow } from '../store/linked-identities.ts'
 import { authorizeUrl, exchangeCode, fetchIdentity, OAuthError } from './client.ts'
@@ -81,17 +82,12 @@ export async function finishConnect(
       )
     }
     await tx.oauth.removeIdentity(person.org.id, person.accountId, provider.id)
-    const linked: LinkedIdentityRow = {
-      id: newId(),
-      org_id: person.org.id,
-      account_id: person.accountId,
-      provider: provider.id,
-      login: identity.login,
-      email: identity.email,
-      email_lower: identity.email.toLowerCase(),
-      created_at: now,
-    }
-    await tx.linkedIdentities.insert(linked)
+    const linked = await linkIdentity(
+      tx,
+      { id: person.accountId, org_id: person.org.id },
+      { provider: provider.id, login: identity.login, email: identity.email },
+      now,
+    )
     await tx.audit.record({
       orgId: person.org.id,
       kind: 'admin',

@@ -14,6 +14,8 @@
  * not there.
  */
 
+import { type Org, orgUrl } from '../orgs/service.ts'
+
 export type CookieKind = 'session' | 'admin' | 'samlRequest' | 'loginCsrf'
 
 interface CookieRule {
@@ -50,6 +52,11 @@ export interface CookieScope {
 export function cookieScope(orgId: string, orgUrl: string): CookieScope {
   const url = new URL(orgUrl)
   return { orgId, secure: url.protocol === 'https:', basePath: url.pathname.replace(/\/+$/, '') }
+}
+
+/** Where this org's cookies live, from the org and the server's public URL. */
+export function orgCookieScope(org: Pick<Org, 'id' | 'slug' | 'url'>, publicUrl: string): CookieScope {
+  return cookieScope(org.id, orgUrl(org, publicUrl))
 }
 
 export function cookieName(kind: CookieKind, scope: CookieScope): string {

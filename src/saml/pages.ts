@@ -2,7 +2,7 @@
  * What the person sees when the ACS or the sign-in start refuses: the friendly text for the
  * reason's group (never the internal reason), with a way forward where there is one.
  */
-import { messagePage } from '../account/page.ts'
+import { messagePage } from '../pages/shell.ts'
 import { type Audience, PERSON_MESSAGES } from './rejection.ts'
 
 export function rejectionPage(

@@ -12,7 +12,8 @@ import type { AppDeps } from '../http/context.ts'
 import { StoreThrottle, type ThrottleStore, tokenBucket } from '../http/throttle.ts'
 import { oktaValues } from '../integration/service.ts'
 import { type Org, orgUrl, toOrg } from '../orgs/service.ts'
-import { cookieScope, readCookie, setCookie } from '../pages/cookies.ts'
+import { orgCookieScope, readCookie, setCookie } from '../pages/cookies.ts'
+import { redirect } from '../pages/shell.ts'
 import { ABSOLUTE_MS } from '../sessions/service.ts'
 import { AcsForm } from './form.ts'
 import { spMetadataXml } from './metadata.ts'
@@ -70,7 +71,7 @@ export function samlRoutes(
         const org = await orgOf(params.slug)
         if (!org) return rejectionPage('not_configured', '/')
         const base = orgUrl(org, config.publicUrl)
-        const scope = cookieScope(org.id, base)
+        const scope = orgCookieScope(org, config.publicUrl)
         const loginUrl = `${base}/okta/login`
         const refused = await throttled(org, request)
         if (refused) return refused
@@ -81,13 +82,8 @@ export function samlRoutes(
           client: clientAddress(request, config.trustProxy),
         })
         if (!outcome.ok) return rejectionPage(outcome.audience, loginUrl)
-        return new Response(null, {
-          status: 303,
-          headers: {
-            location: outcome.redirectTo,
-            'set-cookie': setCookie('session', scope, outcome.session.token, ABSOLUTE_MS / 1000),
-            'cache-control': 'no-store',
-          },
+        return redirect(outcome.redirectTo, {
+          'set-cookie': setCookie('session', scope, outcome.session.token, ABSOLUTE_MS / 1000),
         })
       },
       {
@@ -123,7 +119,7 @@ export function samlRoutes(
         const org = await orgOf(params.slug)
         if (!org) return rejectionPage('not_configured', '/')
         const base = orgUrl(org, config.publicUrl)
-        const scope = cookieScope(org.id, base)
+        const scope = orgCookieScope(org, config.publicUrl)
         const refused = await throttled(org, request)
         if (refused) return refused
         if (!(await store.integrations.get(org.id)))
@@ -132,14 +128,11 @@ export function samlRoutes(
           next: query.next ?? null,
           bindingToken: readCookie(request.headers.get('cookie'), 'samlRequest', scope),
         })
-        return new Response(null, {
-          status: 302,
-          headers: {
-            location: start.location,
-            'set-cookie': setCookie('samlRequest', scope, start.bindingToken, REQUEST_TTL_MS / 1000),
-            'cache-control': 'no-store',
-          },
-        })
+        return redirect(
+          start.location,
+          { 'set-cookie': setCookie('samlRequest', scope, start.bindingToken, REQUEST_TTL_MS / 1000) },
+          302,
+        )
       },
       {
         params: Params,

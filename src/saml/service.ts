@@ -4,13 +4,14 @@
  * finds or creates the account and opens the session), and the SP-initiated start. Every outcome
  * is audited with its real reason and counted in metrics; the caller only renders it.
  */
+import { createAccount } from '../accounts/service.ts'
 import { oktaValues } from '../integration/service.ts'
 import { readSettings } from '../integration/settings.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import { type Org, orgUrl } from '../orgs/service.ts'
 import { type IssuedSession, issueSession } from '../sessions/service.ts'
 import type { AccountRow } from '../store/accounts.ts'
-import { hashSecret, newId, newSecret } from '../store/ids.ts'
+import { hashSecret, newSecret } from '../store/ids.ts'
 import type { Repositories, Store } from '../store/index.ts'
 import type { IntegrationRow } from '../store/integrations.ts'
 import { newRequestId, redirectUrl } from './authn-request.ts'
@@ -67,32 +68,12 @@ async function accountFor(
   }
   if (!jit)
     throw new SamlRejection('user_not_provisioned', `no account with email ${identity.email} in this org`)
-  const account: AccountRow = {
-    id: newId(),
-    org_id: org.id,
-    email: identity.email,
-    email_lower: emailLower,
-    name: identity.name || identity.email,
-    source: 'okta',
-    active: 1,
-    role: 'member',
-    scim_user_id: null,
-    created_via_integration: 1,
-    last_sign_in_at: null,
-    created_at: now,
-    updated_at: now,
-  }
-  await store.accounts.insert(account)
-  await store.events.append(
-    org.id,
-    {
-      type: 'account.created',
-      accountId: account.id,
-      data: { email: account.email, name: account.name, source: 'okta', via: 'saml_jit' },
-    },
+  const name = identity.name || identity.email
+  return createAccount(
+    store,
+    { orgId: org.id, email: identity.email, name, role: 'member', origin: { via: 'saml_jit' } },
     now,
   )
-  return account
 }
 
 export async function recordRejection(

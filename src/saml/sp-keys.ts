@@ -6,7 +6,8 @@
  */
 import { generateKeyPairSync } from 'node:crypto'
 import { ServiceError } from '../errors.ts'
-import { type CertificateInfo, describeCertificate, parseCertificate } from '../integration/certificate.ts'
+import { describeCertificate, parseCertificate } from '../integration/certificate.ts'
+import type { CertificateInfo } from '../integration/model.ts'
 import type { Org } from '../orgs/service.ts'
 import type { Store } from '../store/index.ts'
 import { selfSignedCertificate } from './x509.ts'

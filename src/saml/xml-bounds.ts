@@ -7,8 +7,8 @@
  * `checkTreeBounds` repeats the depth and count check on the parsed tree, iteratively, in case the
  * parser ever reads the text differently from this scanner.
  */
+import type { Element as XmlElement } from '@xmldom/xmldom'
 import { SamlRejection } from './rejection.ts'
-import type { XmlElement } from './xml.ts'
 
 export interface XmlLimits {
   /** Element nesting, root = 1. */

@@ -10,8 +10,7 @@
  * `constructor` or `toString` exist on every object's prototype and must never resolve there.
  */
 import { invalidSyntax, invalidValue } from './errors.ts'
-import { ENTERPRISE_SCHEMA } from './model.ts'
-import type { Json } from './resources.ts'
+import { ENTERPRISE_SCHEMA, type Json } from './model.ts'
 
 /** The value of an own property only; never one inherited from `Object.prototype`. */
 export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {

@@ -8,6 +8,9 @@ import { type Static, Type as T, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { invalidValue } from './errors.ts'
 
+/** A SCIM resource or message as JSON: what the core reads and writes before and after validation. */
+export type Json = Record<string, unknown>
+
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group'
 export const ENTERPRISE_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'

@@ -18,12 +18,14 @@ import {
   ENTERPRISE_SCHEMA,
   GROUP_SCHEMA,
   type GroupInput,
+  type Json,
   USER_SCHEMA,
   validateGroup,
   validateUser,
 } from './model.ts'
 
-export type Json = Record<string, unknown>
+/** Kept here too: the core's files read `Json` from where they read resources. */
+export type { Json }
 
 /** Top-level attributes by lowercase name, so a PATCH of `UserName` or `ACTIVE` lands on the canonical key. */
 export const USER_NAMES = topLevel(USER_ATTRIBUTE_NAMES)

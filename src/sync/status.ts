@@ -1,23 +1,6 @@
 /** The scheduler's state for one org, as the admin API, the settings page and /metrics show it. */
 import type { Repositories } from '../store/index.ts'
-
-export interface SyncStatus {
-  lagSeconds: number
-  pendingChanges: number
-  fullReconcile: {
-    running: boolean
-    processed: number
-    total: number
-    startedAt: string | null
-    finishedAt: string | null
-    etaSeconds: number | null
-  }
-  lastFullReconcileAt: string | null
-  lastError: string | null
-  removal?: { running: boolean; deleted: number; total: number }
-  /** The scheduler instance holding this org's lease, while it is live (several instances). */
-  holder: string | null
-}
+import type { SyncStatus } from './model.ts'
 
 /** The name of an org's scheduler lease (taken in every batch's transaction, see feed.ts). */
 const syncLeaseName = (orgId: string) => `sync:${orgId}`

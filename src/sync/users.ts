@@ -4,11 +4,11 @@
  * sessions of a deactivated account, delete (or unlink) the account of a deleted user, or record a
  * duplicate instead of a second account when the email belongs to a pre-existing account.
  */
+import { createAccount } from '../accounts/service.ts'
 import { endSessionsOf } from '../sessions/service.ts'
 import type { AccountRow } from '../store/accounts.ts'
 import type { DirectoryUserRow } from '../store/directory-read.ts'
 import type { MatchedOn } from '../store/duplicates.ts'
-import { newId } from '../store/ids.ts'
 import type { Repositories } from '../store/index.ts'
 import { type ApplyContext, tally } from './context.ts'
 import { profileOf } from './profile.ts'
@@ -79,26 +79,13 @@ export async function applyUser(ctx: ApplyContext, scimUserId: string): Promise<
     return
   }
   const role = ctx.hasAdminMapping ? await store.roles.roleOf(orgId, user.id) : 'member'
-  const id = newId()
-  await store.accounts.insert({
-    id,
-    org_id: orgId,
-    email: profile.email,
-    email_lower: profile.emailLower,
-    name: profile.name,
-    source: 'okta',
-    active: 1,
-    role,
-    scim_user_id: user.id,
-    created_via_integration: 1,
-    last_sign_in_at: null,
-    created_at: now,
-    updated_at: now,
-  })
-  await ctx.emit('account.created', {
-    accountId: id,
-    data: { email: profile.email, name: profile.name, role, scimUserId: user.id },
-  })
+  const origin = { via: 'scim', scimUserId: user.id } as const
+  await createAccount(
+    store,
+    { orgId, email: profile.email, name: profile.name, role, origin },
+    now,
+    (event) => ctx.emit('account.created', event),
+  )
 }
 
 /** Flows the directory's view of a linked user to its account: profile, active, role. */

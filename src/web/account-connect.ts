@@ -19,11 +19,12 @@ import {
   startConnect,
 } from '../oauth/service.ts'
 import { basePathOf, type Org, orgUrl } from '../orgs/service.ts'
-import { cookieScope, readCookie } from '../pages/cookies.ts'
+import { orgCookieScope, readCookie } from '../pages/cookies.ts'
+import { html, type SafeHtml } from '../pages/html.ts'
+import { htmlResponse, redirect } from '../pages/shell.ts'
 import { csrfMatches, verifySession } from '../sessions/service.ts'
 import type { Store } from '../store/index.ts'
-import { html, type SafeHtml } from './html.ts'
-import { htmlResponse, page, redirect } from './layout.ts'
+import { page } from './layout.ts'
 import { pageDoc } from './openapi.ts'
 import { csrfField } from './views/forms.ts'
 
@@ -53,7 +54,7 @@ async function signedInPerson(
   request: Request,
 ): Promise<SignedInPerson | null> {
   const org = await resolveOrg(store, slug)
-  const scope = cookieScope(org.id, orgUrl(org, config.publicUrl))
+  const scope = orgCookieScope(org, config.publicUrl)
   const token = readCookie(request.headers.get('cookie'), 'session', scope)
   const session = await verifySession(store, token, org.id, 'user')
   if (!session) return null
@@ -77,15 +78,15 @@ const FLASH: Record<string, (label: string) => string> = {
 /**
  * The account page's "Connected accounts" section. `url` is the account page's request URL: after
  * connecting or disconnecting, the browser comes back with `?connected=github` and the section says so.
- * Renders nothing when no provider is configured and nothing is connected.
+ * Null when no provider is configured and nothing is connected.
  */
 export async function accountConnectSection(
   deps: Pick<AppDeps, 'store' | 'config'>,
   input: { org: Org; accountId: string; csrfToken: string; url?: string },
-): Promise<SafeHtml> {
+): Promise<SafeHtml | null> {
   const providers = providersOf(deps.config)
   const linked = await connectedIdentities(deps.store, input.org, input.accountId)
-  if (providers.size === 0 && linked.length === 0) return html``
+  if (providers.size === 0 && linked.length === 0) return null
   const basePath = basePathOf(input.org, deps.config.publicUrl)
   const labelOf = (id: string) => providers.get(id as ProviderId)?.label ?? id
   const params = input.url ? new URL(input.url).searchParams : new URLSearchParams()
@@ -131,6 +132,7 @@ const CallbackQuery = t.Object({
 
 function problemPage(org: Org, basePath: string, title: string, message: string, status: number): Response {
   return htmlResponse(
+    'console',
     page(
       { title, org, basePath },
       html`<p>${message}</p><p><a href="${basePath}/account">Back to your account</a></p>`,

@@ -7,7 +7,7 @@
  * with Retry-After before any password is checked, and only the first refusal of a burst is audited.
  */
 import { Elysia, t } from 'elysia'
-import { consoleCookieScope, currentAdmin, endAdminSession } from '../admin/session.ts'
+import { currentAdmin, endAdminSession } from '../admin/session.ts'
 import {
   checkAdminPassword,
   recordSignInFailure,
@@ -19,11 +19,12 @@ import { clientAddress } from '../http/client-address.ts'
 import type { AppDeps } from '../http/context.ts'
 import { resolveOrg } from '../http/org-routing.ts'
 import { basePathOf } from '../orgs/service.ts'
-import { type CookieScope, readCookie, setCookie } from '../pages/cookies.ts'
+import { type CookieScope, orgCookieScope, readCookie, setCookie } from '../pages/cookies.ts'
+import { htmlResponse, redirect } from '../pages/shell.ts'
 import { csrfMatches } from '../sessions/service.ts'
 import { newSecret } from '../store/ids.ts'
 import { consolePages } from './console.ts'
-import { htmlResponse, page, redirect } from './layout.ts'
+import { page } from './layout.ts'
 import { pageDoc } from './openapi.ts'
 import type { LoginThrottle } from './rate-limit.ts'
 import { loginForm } from './views/login.ts'
@@ -63,8 +64,8 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
       email: extra.email,
       error: extra.error,
     })
-    return htmlResponse(page({ title: 'Sign in', org, basePath }, body), status, {
-      'set-cookie': loginCsrfCookie(csrf, consoleCookieScope(org, config.publicUrl)),
+    return htmlResponse('console', page({ title: 'Sign in', org, basePath }, body), status, {
+      'set-cookie': loginCsrfCookie(csrf, orgCookieScope(org, config.publicUrl)),
       ...extra.headers,
     })
   }
@@ -106,7 +107,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
           const cookieCsrf = readCookie(
             request.headers.get('cookie'),
             'loginCsrf',
-            consoleCookieScope(org, config.publicUrl),
+            orgCookieScope(org, config.publicUrl),
           )
           if (!cookieCsrf || !csrfMatches(cookieCsrf, body._csrf)) {
             return renderLogin(params.slug, body.next, 403, {
@@ -140,7 +141,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
           }
           await throttle.succeeded(attempt)
           const { cookie } = await startAdminSession(store, org, found.adminId, config.publicUrl)
-          const scope = consoleCookieScope(org, config.publicUrl)
+          const scope = orgCookieScope(org, config.publicUrl)
           return redirect(safeNext(body.next, basePath), {
             'set-cookie': [cookie, loginCsrfCookie('', scope, 0)],
           })

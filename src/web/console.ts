@@ -25,9 +25,10 @@ import { answerWith, pageErrors } from '../http/error-surfaces.ts'
 import { resolveOrg } from '../http/org-routing.ts'
 import { integrationStatus } from '../integration/service.ts'
 import { basePathOf, type Org } from '../orgs/service.ts'
+import { html, type SafeHtml } from '../pages/html.ts'
+import { htmlResponse, redirect } from '../pages/shell.ts'
 import { csrfMatches } from '../sessions/service.ts'
-import { html, type SafeHtml } from './html.ts'
-import { type Flash, type Frame, htmlResponse, type NavKey, page, redirect } from './layout.ts'
+import { type Flash, type Frame, type NavKey, page } from './layout.ts'
 
 // A type, not an interface: Elysia takes only resolved values that fit `Record<string, unknown>`.
 export type ConsoleContext = {
@@ -59,6 +60,7 @@ function loginRedirect(basePath: string, next: string): Response {
 
 function formExpired(context: ConsoleContext, formPage: string): Response {
   return htmlResponse(
+    'console',
     page(
       frame(context, 'This form has expired'),
       html`<p>The page was open too long or came from somewhere else, so it was not sent. <a href="${formPage}">Open it again</a> and retry.</p>`,
@@ -115,5 +117,9 @@ export function consolePage(
   body: SafeHtml,
   options: { status?: number; flashes?: Flash[] } = {},
 ): Response {
-  return htmlResponse(page(frame(context, title, active, options.flashes), body), options.status ?? 200)
+  return htmlResponse(
+    'console',
+    page(frame(context, title, active, options.flashes), body),
+    options.status ?? 200,
+  )
 }

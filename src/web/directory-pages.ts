@@ -1,21 +1,22 @@
 /**
- * Users, Groups and roles, Duplicates and Audit log pages, over the same directory and sync
- * services as the admin API (`src/directory/*`, `src/sync/resync.ts`). Forms are translated into
+ * Users, Groups and roles, Duplicates and Audit log pages, over the same admin and sync services
+ * as the admin API (`src/admin/services/*`, `src/sync/resync.ts`). Forms are translated into
  * the services' inputs; every rule (validation, merging, role computation) stays in the services.
  */
 import { Elysia, t } from 'elysia'
-import { listAudit } from '../directory/audit.ts'
-import { listDuplicates } from '../directory/duplicates.ts'
-import { listGroups } from '../directory/groups.ts'
-import { getRoleMappings, putRoleMappings, type RoleMapping } from '../directory/role-mappings.ts'
-import { listUsers } from '../directory/users.ts'
+import { listAudit } from '../admin/services/audit.ts'
+import { listDuplicates } from '../admin/services/duplicates.ts'
+import { listGroups } from '../admin/services/groups.ts'
+import { getRoleMappings, putRoleMappings, type RoleMapping } from '../admin/services/role-mappings.ts'
+import { listUsers } from '../admin/services/users.ts'
 import { ServiceError } from '../errors.ts'
 import type { AppDeps } from '../http/context.ts'
+import { redirect } from '../pages/shell.ts'
 import type { AuditKind } from '../store/audit.ts'
 import { type ResyncResult, resync } from '../sync/resync.ts'
 import { type ConsoleContext, consolePage, consolePages } from './console.ts'
 import { formatCount } from './format.ts'
-import { type Flash, redirect } from './layout.ts'
+import type { Flash } from './layout.ts'
 import { CONSOLE_FORM, CONSOLE_PAGE, pageDoc } from './openapi.ts'
 import { AUDIT_KINDS, auditPage } from './views/audit.ts'
 import { duplicatesPage } from './views/duplicates.ts'

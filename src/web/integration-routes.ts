@@ -4,12 +4,12 @@
  * count first, the org slug typed to confirm, then progress on the settings page).
  */
 import { Elysia, t } from 'elysia'
-import { IntegrationStatusModel } from '../admin/model.ts'
 import { currentAdmin } from '../admin/session.ts'
 import { ServiceError } from '../errors.ts'
 import type { AppDeps } from '../http/context.ts'
 import { ErrorBody, errorJson } from '../http/errors.ts'
 import { resolveOrg } from '../http/org-routing.ts'
+import { IntegrationStatusModel } from '../integration/model.ts'
 import {
   integrationStatus,
   type RemovalResult,
@@ -17,10 +17,11 @@ import {
   rotateScimToken,
   setUpIntegration,
 } from '../integration/service.ts'
+import { redirect } from '../pages/shell.ts'
 import { resync } from '../sync/resync.ts'
 import { type ConsoleContext, consolePage, consolePages } from './console.ts'
 import { formatCount } from './format.ts'
-import { type Flash, redirect } from './layout.ts'
+import type { Flash } from './layout.ts'
 import { CONSOLE_FORM, CONSOLE_PAGE, pageDoc } from './openapi.ts'
 import type { FieldErrors } from './views/forms.ts'
 import {

@@ -1,22 +1,13 @@
 /**
- * The frame every console page shares (head, navigation, sign-out, flash messages) and the response
- * helpers that put the security headers on every page: a strict Content-Security-Policy without
- * inline scripts or styles, no framing, no caching of pages that may show secrets, no referrer.
+ * The frame every console page shares (stylesheet and script, navigation, sign-out, flash
+ * messages), inside the document shell of src/pages/shell.ts. A console page goes out with
+ * `htmlResponse('console', …)`, which puts the console's security headers on it
+ * (src/pages/headers.ts: scripts and styles only from our own origin, no framing, no caching).
  */
 import type { Org } from '../orgs/service.ts'
+import { html, type SafeHtml } from '../pages/html.ts'
+import { htmlDocument } from '../pages/shell.ts'
 import { assetUrl } from './assets.ts'
-import { html, type SafeHtml } from './html.ts'
-
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-export const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': CONTENT_SECURITY_POLICY,
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-}
 
 export type NavKey = 'integration' | 'users' | 'groups' | 'duplicates' | 'audit' | 'access'
 
@@ -69,17 +60,11 @@ function navigation(frame: Frame): SafeHtml {
 }
 
 export function page(frame: Frame, body: SafeHtml): SafeHtml {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${frame.title} · ${frame.org.name}</title>
-<link rel="stylesheet" href="${assetUrl(frame.basePath, 'console.css')}">
-<script src="${assetUrl(frame.basePath, 'console.js')}" defer></script>
-</head>
-<body>
-<a class="skip" href="#main">Skip to content</a>
+  return htmlDocument(
+    html`${frame.title} · ${frame.org.name}`,
+    html`<link rel="stylesheet" href="${assetUrl(frame.basePath, 'console.css')}">
+<script src="${assetUrl(frame.basePath, 'console.js')}" defer></script>`,
+    html`<a class="skip" href="#main">Skip to content</a>
 <header class="top">
 <p class="brand"><strong>${frame.org.name}</strong> <span class="muted">okta-bridge</span></p>
 ${navigation(frame)}
@@ -88,23 +73,6 @@ ${navigation(frame)}
 <h1>${frame.title}</h1>
 ${flashList(frame.flashes)}
 ${body}
-</main>
-</body>
-</html>`
-}
-
-export function htmlResponse(markup: SafeHtml, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(markup.toString(), {
-    status,
-    headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS, ...headers },
-  })
-}
-
-/** 303 See Other: after a form POST the browser follows with a GET. */
-export function redirect(location: string, headers: Record<string, string | string[]> = {}): Response {
-  const out = new Headers({ location, 'cache-control': 'no-store' })
-  for (const [name, value] of Object.entries(headers)) {
-    for (const one of Array.isArray(value) ? value : [value]) out.append(name, one)
-  }
-  return new Response(null, { status: 303, headers: out })
+</main>`,
+  )
 }

@@ -5,7 +5,7 @@
  * disconnect, and no buttons at all without configuration.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { createLocalUser } from '../../src/directory/users.ts'
+import { createLocalUser } from '../../src/admin/services/users.ts'
 import { silentLogger } from '../../src/observability/log.ts'
 import { issueSession } from '../../src/sessions/service.ts'
 import { createScheduler } from '../../src/sync/scheduler.ts'

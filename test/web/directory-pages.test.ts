@@ -4,7 +4,7 @@
  * came from Okta, role mapping, duplicate preview and merge, audit filtering, and empty states.
  */
 import { describe, expect, test } from 'bun:test'
-import { createLocalUser } from '../../src/directory/users.ts'
+import { createLocalUser } from '../../src/admin/services/users.ts'
 import { silentLogger } from '../../src/observability/log.ts'
 import { createScheduler } from '../../src/sync/scheduler.ts'
 import { mappingsFromForm } from '../../src/web/directory-pages.ts'

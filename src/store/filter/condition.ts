@@ -17,21 +17,7 @@
 import { own } from '../../scim/attributes.ts'
 import { invalidFilter } from '../../scim/errors.ts'
 import { type AttrPath, type CompareOp, type FilterNode, formatPath } from '../../scim/filter.ts'
-import type { Column, Target } from './targets.ts'
-
-/**
- * What a comparison reads: SQL that both engines read alike (a column, a literal), or a member of
- * the JSON array element an `exists` is looking at (`value` of one email), which each engine reads
- * its own way. `as` says what the member holds once read: text, or a flag compared with 1 and 0.
- */
-export type Operand = { kind: 'sql'; sql: string } | { kind: 'element'; member: string; as: 'text' | 'flag' }
-
-/** Where the elements of a multi-valued attribute come from. */
-export type Source =
-  /** The elements of a JSON array in a row's stored resource (`emails` of `u.resource`). */
-  | { kind: 'jsonArray'; column: string; member: string }
-  /** Rows of another table, joined by SQL both engines share (`scim_memberships`). */
-  | { kind: 'rows'; exists: (inner: string) => string }
+import type { Column, Operand, Source, Target } from './targets.ts'
 
 export type Comparison = '=' | '<>' | '>' | '>=' | '<' | '<='
 

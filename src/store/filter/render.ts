@@ -6,7 +6,8 @@
  * Values are always bound parameters, never spliced into SQL; the only text spliced in comes from
  * the attribute maps (./targets.ts).
  */
-import type { Comparison, Condition, Operand, Source } from './condition.ts'
+import type { Comparison, Condition } from './condition.ts'
+import type { Operand, Source } from './targets.ts'
 
 /** A WHERE condition with its bound values, in placeholder order. */
 export interface SqlFilter {

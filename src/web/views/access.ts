@@ -5,8 +5,8 @@
  * last admin has no remove button at all (the service refuses it too).
  */
 import type { AdminItem, ApiKeyItem } from '../../orgs/credentials.ts'
+import { html, type SafeHtml } from '../../pages/html.ts'
 import { formatTime } from '../format.ts'
-import { html, type SafeHtml } from '../html.ts'
 import { copyable, csrfField, type FieldErrors, field } from './forms.ts'
 import { emptyState } from './lists.ts'
 

@@ -3,9 +3,9 @@
  * 1280 px whatever they hold: long values (an id, a SAML rejection's detail quoting the message) are
  * cut to a short line with the full text in the cell's tooltip and under "details".
  */
-import type { AuditItem } from '../../directory/audit.ts'
+import type { AuditItem } from '../../admin/services/audit.ts'
+import { html, type SafeHtml } from '../../pages/html.ts'
 import { formatTime } from '../format.ts'
-import { html, type SafeHtml } from '../html.ts'
 import { emptyState, pager } from './lists.ts'
 
 export const AUDIT_KINDS = ['scim', 'saml', 'admin', 'sync'] as const

@@ -1,8 +1,8 @@
 /** Duplicates: detected pairs, what a merge would do (dry run), and the button that merges them. */
-import type { DuplicateItem } from '../../directory/duplicates.ts'
+import type { DuplicateItem } from '../../admin/services/duplicates.ts'
+import { html, type SafeHtml } from '../../pages/html.ts'
 import type { ResyncResult } from '../../sync/resync.ts'
 import { formatCount, formatTime } from '../format.ts'
-import { html, type SafeHtml } from '../html.ts'
 import { csrfField } from './forms.ts'
 import { emptyState, pager } from './lists.ts'
 

@@ -2,7 +2,7 @@
  * Form pieces with labels, hints and field-level errors wired for assistive technology
  * (`aria-describedby`, `aria-invalid`), plus the hidden CSRF field every console form carries.
  */
-import { attr, html, type SafeHtml } from '../html.ts'
+import { attr, html, type SafeHtml } from '../../pages/html.ts'
 
 export type FieldErrors = Partial<Record<string, string>>
 

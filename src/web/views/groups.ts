@@ -1,7 +1,7 @@
 /** Groups and roles: the groups Okta pushed with member counts, and the group → role mapping form. */
-import type { GroupItem } from '../../directory/groups.ts'
-import type { RoleMapping } from '../../directory/role-mappings.ts'
-import { html, type SafeHtml } from '../html.ts'
+import type { GroupItem } from '../../admin/services/groups.ts'
+import type { RoleMapping } from '../../admin/services/role-mappings.ts'
+import { html, type SafeHtml } from '../../pages/html.ts'
 import { csrfField } from './forms.ts'
 import { emptyState, pager } from './lists.ts'
 

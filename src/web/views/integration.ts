@@ -5,9 +5,9 @@
  * integration service's status; the script only refreshes the `data-bind` elements by polling the
  * same status as JSON (`{orgURL}/admin/integration/status.json`, shaped like `GET …/okta`).
  */
-import type { IntegrationStatus } from '../../integration/service.ts'
+import type { IntegrationStatus } from '../../integration/model.ts'
+import { html, type SafeHtml } from '../../pages/html.ts'
 import { formatCount, formatDuration, formatTime } from '../format.ts'
-import { html, type SafeHtml } from '../html.ts'
 import { copyable, csrfField, type FieldErrors, field } from './forms.ts'
 
 /** A certificate this close to expiry gets a warning. */

@@ -1,5 +1,5 @@
 /** Pieces the list pages share: the empty state and forward (keyset) paging links. */
-import { html, type SafeHtml } from '../html.ts'
+import { html, type SafeHtml } from '../../pages/html.ts'
 
 export function emptyState(id: string, text: string, hint?: string): SafeHtml {
   return html`<div class="empty" id="${id}"><p><strong>${text}</strong></p>${hint ? html`<p>${hint}</p>` : html``}</div>`

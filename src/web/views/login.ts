@@ -1,5 +1,5 @@
 /** The admin sign-in form. One generic error for a wrong email or password, on purpose. */
-import { html, type SafeHtml } from '../html.ts'
+import { html, type SafeHtml } from '../../pages/html.ts'
 import { csrfField, field } from './forms.ts'
 
 export function loginForm(input: {

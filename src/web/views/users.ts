@@ -1,7 +1,7 @@
 /** The Users page: every account of the org, searchable and filterable, a page at a time. */
-import type { UserItem } from '../../directory/users.ts'
+import type { UserItem } from '../../admin/services/users.ts'
+import { html, type SafeHtml } from '../../pages/html.ts'
 import { formatTime } from '../format.ts'
-import { html, type SafeHtml } from '../html.ts'
 import { emptyState, pager } from './lists.ts'
 
 export interface UserFilters {

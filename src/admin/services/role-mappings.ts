@@ -4,10 +4,10 @@
  * bounded batches (highest role wins, default `member`) and emits `account.role_changed` for each
  * change.
  */
-import { invalid } from '../errors.ts'
-import type { Repositories, Store } from '../store/index.ts'
-import type { Role } from '../store/roles.ts'
-import { startFullReconcile } from '../sync/reconcile.ts'
+import { invalid } from '../../errors.ts'
+import type { Repositories, Store } from '../../store/index.ts'
+import type { Role } from '../../store/roles.ts'
+import { startFullReconcile } from '../../sync/reconcile.ts'
 
 export interface RoleMapping {
   group: string

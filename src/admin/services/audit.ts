@@ -1,6 +1,6 @@
 /** The org's audit log as the admin API lists it: newest first, filtered by kind, keyset cursor. */
-import type { AuditKind } from '../store/audit.ts'
-import type { Store } from '../store/index.ts'
+import type { AuditKind } from '../../store/audit.ts'
+import type { Store } from '../../store/index.ts'
 import { decodeCursor, encodeCursor, type Page, pageLimit } from './pagination.ts'
 
 export interface AuditItem {

@@ -1,5 +1,5 @@
 /** The org's groups (single-sourced in the SCIM directory) with member counts and mapped roles. */
-import type { Store } from '../store/index.ts'
+import type { Store } from '../../store/index.ts'
 import { decodeCursor, encodeCursor, type Page, pageLimit } from './pagination.ts'
 
 export interface GroupItem {

@@ -4,9 +4,9 @@
  * so its `id` and `scimId` are both the SCIM resource id; `externalId` is the IdP's own id.
  */
 
-import type { MatchedOn } from '../store/duplicates.ts'
-import type { Store } from '../store/index.ts'
-import { profileOf } from '../sync/profile.ts'
+import type { MatchedOn } from '../../store/duplicates.ts'
+import type { Store } from '../../store/index.ts'
+import { profileOf } from '../../sync/profile.ts'
 import { decodeCursor, encodeCursor, type Page, pageLimit } from './pagination.ts'
 import { toUserItem, type UserItem } from './users.ts'
 

@@ -2,7 +2,7 @@
  * Opaque list cursors for the admin API: a keyset position encoded as base64url JSON, so clients
  * pass `nextCursor` back untouched and the store pages by index instead of by offset.
  */
-import { invalid } from '../errors.ts'
+import { invalid } from '../../errors.ts'
 
 export const DEFAULT_LIMIT = 100
 export const MAX_LIMIT = 1000

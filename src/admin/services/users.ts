@@ -4,12 +4,12 @@
  * and a keyset cursor; and the creation of a local account (one that exists outside the
  * integration, e.g. before it was set up).
  */
-import { conflict, invalid } from '../errors.ts'
-import { isValidEmail } from '../orgs/service.ts'
-import type { AccountRow } from '../store/accounts.ts'
-import { newId } from '../store/ids.ts'
-import type { Repositories, Store } from '../store/index.ts'
-import type { LinkedProvider } from '../store/linked-identities.ts'
+import { createAccount } from '../../accounts/service.ts'
+import { conflict, invalid } from '../../errors.ts'
+import { isValidEmail } from '../../orgs/service.ts'
+import type { AccountRow } from '../../store/accounts.ts'
+import type { Repositories, Store } from '../../store/index.ts'
+import type { LinkedProvider } from '../../store/linked-identities.ts'
 import { decodeCursor, encodeCursor, type Page, pageLimit } from './pagination.ts'
 
 export interface LinkedIdentity {
@@ -130,40 +130,11 @@ export async function createLocalUser(
     if (await tx.accounts.byEmail(orgId, email.toLowerCase())) {
       throw conflict('EMAIL_TAKEN', `an account with email ${email} already exists`, 'email')
     }
-    const now = Date.now()
-    const row: AccountRow = {
-      id: newId(),
-      org_id: orgId,
-      email,
-      email_lower: email.toLowerCase(),
-      name,
-      source: 'local',
-      active: 1,
-      role: 'member',
-      scim_user_id: null,
-      created_via_integration: 0,
-      last_sign_in_at: null,
-      created_at: now,
-      updated_at: now,
-    }
-    await tx.accounts.insert(row)
-    for (const li of linked) {
-      await tx.linkedIdentities.insert({
-        id: newId(),
-        org_id: orgId,
-        account_id: row.id,
-        provider: li.provider,
-        login: li.login,
-        email: li.email,
-        email_lower: li.email.toLowerCase(),
-        created_at: now,
-      })
-    }
-    // Downstream apps follow every account, local ones included.
-    await tx.events.append(
-      orgId,
-      { type: 'account.created', accountId: row.id, data: { email, name, role: row.role, source: 'local' } },
-      now,
+    // Downstream apps follow every account, local ones included: the service writes its event.
+    const row = await createAccount(
+      tx,
+      { orgId, email, name, role: 'member', origin: { via: 'admin' }, linkedIdentities: linked },
+      Date.now(),
     )
     await tx.audit.record({
       orgId,

@@ -1,0 +1,55 @@
+/**
+ * TypeBox models of what the integration aggregate answers: the one source of the
+ * `IntegrationStatus` and `CertificateInfo` types (src/integration/service.ts and certificate.ts
+ * build them) and of their OpenAPI entries (the admin API's integration and SAML routes).
+ */
+import { type Static, Type as T } from '@sinclair/typebox'
+import { SyncStatusModel } from '../sync/model.ts'
+import { IntegrationSettingsSchema } from './settings.ts'
+
+export const CertificateInfoModel = T.Object(
+  {
+    subject: T.String({ examples: ['CN=dev-123456, O=Okta, L=San Francisco'] }),
+    issuer: T.String(),
+    notBefore: T.String({ format: 'date-time' }),
+    notAfter: T.String({ format: 'date-time' }),
+    fingerprintSha256: T.String({ examples: ['3A:1B:…'] }),
+    expiresInDays: T.Integer(),
+  },
+  { title: 'CertificateInfo' },
+)
+
+/** The facts the settings page and the API show about an X.509 certificate. */
+export type CertificateInfo = Static<typeof CertificateInfoModel>
+
+export const IntegrationStatusModel = T.Object(
+  {
+    configured: T.Boolean(),
+    ssoUrl: T.Union([T.String(), T.Null()]),
+    issuer: T.Union([T.String(), T.Null()]),
+    certificate: T.Union([CertificateInfoModel, T.Null()]),
+    nextCertificate: T.Union([CertificateInfoModel, T.Null()]),
+    settings: T.Union([IntegrationSettingsSchema, T.Null()]),
+    acsUrl: T.String({
+      description: 'Single Sign On URL (also Recipient and Destination) to type into Okta',
+    }),
+    audience: T.String({ description: 'Audience URI (SP Entity ID) to type into Okta' }),
+    scimBaseUrl: T.String({ description: 'SCIM connector base URL to type into Okta' }),
+    metadataUrl: T.String(),
+    loginUrl: T.String({ description: 'SP-initiated sign-in' }),
+    connectedUsers: T.Integer({ description: 'Active users provisioned through SCIM' }),
+    groups: T.Integer(),
+    sync: SyncStatusModel,
+    createdAt: T.Union([T.String({ format: 'date-time' }), T.Null()]),
+    updatedAt: T.Union([T.String({ format: 'date-time' }), T.Null()]),
+    scimToken: T.Optional(
+      T.String({
+        description: 'Only in the answer to the first set-up: the SCIM bearer token, never shown again',
+      }),
+    ),
+  },
+  { title: 'IntegrationStatus' },
+)
+
+/** An org's integration as an admin reads it (`scimToken` only in the answer to the first set-up). */
+export type IntegrationStatus = Static<typeof IntegrationStatusModel>
