@@ -2,12 +2,14 @@
  * Assembles the HTTP application: request logging and metrics, every feature's routes (the admin
  * side as one plugin, src/admin/index.ts), then the fallback error mapper; each mount answers its
  * own errors (src/http/error-surfaces.ts). `createFetch` adds what must happen before routing
- * (own-origin org rewrite, the body guard: content type, size, shape) and the headers every
- * response carries; it is what both the server and the tests call.
+ * (own-origin org rewrite, the body guard: content type, size, shape), the request id every log
+ * line of the request carries (src/http/request-id.ts) and the headers every response carries; it
+ * is what both the server and the tests call.
  */
 import { Elysia } from 'elysia'
 import { accountRoutes } from '../account/routes.ts'
 import { adminRoutes } from '../admin/index.ts'
+import { withRequestId } from '../observability/log.ts'
 import { samlRoutes } from '../saml/routes.ts'
 import { SCIM_PATH, scimErrorSurface, scimRoutes } from '../scim/routes.ts'
 import { webRoutes } from '../web/index.ts'
@@ -19,6 +21,7 @@ import { docsRoutes } from './docs.ts'
 import { answerWith, fallbackErrors } from './error-surfaces.ts'
 import { operationsRoutes } from './operations.ts'
 import { rewriteForOwnOrigin } from './org-routing.ts'
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts'
 
 const started = new WeakMap<Request, number>()
 
@@ -67,17 +70,20 @@ export type App = ReturnType<typeof createApp>
 
 /**
  * Headers every response carries, set in this one place (pages, JSON, SCIM, errors, 404s, docs,
- * assets, refusals made before routing): no browser may guess a type other than the declared one.
+ * assets, refusals made before routing): no browser may guess a type other than the declared one,
+ * and the caller learns the request id its request is logged under.
  */
-function withBaselineHeaders(response: Response): Response {
+function withBaselineHeaders(response: Response, requestId: string): Response {
+  const set = (target: Response) => {
+    target.headers.set('x-content-type-options', 'nosniff')
+    target.headers.set(REQUEST_ID_HEADER, requestId)
+    return target
+  }
   try {
-    response.headers.set('x-content-type-options', 'nosniff')
-    return response
+    return set(response)
   } catch {
     // A response with immutable headers (e.g. from Response.redirect) is copied.
-    const copy = new Response(response.body, response)
-    copy.headers.set('x-content-type-options', 'nosniff')
-    return copy
+    return set(new Response(response.body, response))
   }
 }
 
@@ -92,12 +98,15 @@ export function createFetch(app: { handle(request: Request): Promise<Response> }
     // server knows.
     const peer = server?.requestIP(request)?.address
     if (peer) rememberPeerAddress(request, peer)
-    const routed = await rewriteForOwnOrigin(request, store, config.trustProxy)
-    if (routed instanceof Response) return withBaselineHeaders(routed)
-    // After the rewrite, so the body is judged by the surface it is routed to.
-    const guarded = guardBody(routed, config.maxBodyBytes)
-    if (guarded instanceof Response) return withBaselineHeaders(guarded)
-    if (peer) rememberPeerAddress(guarded, peer)
-    return withBaselineHeaders(await app.handle(guarded))
+    const requestId = requestIdOf(request, config.trustProxy)
+    return withRequestId(requestId, async () => {
+      const routed = await rewriteForOwnOrigin(request, store, config.trustProxy)
+      if (routed instanceof Response) return withBaselineHeaders(routed, requestId)
+      // After the rewrite, so the body is judged by the surface it is routed to.
+      const guarded = guardBody(routed, config.maxBodyBytes)
+      if (guarded instanceof Response) return withBaselineHeaders(guarded, requestId)
+      if (peer) rememberPeerAddress(guarded, peer)
+      return withBaselineHeaders(await app.handle(guarded), requestId)
+    })
   }
 }

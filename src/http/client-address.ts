@@ -7,7 +7,8 @@
  *   right (one proxy: the rightmost). `{ hops: 0 }` never reads a header.
  * - `{ networks }`: headers count only when the peer is in one of the listed proxy networks; the
  *   client is then the rightmost entry that is not itself such a proxy.
- * X-Forwarded-Host/-Proto follow the same decision and use the rightmost value (the trusted proxy's).
+ * X-Forwarded-Host/-Proto follow the same decision and use the rightmost value (the trusted proxy's);
+ * so does X-Request-Id (src/http/request-id.ts).
  */
 import { isIP } from 'node:net'
 import type { Config } from '../config/index.ts'
@@ -43,6 +44,11 @@ export function forwardedValue(
 ): string | undefined {
   if (!headersTrusted(peers.get(request), trust)) return undefined
   return listOf(request.headers.get(header)).at(-1)
+}
+
+/** Whether this request came through a trusted proxy, whose own headers (X-Request-Id) count. */
+export function fromTrustedProxy(request: Request, trust: ProxyTrust): boolean {
+  return headersTrusted(peers.get(request), trust)
 }
 
 function headersTrusted(peer: string | undefined, trust: ProxyTrust): boolean {

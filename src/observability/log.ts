@@ -1,4 +1,12 @@
-/** Structured logs: one JSON object per line on stdout, filtered by level. */
+/**
+ * Structured logs: one JSON object per line on stdout, filtered by level. The one logger of the
+ * process. A line written while an HTTP request is handled carries that request's `requestId`
+ * (`withRequestId`, entered by the server's fetch handler, src/http/app.ts): the context travels
+ * with the request's async work (AsyncLocalStorage), so no feature passes the id along and the
+ * "request" line and any error line of one request can be joined on it.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks'
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
@@ -10,6 +18,18 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void
 }
 
+const requestContext = new AsyncLocalStorage<{ requestId: string }>()
+
+/** Runs `work` so that every log line it writes, however deep and however late, names `requestId`. */
+export function withRequestId<T>(requestId: string, work: () => T): T {
+  return requestContext.run({ requestId }, work)
+}
+
+/** The id of the request being handled here, if any. */
+export function currentRequestId(): string | undefined {
+  return requestContext.getStore()?.requestId
+}
+
 export function createLogger(
   level: LogLevel,
   write: (line: string) => void = (l) => process.stdout.write(l),
@@ -17,7 +37,9 @@ export function createLogger(
   const min = ORDER[level]
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields })}\n`)
+    const requestId = requestContext.getStore()?.requestId
+    const line = { time: new Date().toISOString(), level: lvl, msg, ...(requestId ? { requestId } : {}) }
+    write(`${JSON.stringify({ ...line, ...fields })}\n`)
   }
   return {
     debug: (m, f) => emit('debug', m, f),
