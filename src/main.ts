@@ -12,6 +12,7 @@ import { startHousekeeping } from './housekeeping/index.ts'
 import { createApp, createFetch } from './http/app.ts'
 import type { AppDeps } from './http/context.ts'
 import { metricsAccess, metricsListener } from './http/operations.ts'
+import { startTlsFront, type TlsFront } from './http/tls-front.ts'
 import { createLogger, type Logger } from './observability/log.ts'
 import { createMetrics } from './observability/metrics.ts'
 import { createSecretBox } from './secrets/secret-box.ts'
@@ -26,6 +27,8 @@ export interface RunningServer {
   port: number
   /** The METRICS_PORT listener's port, when there is one. */
   metricsPort: number | null
+  /** SIGHUP: re-reads the TLS certificate and key (logged either way); false when they were refused. */
+  reloadTls(): boolean
   stop(): Promise<void>
 }
 
@@ -56,22 +59,43 @@ export async function startServer(
   // default public URL (which SCIM locations and Okta values derive from) must name the real one.
   let handle: ReturnType<typeof createFetch> | null = null
   let server: ReturnType<typeof Bun.serve>
+  // With TLS the HTTP server listens on a loopback port and the TLS front on the public one.
+  const tlsFiles =
+    config.tlsCertFile && config.tlsKeyFile
+      ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
+      : null
+  let tls: TlsFront | null = null
   try {
     server = Bun.serve({
-      port: config.port,
-      hostname: config.host,
+      port: tlsFiles ? 0 : config.port,
+      hostname: tlsFiles ? '127.0.0.1' : config.host,
       // Only a backstop: createFetch refuses bodies over maxBodyBytes itself, in the format of the
       // surface they were sent to (SCIM error, admin JSON, a page); Bun's own 413 has an empty body.
       maxRequestBodySize: Math.max(config.maxBodyBytes * 64, 256 * 1024 * 1024),
       fetch: (request, bun) =>
         handle
-          ? handle(request, bun)
+          ? handle(request, tls ? tls.peerServer(bun) : bun)
           : new Response('starting', { status: 503, headers: { 'retry-after': '1' } }),
     })
   } catch (error) {
     await store.close()
     throw error
   }
+  if (tlsFiles) {
+    try {
+      tls = await startTlsFront({
+        files: tlsFiles,
+        host: config.host,
+        port: config.port,
+        upstreamPort: server.port as number,
+      })
+    } catch (error) {
+      server.stop(true)
+      await store.close()
+      throw error
+    }
+  }
+  const publicPort = tls ? tls.port : (server.port as number)
   let metricsServer: ReturnType<typeof Bun.serve> | null = null
   if (config.metricsPort !== undefined) {
     try {
@@ -87,12 +111,14 @@ export async function startServer(
       throw error
     }
   }
-  if (config.publicUrl === 'http://localhost:0') config.publicUrl = `http://localhost:${server.port}`
+  if (/^https?:\/\/localhost:0$/.test(config.publicUrl))
+    config.publicUrl = config.publicUrl.replace(/:0$/, `:${publicPort}`)
   const deps: AppDeps = { config, store, log, metrics, version: VERSION }
   handle = createFetch(createApp(deps), deps)
-  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`
+  const url = `${tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${publicPort}`
   log.info('listening', {
     url,
+    ...(tls ? { tls: { subject: tls.current.subject, notAfter: tls.current.notAfter.toISOString() } } : {}),
     publicUrl: config.publicUrl,
     store: describeLocation(location),
     version: VERSION,
@@ -117,12 +143,30 @@ export async function startServer(
   let stopping: Promise<void> | null = null
   return {
     url,
-    port: server.port ?? config.port,
+    port: publicPort,
     metricsPort: metricsServer?.port ?? null,
+    reloadTls() {
+      if (!tls) {
+        log.info('SIGHUP: nothing to reload (no --tls-cert)')
+        return true
+      }
+      try {
+        const pair = tls.reload()
+        log.info('TLS certificate reloaded', { subject: pair.subject, notAfter: pair.notAfter.toISOString() })
+        return true
+      } catch (error) {
+        log.error('TLS certificate not reloaded: still serving the previous one', {
+          reason: error instanceof Error ? error.message : String(error),
+        })
+        return false
+      }
+    },
     stop() {
       stopping ??= (async () => {
-        // In-flight requests and the current sync batch finish before the store closes.
+        // In-flight requests and the current sync batch finish before the store closes; the TLS
+        // front's connections end as the HTTP server behind closes them.
         await Promise.all([
+          tls?.stop(),
           server.stop(false),
           metricsServer?.stop(false),
           scheduler.stop(),
@@ -207,6 +251,8 @@ export async function main(
       }
       process.once('SIGTERM', shutdown)
       process.once('SIGINT', shutdown)
+      // SIGHUP re-reads the TLS files (a renewed certificate) without dropping connections.
+      process.on('SIGHUP', () => server.reloadTls())
     })
     return EXIT.ok
   }

@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { type Static, Type as T } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { readTlsPair, TlsFilesError } from './tls.ts'
+
+export { parseFlags } from './flags.ts'
 
 const LogLevel = T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error')])
 
@@ -55,6 +58,10 @@ export const ConfigSchema = T.Object({
   ),
   secretKey: T.Optional(T.String({ minLength: 32, description: 'Key sealing SP private keys in the store' })),
   secretKeyFile: T.Optional(T.String({ minLength: 1, description: 'File whose content is SECRET_KEY' })),
+  tlsCertFile: T.Optional(
+    T.String({ minLength: 1, description: 'PEM certificate (chain) served over HTTPS' }),
+  ),
+  tlsKeyFile: T.Optional(T.String({ minLength: 1, description: 'PEM private key of that certificate' })),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -91,7 +98,7 @@ export const SETTINGS: Setting[] = [
     flag: 'public-url',
     env: 'PUBLIC_URL',
     kind: 'string',
-    help: 'public base URL (default http://localhost:{port})',
+    help: 'public base URL (default http://localhost:{port}, https with --tls-cert)',
   },
   {
     key: 'logLevel',
@@ -205,6 +212,20 @@ export const SETTINGS: Setting[] = [
     kind: 'string',
     help: 'file whose content is SECRET_KEY',
   },
+  {
+    key: 'tlsCertFile',
+    flag: 'tls-cert',
+    env: 'TLS_CERT_FILE',
+    kind: 'string',
+    help: 'serve HTTPS with this PEM certificate (chain); re-read on SIGHUP',
+  },
+  {
+    key: 'tlsKeyFile',
+    flag: 'tls-key',
+    env: 'TLS_KEY_FILE',
+    kind: 'string',
+    help: 'the PEM private key of --tls-cert; re-read on SIGHUP',
+  },
 ]
 
 /** Settings whose value never appears in an error message. */
@@ -234,43 +255,6 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   metricsToken: 'use a random token of at least 16 characters, e.g. from openssl rand -hex 16',
   metricsPort: 'use a port number from 0 to 65535',
   secretKey: 'use at least 32 characters, e.g. the output of openssl rand -base64 32',
-}
-
-/** Flags that are on by being present and never take a value. */
-const SWITCHES = new Set(['json', 'help', 'version', 'password-stdin', 'force'])
-const BOOLEAN_WORDS = ['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']
-
-/** Splits `--name value` / `--name=value` flags out of argv; other words are returned as positionals. */
-export function parseFlags(argv: string[]): { flags: Map<string, string>; positionals: string[] } {
-  const flags = new Map<string, string>()
-  const positionals: string[] = []
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i] as string
-    if (!word.startsWith('--')) {
-      positionals.push(word)
-      continue
-    }
-    const eq = word.indexOf('=')
-    if (eq > 0) {
-      flags.set(word.slice(2, eq), word.slice(eq + 1))
-      continue
-    }
-    const name = word.slice(2)
-    const next = argv[i + 1]
-    // Switches never take the next word (`--json org create` is not json=org); --trust-proxy takes
-    // it only when it is a boolean word, a hop count or a network list (alone it means one hop).
-    const takesValue = SWITCHES.has(name)
-      ? false
-      : name === 'trust-proxy'
-        ? next !== undefined &&
-          (BOOLEAN_WORDS.includes(next.trim().toLowerCase()) || /^(?=.*[\d:])[\d.:a-f/,\s]+$/i.test(next))
-        : true
-    if (takesValue && next !== undefined && !next.startsWith('--')) {
-      flags.set(name, next)
-      i++
-    } else flags.set(name, 'true')
-  }
-  return { flags, positionals }
 }
 
 /** TRUST_PROXY: a boolean word (true = one hop), a hop count, or comma-separated proxy networks. */
@@ -331,7 +315,9 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
   }
   if (raw.databaseUrl === undefined)
     raw.databaseUrl = `${String(raw.dataDir).replace(/\/+$/, '')}/okta-bridge.sqlite`
-  if (raw.publicUrl === undefined) raw.publicUrl = `http://localhost:${raw.port}`
+  checkTlsFiles(raw)
+  if (raw.publicUrl === undefined)
+    raw.publicUrl = `${raw.tlsCertFile === undefined ? 'http' : 'https'}://localhost:${raw.port}`
   if (typeof raw.publicUrl === 'string') raw.publicUrl = raw.publicUrl.replace(/\/+$/, '')
   readSecretKeyFile(raw)
   if (typeof raw.databaseUrl === 'string') checkDatabaseUrl(raw.databaseUrl)
@@ -364,6 +350,22 @@ function checkDatabaseUrl(value: string): void {
   }
   if (!url.hostname || url.pathname.replace(/^\//, '') === '') {
     throw new ConfigError(`DATABASE_URL (--database-url): name the host and the database: ${hint}`)
+  }
+}
+
+/** --tls-cert and --tls-key come together, and the files are a usable pair (src/config/tls.ts). */
+function checkTlsFiles(raw: Record<string, unknown>): void {
+  const { tlsCertFile: certFile, tlsKeyFile: keyFile } = raw
+  if (certFile === undefined && keyFile === undefined) return
+  if (typeof certFile !== 'string' || typeof keyFile !== 'string') {
+    const missing = certFile === undefined ? 'TLS_CERT_FILE (--tls-cert)' : 'TLS_KEY_FILE (--tls-key)'
+    throw new ConfigError(`${missing}: HTTPS needs both --tls-cert and --tls-key`)
+  }
+  try {
+    readTlsPair({ certFile, keyFile })
+  } catch (error) {
+    if (error instanceof TlsFilesError) throw new ConfigError(error.message)
+    throw error
   }
 }
 

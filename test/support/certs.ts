@@ -108,3 +108,37 @@ export function expired(name = 'expired-idp'): KeyPair {
   cache.set(key, pair)
   return pair
 }
+
+/** A self-signed TLS server certificate for localhost, 127.0.0.1 and ::1, valid for `days`. */
+export function serverCertificate(name: string, days = 30): KeyPair {
+  const key = `server:${name}:${days}`
+  const hit = cache.get(key)
+  if (hit) return hit
+  const keyPath = join(dir, `server-${name}-${days}.key`)
+  const certPath = join(dir, `server-${name}-${days}.crt`)
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    String(days),
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+  ])
+  const pair = {
+    certificate: readFileSync(certPath, 'utf8'),
+    privateKey: readFileSync(keyPath, 'utf8'),
+    certPath,
+    keyPath,
+  }
+  cache.set(key, pair)
+  return pair
+}
