@@ -4,6 +4,7 @@
  */
 import pkg from '../package.json'
 import { runStoreCommand, UsageError } from './cli/commands.ts'
+import { runDoctor } from './cli/doctor.ts'
 import { acceptsFlag, COMMAND_HELP, groupHelp, MAIN_HELP } from './cli/help.ts'
 import { type CliIo, EXIT, processIo } from './cli/output.ts'
 import { COPY_COMMANDS, runCopyCommand } from './cli/store-commands.ts'
@@ -228,6 +229,8 @@ export async function main(
       EXIT.usage,
     )
   }
+  // doctor reports an invalid setting as its first failed check rather than refusing to run.
+  if (known === 'doctor') return runDoctor(flags, env, io)
   let config: Config
   try {
     config = loadConfig(flags, env)

@@ -15,6 +15,7 @@ Usage:
   okta-bridge api-key revoke --org SLUG --id ID [--json]
   okta-bridge store copy --from STORE --to STORE [--force] [--json]
   okta-bridge backup --out FILE.sqlite [--force] [--json]
+  okta-bridge doctor [settings] [--json]  check settings, store, reachability, certificates, clock
   okta-bridge --version | --help
   okta-bridge COMMAND --help              help for one command
 
@@ -88,6 +89,16 @@ was). A target that holds rows is refused unless --force, which replaces them.
   --force  empty a target that holds rows first
 Progress goes to stderr on a terminal.
 Output (--json): {"from","to","tables":{"<table>":rows},"seconds"} (URLs without passwords)`,
+  doctor: `okta-bridge doctor [settings] [--json]
+
+Checks what an operator would, with the same settings as serve (flags and environment), and prints
+what to fix: the configuration; the store (opened, migrated and asked, SQLite or PostgreSQL);
+that PUBLIC_URL and every org's own origin reach a server from this machine (GET /healthz); the
+expiry of the TLS certificate (--tls-cert) and of every org's IdP and SP certificates (fails within
+14 days); the clock against the IdP's, from the IssueInstant of the org's last sign-ins (fails
+beyond 30 s). Run it where the server runs, with its settings.
+Exit code: 0 when every check holds, 1 otherwise.
+Output (--json): {"checks":[{"name","ok","detail"}]}`,
   backup: `okta-bridge backup --out FILE.sqlite [--force] [--json]
 
 Writes an online, consistent snapshot of the store (DATABASE_URL, SQLite or PostgreSQL) into a new
@@ -110,6 +121,7 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   'api-key revoke': ['org', 'id'],
   'store copy': ['from', 'to', 'force'],
   backup: ['out', 'force'],
+  doctor: [],
 }
 
 const COMMON_FLAGS = new Set(['json', 'help', 'version', ...SETTINGS.map((s) => s.flag)])

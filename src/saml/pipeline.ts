@@ -49,6 +49,8 @@ export interface VerifiedResponse {
   assertionId: string
   /** Keep the assertion ID in the replay cache until then. */
   replayUntil: number
+  /** The signed Assertion's IssueInstant (ms): by the IdP's clock, for `okta-bridge doctor`'s skew check. */
+  issuedAt: number
   /** The AuthnRequest this answers, or null for an IdP-initiated sign-in. */
   requestId: string | null
   identity: SignedInIdentity
@@ -109,7 +111,7 @@ export function verifySamlResponse(xml: string, expect: SamlExpectations): Verif
   checkAudience(assertion, expect.audience)
   const notOnOrAfter = checkConditionsTime(assertion, time)
   const bearer = checkBearerConfirmation(assertion, expect.acsUrl, time)
-  checkValidityWindow(assertion, [notOnOrAfter, bearer.notOnOrAfter], {
+  const issuedAt = checkValidityWindow(assertion, [notOnOrAfter, bearer.notOnOrAfter], {
     ...time,
     maxValidityMs: expect.maxAssertionValidityMs ?? DEFAULT_MAX_ASSERTION_VALIDITY_MS,
   })
@@ -122,6 +124,7 @@ export function verifySamlResponse(xml: string, expect: SamlExpectations): Verif
   return {
     assertionId,
     replayUntil: Math.max(notOnOrAfter, bearer.notOnOrAfter) + time.skewMs,
+    issuedAt,
     requestId,
     identity,
     signed: {

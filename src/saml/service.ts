@@ -159,6 +159,8 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
           email: account.email,
           flow: verified.requestId ? 'sp_initiated' : 'idp_initiated',
           assertionId: verified.assertionId,
+          // The IdP's clock against ours (this row's `at`): what `okta-bridge doctor` reads for skew.
+          issueInstant: new Date(verified.issuedAt).toISOString(),
           signed: verified.signed,
           // An unsafe RelayState is ignored, not followed; the admin can see that it happened.
           relayStateIgnored: form.relayState !== null && safeNextUrl(form.relayState, base) === null,
