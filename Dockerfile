@@ -1,6 +1,7 @@
 # Multi-stage build: compile the single executable with the official Bun image, run it in a small
-# Debian base as a non-root user with /data as a volume. (Docker does not run on our dev machines;
-# this file is kept simple and is the documented way to ship the binary in a container.)
+# Debian base as a non-root user with /data as a volume. Not built or run by this project's CI
+# (no Docker engine where the tests run): docs/operations.md ("Docker") shows `docker run` with a
+# volume, with PostgreSQL and with TLS, and says the same.
 FROM oven/bun:1.4.5 AS build
 WORKDIR /src
 COPY package.json package-lock.json bunfig.toml tsconfig.json ./

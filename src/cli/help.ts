@@ -30,6 +30,7 @@ export const COMMAND_HELP: Record<string, string> = {
 
 Starts the HTTP server and the sync scheduler. Migrates the store on start. Stops cleanly on
 SIGTERM/SIGINT (finishes in-flight requests and the current sync batch, then closes the store).
+With --tls-cert/--tls-key it serves HTTPS; SIGHUP re-reads both files without dropping connections.
 See okta-bridge --help for the settings.`,
   'org create': `okta-bridge org create --slug SLUG [--name NAME] [--url ORIGIN] [--json]
 
@@ -96,7 +97,8 @@ what to fix: the configuration; the store (opened, migrated and asked, SQLite or
 that PUBLIC_URL and every org's own origin reach a server from this machine (GET /healthz); the
 expiry of the TLS certificate (--tls-cert) and of every org's IdP and SP certificates (fails within
 14 days); the clock against the IdP's, from the IssueInstant of the org's last sign-ins (fails
-beyond 30 s). Run it where the server runs, with its settings.
+beyond 30 s). Run it where the server runs, with its settings; a private CA for PUBLIC_URL is
+trusted with NODE_EXTRA_CA_CERTS=/path/ca.pem.
 Exit code: 0 when every check holds, 1 otherwise.
 Output (--json): {"checks":[{"name","ok","detail"}]}`,
   backup: `okta-bridge backup --out FILE.sqlite [--force] [--json]
