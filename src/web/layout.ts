@@ -18,7 +18,7 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 }
 
-export type NavKey = 'integration' | 'users' | 'groups' | 'duplicates' | 'audit' | 'access'
+export type NavKey = 'integration' | 'users' | 'groups' | 'duplicates' | 'audit' | 'access' | 'webhooks'
 
 const NAV: { key: NavKey; path: string; label: string }[] = [
   { key: 'integration', path: '/admin/integration', label: 'Okta integration' },
@@ -27,6 +27,7 @@ const NAV: { key: NavKey; path: string; label: string }[] = [
   { key: 'duplicates', path: '/admin/duplicates', label: 'Duplicates' },
   { key: 'audit', path: '/admin/audit', label: 'Audit log' },
   { key: 'access', path: '/admin/access', label: 'Access' },
+  { key: 'webhooks', path: '/admin/webhooks', label: 'Webhooks' },
 ]
 
 export interface Flash {
