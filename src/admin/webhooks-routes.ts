@@ -17,7 +17,6 @@ import {
   DeliveryListModel,
   DeliveryModel,
   EVENT_TYPES,
-  ListQuery,
   NewWebhookBody,
   PatchWebhookBody,
   ReplayBody,
@@ -40,6 +39,16 @@ import { adminApi } from './api.ts'
 import { OrgSlugParams } from './model.ts'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
+// Elysia's `t` (not bare TypeBox) for query strings: it coerces `?limit=2` to a number.
+const ListQuery = t.Object(
+  {
+    limit: t.Optional(
+      t.Integer({ minimum: 1, maximum: 1000, description: 'Page size (default 100, max 1000)' }),
+    ),
+    cursor: t.Optional(t.String({ maxLength: 64, description: 'The `nextCursor` of the previous page' })),
+  },
+  { additionalProperties: false },
+)
 const tags = ['Webhooks']
 const NoContent = t.Void({ description: 'Done; no body' })
 

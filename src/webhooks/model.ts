@@ -122,16 +122,6 @@ export const WebhookListModel = T.Object({
   nextCursor: T.Union([T.String(), T.Null()], { description: 'Pass as ?cursor= for the next page' }),
 })
 
-export const ListQuery = T.Object(
-  {
-    limit: T.Optional(
-      T.Integer({ minimum: 1, maximum: 1000, description: 'Page size (default 100, max 1000)' }),
-    ),
-    cursor: T.Optional(T.String({ maxLength: 64, description: 'The `nextCursor` of the previous page' })),
-  },
-  { additionalProperties: false },
-)
-
 export const DeliveryModel = T.Object(
   {
     id: T.String(),
