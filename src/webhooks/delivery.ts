@@ -149,7 +149,8 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
     const giveUp = at - failingSince >= windowMs
     const nextAttemptAt = giveUp ? null : at + retryDelay(config.webhookRetryMs, attemptNumber)
     const error = result.error ?? 'not acknowledged'
-    const reason = `failing since ${new Date(failingSince).toISOString()} (last: ${error})`
+    const since = `${new Date(failingSince).toISOString().slice(0, 16).replace('T', ' ')} UTC`
+    const reason = `failing since ${since} (last: ${error})`
     await store.transaction(async (tx) => {
       const changed = giveUp
         ? await tx.webhooks.disable(endpoint.id, endpoint.cursor_event_id, reason, at)

@@ -49,9 +49,9 @@ function endpointRow(input: WebhooksPageInput, hook: Webhook): SafeHtml {
   const tested = input.tested?.id === hook.id ? input.tested.delivery : undefined
   return html`<tr data-webhook="${hook.id}">
 <td><code class="url">${hook.url}</code>${hook.description ? html`<br><span class="muted">${hook.description}</span>` : html``}</td>
-<td>${hook.eventTypes.length === 0 ? html`<span class="muted">all</span>` : hook.eventTypes.join(', ')}${hook.batch ? html`<br><span class="badge">batch</span>` : html``}</td>
+<td class="types">${hook.eventTypes.length === 0 ? html`<span class="muted">all</span>` : hook.eventTypes.map((type, i) => html`${i > 0 ? html`<br>` : html``}<code>${type}</code>`)}${hook.batch ? html`<br><span class="badge">batch</span>` : html``}</td>
 <td class="state">${state(hook)}</td>
-<td>event ${hook.cursor}<br><span class="muted">lag ${formatDuration(hook.lagSeconds)}</span></td>
+<td class="cursor">${hook.cursor === 0 ? html`<span class="muted">none yet</span>` : html`up to ${hook.cursor}`}<br><span class="muted">lag ${formatDuration(hook.lagSeconds)}</span></td>
 <td class="actions">
 ${postButton(`${base}/test`, input.csrfToken, 'Send test event')}
 ${tested ? html`<p class="test-result" role="status">${tested.status === 'delivered' ? `Delivered: HTTP ${tested.responseStatus}` : `Not delivered: ${tested.error ?? 'no answer'}`}</p>` : html``}
@@ -129,7 +129,7 @@ ${
         'Add one below, or with POST /api/v1/orgs/{slug}/webhooks.',
       )
     : html`<div class="table-wrap"><table id="webhooks">
-<thead><tr><th scope="col">Endpoint</th><th scope="col">Events</th><th scope="col">State</th><th scope="col">Delivered up to</th><th scope="col"><span class="muted">Actions</span></th></tr></thead>
+<thead><tr><th scope="col">Endpoint</th><th scope="col">Events</th><th scope="col">State</th><th scope="col">Delivered</th><th scope="col"><span class="muted">Actions</span></th></tr></thead>
 <tbody>${input.hooks.map((hook) => endpointRow(input, hook))}</tbody></table></div>`
 }
 </section>
