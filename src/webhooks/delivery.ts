@@ -3,8 +3,8 @@
  * endpoint in feed order, never skipping an event.
  *
  * - One sender per endpoint at a time, across every instance on the store: the sender holds the
- *   lease `webhook:<endpoint id>` (`store.leases`), renewed with every acknowledged request. The
- *   lease outlives the request timeout, so a live holder never loses it mid-request.
+ *   lease `webhook:<endpoint id>` (`store.leases`), renewed every few seconds with an acknowledged
+ *   request. The lease outlives the request timeout, so a live holder never loses it mid-request.
  * - The endpoint's cursor moves only after a 2xx, in the same transaction as the delivery's log row
  *   and the lease renewal, and only from the position the sender read (compare-and-set): a crash
  *   at any moment leaves the cursor before the unacknowledged event, which is sent again with the
@@ -58,6 +58,8 @@ const PARALLEL_ENDPOINTS = 8
 const DUE_PAGE = 200
 const DELIVERY_LOG_DAYS = 7
 const PRUNE_EVERY_MS = 10 * 60 * 1000
+/** The lease (request timeout + 30 s) is renewed after this long; a drain slice is far shorter. */
+const RENEW_EVERY_MS = 5_000
 
 export const leaseName = (endpointId: string) => `webhook:${endpointId}`
 
@@ -99,6 +101,8 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
     metrics,
     now,
   }
+  // When this sender last took or renewed each endpoint's lease.
+  const renewedAt = new Map<string, number>()
   let stopped = false
   let wakeUp: (() => void) | null = null
   let lastPrune = 0
@@ -129,7 +133,12 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
         at,
         next_attempt_at: null,
       })
-      return tx.leases.tryAcquire(leaseName(endpoint.id), holder, at, leaseMs)
+      // Renewed well before it could expire, not on every request: a write less per event. The
+      // cursor's compare-and-set, not the lease, is what keeps a stale sender from moving it.
+      if (at - (renewedAt.get(endpoint.id) ?? 0) < RENEW_EVERY_MS) return true
+      const renewed = await tx.leases.tryAcquire(leaseName(endpoint.id), holder, at, leaseMs)
+      if (renewed) renewedAt.set(endpoint.id, at)
+      return renewed
     })
     if (moved)
       for (const event of events) metrics.webhookDeliveryDelay.observe({}, Math.max(0, at - event.at) / 1000)
@@ -281,12 +290,15 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
     const next = await store.events.after(endpoint.org_id, endpoint.cursor_event_id, 1)
     if (next.length === 0) return 0
     const name = leaseName(endpoint.id)
-    if (!(await store.leases.tryAcquire(name, holder, now(), leaseMs))) return 0
+    const takenAt = now()
+    if (!(await store.leases.tryAcquire(name, holder, takenAt, leaseMs))) return 0
+    renewedAt.set(endpoint.id, takenAt)
     try {
       // Read again under the lease: the previous holder may have moved the cursor since.
       const fresh = await store.webhooks.byId(endpoint.id)
       return fresh ? await drain(fresh) : 0
     } finally {
+      renewedAt.delete(endpoint.id)
       await store.leases.release(name, holder).catch(() => false)
     }
   }
