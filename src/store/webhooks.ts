@@ -139,13 +139,15 @@ export function webhookRepository(db: Db, secrets: SecretBox | null) {
        AND (?2 = '' OR (created_at, id) > (SELECT created_at, id FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2))
      ORDER BY created_at, id LIMIT ?3`,
   )
-  const due = db.query<WebhookRow, [number, number]>(
-    `SELECT * FROM webhook_endpoints WHERE enabled = 1 AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
-     ORDER BY org_id, created_at, id LIMIT ?2`,
+  const due = db.query<WebhookRow, [number, string, number]>(
+    `SELECT * FROM webhook_endpoints
+     WHERE enabled = 1 AND (next_attempt_at IS NULL OR next_attempt_at <= ?1) AND id > ?2
+     ORDER BY id LIMIT ?3`,
   )
   const update = db.query(
     `UPDATE webhook_endpoints SET url = ?3, description = ?4, event_types = ?5, batch = ?6,
-       inflight_until = CASE WHEN batch = ?6 THEN inflight_until ELSE NULL END, updated_at = ?7
+       inflight_until = CASE WHEN batch = ?6 AND event_types = ?5 THEN inflight_until ELSE NULL END,
+       updated_at = ?7
      WHERE org_id = ?1 AND id = ?2`,
   )
   const setEnabled = db.query(
@@ -217,8 +219,8 @@ export function webhookRepository(db: Db, secrets: SecretBox | null) {
     get: (orgId: string, id: string) => get.get(orgId, id),
     /** Oldest first; `after` is the id of the last endpoint of the previous page ('' for the first). */
     list: (orgId: string, after: string, limit: number) => page.all(orgId, after, limit),
-    /** Enabled endpoints of every org whose next attempt is due (the delivery loop's work). */
-    due: (now: number, limit: number) => due.all(now, limit),
+    /** Enabled endpoints of every org whose next attempt is due, by id after `afterId` (keyset pages). */
+    due: (now: number, afterId: string, limit: number) => due.all(now, afterId, limit),
     /** The endpoint as it is now, whatever its org (the sender re-reads it under its lease). */
     byId: (id: string) => byId.get(id),
     update(orgId: string, id: string, changes: WebhookChanges, at: number): boolean {

@@ -3,7 +3,7 @@
  * endpoint in feed order, never skipping an event.
  *
  * - One sender per endpoint at a time, across every instance on the store: the sender holds the
- *   lease `webhook:<endpoint id>` (`store.leases`), renewed every few seconds with an acknowledged
+ *   lease `webhook:<endpoint id>` (`store.leases`), renewed every 2 s with an acknowledged
  *   request. The lease outlives the request timeout, so a live holder never loses it mid-request.
  * - The endpoint's cursor moves only after a 2xx, in the same transaction as the delivery's log row
  *   and the lease renewal, and only from the position the sender read (compare-and-set): a crash
@@ -58,8 +58,8 @@ const PARALLEL_ENDPOINTS = 8
 const DUE_PAGE = 200
 const DELIVERY_LOG_DAYS = 7
 const PRUNE_EVERY_MS = 10 * 60 * 1000
-/** The lease (request timeout + 30 s) is renewed after this long; a drain slice is far shorter. */
-const RENEW_EVERY_MS = 5_000
+/** The lease (request timeout + 10 s) is renewed after this long, with an acknowledged request. */
+const RENEW_EVERY_MS = 2_000
 
 export const leaseName = (endpointId: string) => `webhook:${endpointId}`
 
@@ -92,7 +92,9 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
   const { store, log, metrics, config } = deps
   const now = deps.now ?? Date.now
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${newId().slice(0, 8)}`
-  const leaseMs = config.webhookTimeoutMs + 30_000
+  // Outlives a request started just before a renewal was due; short, so that after a crash another
+  // sender (or the restarted process) takes over soon.
+  const leaseMs = config.webhookTimeoutMs + 10_000
   const windowMs = config.webhookFailureWindowSeconds * 1000
   const sender = {
     store,
@@ -287,8 +289,6 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
 
   /** Works on one endpoint if it has something to send and no other sender holds it. */
   const serve = async (endpoint: WebhookRow): Promise<number> => {
-    const next = await store.events.after(endpoint.org_id, endpoint.cursor_event_id, 1)
-    if (next.length === 0) return 0
     const name = leaseName(endpoint.id)
     const takenAt = now()
     if (!(await store.leases.tryAcquire(name, holder, takenAt, leaseMs))) return 0
@@ -304,23 +304,37 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
   }
 
   const runOnce = async (): Promise<number> => {
-    const due = await store.webhooks.due(now(), DUE_PAGE)
     let sent = 0
-    let index = 0
-    const worker = async () => {
-      while (index < due.length && !stopped) {
-        const endpoint = due[index++] as WebhookRow
-        try {
-          sent += await serve(endpoint)
-        } catch (error) {
-          log.error('webhook delivery failed', {
-            endpointId: endpoint.id,
-            error: error instanceof Error ? error.message : String(error),
-          })
+    // One look at each org's newest event per pass: an endpoint at or past it has nothing to send.
+    const newest = new Map<string, Promise<number>>()
+    const newestOf = (orgId: string) => {
+      const known = newest.get(orgId)
+      if (known) return known
+      const id = store.events.lastId(orgId)
+      newest.set(orgId, id)
+      return id
+    }
+    let after = ''
+    while (!stopped) {
+      const due = await store.webhooks.due(now(), after, DUE_PAGE)
+      let index = 0
+      const worker = async () => {
+        while (index < due.length && !stopped) {
+          const endpoint = due[index++] as WebhookRow
+          try {
+            if ((await newestOf(endpoint.org_id)) > endpoint.cursor_event_id) sent += await serve(endpoint)
+          } catch (error) {
+            log.error('webhook delivery failed', {
+              endpointId: endpoint.id,
+              error: error instanceof Error ? error.message : String(error),
+            })
+          }
         }
       }
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_ENDPOINTS, due.length) }, worker))
+      if (due.length < DUE_PAGE) break
+      after = (due.at(-1) as WebhookRow).id
     }
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_ENDPOINTS, due.length) }, worker))
     if (now() - lastPrune > PRUNE_EVERY_MS) {
       lastPrune = now()
       await store.webhooks.pruneDeliveries(now() - DELIVERY_LOG_DAYS * 86_400_000, 10_000)

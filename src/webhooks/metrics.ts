@@ -35,7 +35,7 @@ export function registerWebhookMetrics(
     enabled.reset()
     const at = now()
     // `due` with an infinite horizon lists every enabled endpoint; a disabled one has no series.
-    for (const row of await store.webhooks.due(Number.MAX_SAFE_INTEGER, SCRAPE_LIMIT)) {
+    for (const row of await store.webhooks.due(Number.MAX_SAFE_INTEGER, '', SCRAPE_LIMIT)) {
       lag.set({ endpoint: row.id }, await endpointLagSeconds(store, row, at))
       enabled.set({ endpoint: row.id }, 1)
     }

@@ -102,6 +102,8 @@ export async function attempt(
   )
   const seconds = (performance.now() - started) / 1000
   result.durationMs = Math.round(seconds * 1000)
+  if (result.error !== null && result.error.length > MAX_LOGGED_BODY)
+    result.error = `${result.error.slice(0, MAX_LOGGED_BODY)}…`
   deps.metrics.webhookDeliveries.inc({ outcome: result.outcome })
   if (result.outcome !== 'refused') deps.metrics.webhookRequestDuration.observe({}, seconds)
   return result

@@ -33,21 +33,23 @@ export function webhookRepository(ctx: PgContext): Repositories['webhooks'] {
           AND (${after} = '' OR (created_at, id) > (
             SELECT created_at, id FROM webhook_endpoints WHERE org_id = ${orgId} AND id = ${after}))
         ORDER BY created_at, id LIMIT ${limit}`),
-    due: (now, limit) =>
+    due: (now, afterId, limit) =>
       rows<Row<WebhookRow>>(sql`
-        SELECT * FROM webhook_endpoints WHERE enabled = 1 AND (next_attempt_at IS NULL OR next_attempt_at <= ${now})
-        ORDER BY org_id, created_at, id LIMIT ${limit}`),
+        SELECT * FROM webhook_endpoints
+        WHERE enabled = 1 AND (next_attempt_at IS NULL OR next_attempt_at <= ${now}) AND id > ${afterId}
+        ORDER BY id LIMIT ${limit}`),
     byId: (id) => first<Row<WebhookRow>>(sql`SELECT * FROM webhook_endpoints WHERE id = ${id}`),
     async update(orgId, id, changes, at) {
       const row = await get(orgId, id)
       if (!row) return false
       const batch = changes.batch === undefined ? row.batch : changes.batch ? 1 : 0
+      const types = changes.eventTypes ? JSON.stringify(changes.eventTypes) : row.event_types
       await sql`
         UPDATE webhook_endpoints SET url = ${changes.url ?? row.url},
           description = ${changes.description ?? row.description},
-          event_types = ${changes.eventTypes ? JSON.stringify(changes.eventTypes) : row.event_types},
+          event_types = ${types},
           batch = ${batch},
-          inflight_until = CASE WHEN batch = ${batch} THEN inflight_until ELSE NULL END,
+          inflight_until = CASE WHEN batch = ${batch} AND event_types = ${types} THEN inflight_until ELSE NULL END,
           updated_at = ${at}
         WHERE org_id = ${orgId} AND id = ${id}`
       return true
