@@ -9,7 +9,8 @@
  * 2. Backlog: a single-event endpoint is created disabled, `--events` users are pushed over SCIM
  *    (POST /Users at `--concurrency`), and the scheduler writes their feed. Then the endpoint is
  *    enabled: events/s until its cursor reaches the last event, while SCIM PUTs run beside it
- *    (their p50/p99 is "SCIM during delivery").
+ *    (their p50/p99 is "SCIM during delivery"; the same PUTs for 15 s before, with no delivery
+ *    running, are the baseline).
  * 3. Batch: a batch endpoint replays the whole feed (`afterEventId: 0`): events/s.
  * 4. Not backlogged: with both endpoints caught up, `--latency-users` more users are pushed at a
  *    steady pace; for each event, the time from being written (its `at`) to arriving at the
@@ -168,15 +169,12 @@ try {
   })
   const pushSeconds = (performance.now() - pushStarted) / 1000
   while ((await createdEvents()) > 0) await Bun.sleep(200)
-  const backlogLast = await lastEventId()
 
-  await api(`/webhooks/${single.id}`, 'PATCH', { enabled: true })
-  const singleStarted = performance.now()
-  let scimDuring: number[] = []
-  const beside = (async () => {
-    // PUTs of existing users (profile updates), paced: about 50 requests/s on 2 connections.
+  // PUTs of existing users (profile updates), paced: about 50 requests/s on 2 connections, while
+  // `going()` holds. First with no delivery running (the baseline), then beside the delivery.
+  const putsWhile = async (going: (round: number) => Promise<boolean>) => {
     const times: number[] = []
-    for (let round = 0; (await cursorOf(single.id as string)) < backlogLast; round++) {
+    for (let round = 0; await going(round); round++) {
       const batch = await pool(
         0,
         4,
@@ -194,7 +192,18 @@ try {
       times.push(...batch)
       await Bun.sleep(60)
     }
-    scimDuring = times
+    return times
+  }
+  const baselineUntil = performance.now() + 15_000
+  const scimBaseline = await putsWhile(async () => performance.now() < baselineUntil)
+  while ((await createdEvents()) > 0) await Bun.sleep(200)
+  const backlogLast = await lastEventId()
+
+  await api(`/webhooks/${single.id}`, 'PATCH', { enabled: true })
+  const singleStarted = performance.now()
+  let scimDuring: number[] = []
+  const beside = (async () => {
+    scimDuring = await putsWhile(async () => (await cursorOf(single.id as string)) < backlogLast)
   })()
   await waitCursor(single.id as string, backlogLast)
   const singleSeconds = (performance.now() - singleStarted) / 1000
@@ -229,12 +238,26 @@ try {
     .filter(([id]) => id > before)
     .map(([, ms]) => ms)
 
-  const delivered = (arrivals.get('single')?.size ?? 0) + 0
+  // The ceiling of single-event mode on this machine: the same receiver, sequential POSTs of a
+  // typical body with nothing else (no store, no signing) — what one request at a time can reach.
+  const sample = JSON.stringify({ id: 1, type: 'account.created', at: new Date().toISOString(), data: {} })
+  const rawStarted = performance.now()
+  for (let i = 0; i < 2000; i++) {
+    await (await fetch(hookUrl('raw'), { method: 'POST', body: sample })).arrayBuffer()
+  }
+  const rawPerSecond = 2000 / ((performance.now() - rawStarted) / 1000)
+  const delivered = arrivals.get('single')?.size ?? 0
   const result = {
     events: backlogLast,
     pushUsersPerSecond: round(EVENTS / pushSeconds),
     singleEventsPerSecond: round(backlogLast / singleSeconds),
+    sequentialRequestsPerSecond: round(rawPerSecond),
     batchEventsPerSecond: round(feedLast / batchSeconds),
+    scimWithoutDelivery: {
+      requests: scimBaseline.length,
+      p50: round(percentile(scimBaseline, 50), 2),
+      p99: round(percentile(scimBaseline, 99), 2),
+    },
     scimDuringDelivery: {
       requests: scimDuring.length,
       p50: round(percentile(scimDuring, 50), 2),
@@ -255,7 +278,9 @@ try {
       '| --- | --- | --- |',
       `| events in the backlog | ${result.events.toLocaleString('en-US')} | |`,
       `| single-event mode | ${result.singleEventsPerSecond.toLocaleString('en-US')} events/s | ≥ 500 |`,
+      `| one request at a time to the same receiver, nothing else (ceiling of single mode) | ${result.sequentialRequestsPerSecond.toLocaleString('en-US')} requests/s | |`,
       `| batch mode | ${result.batchEventsPerSecond.toLocaleString('en-US')} events/s | ≥ 10,000 |`,
+      `| SCIM PUT, no delivery running (baseline) | p50 ${result.scimWithoutDelivery.p50} ms, p99 ${result.scimWithoutDelivery.p99} ms (${result.scimWithoutDelivery.requests} requests) | |`,
       `| SCIM PUT during delivery | p50 ${result.scimDuringDelivery.p50} ms, p99 ${result.scimDuringDelivery.p99} ms (${result.scimDuringDelivery.requests} requests) | p99 < 20 ms |`,
       `| written → delivered, not backlogged | p50 ${result.writtenToDelivered.p50} ms, p99 ${result.writtenToDelivered.p99} ms (${result.writtenToDelivered.events} events) | p99 ≤ 1 s |`,
       `| signatures checked with standardwebhooks | ${verified} ok, ${badSignatures} bad | 0 bad |`,
