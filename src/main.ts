@@ -1,6 +1,7 @@
 /**
  * The composition root and the binary's entry point: reads the config once, opens the store, wires
- * the features, starts the HTTP server and the sync scheduler; or runs one CLI command.
+ * the features, starts the HTTP server, the sync scheduler and webhook delivery; or runs one CLI
+ * command.
  */
 import pkg from '../package.json'
 import { runStoreCommand, UsageError } from './cli/commands.ts'
@@ -20,6 +21,7 @@ import { createSecretBox } from './secrets/secret-box.ts'
 import { secureStoreFiles } from './store/database.ts'
 import { describeLocation, openStoreAt, storeLocation } from './store/index.ts'
 import { startSchedulerThread } from './sync/scheduler.ts'
+import { startWebhookDelivery } from './webhooks/delivery.ts'
 
 export const VERSION: string = pkg.version
 
@@ -140,6 +142,8 @@ export async function startServer(
     { store, log, metrics, config, path: location.kind === 'sqlite' ? location.path : ':memory:' },
     new URL('./sync/worker.ts', import.meta.url),
   )
+  // Webhook delivery: its own small loop on this thread (it waits on the network, not the CPU).
+  const webhooks = startWebhookDelivery({ store, log, metrics, config })
   const housekeeping = startHousekeeping({ store, config, log })
   let stopping: Promise<void> | null = null
   return {
@@ -171,6 +175,7 @@ export async function startServer(
           server.stop(false),
           metricsServer?.stop(false),
           scheduler.stop(),
+          webhooks.stop(),
           housekeeping.stop(),
         ])
         await store.close()

@@ -21,6 +21,7 @@ import { directoryRoutes } from './directory-routes.ts'
 import { integrationRoutes } from './integration-routes.ts'
 import { samlAdminRoutes } from './saml-routes.ts'
 import { syncRoutes } from './sync-routes.ts'
+import { webhookRoutes } from './webhooks-routes.ts'
 
 export function adminRoutes(deps: AppDeps) {
   const throttle = new LoginThrottle(signInThrottleStores(deps.store))
@@ -37,5 +38,6 @@ export function adminRoutes(deps: AppDeps) {
       .use(integrationPageRoutes(deps))
       .use(directoryPageRoutes(deps))
       .use(accessPageRoutes(deps))
+      .use(webhookRoutes(deps))
   )
 }

@@ -62,6 +62,24 @@ export const ConfigSchema = T.Object({
     T.String({ minLength: 1, description: 'PEM certificate (chain) served over HTTPS' }),
   ),
   tlsKeyFile: T.Optional(T.String({ minLength: 1, description: 'PEM private key of that certificate' })),
+  allowPrivateOutbound: T.Boolean({
+    description:
+      'Let outbound requests (webhooks, IdP metadata) reach loopback, private and link-local addresses',
+  }),
+  webhookTimeoutMs: T.Integer({
+    minimum: 100,
+    maximum: 120_000,
+    description: 'How long a webhook endpoint has to answer 2xx',
+  }),
+  webhookFailureWindowSeconds: T.Integer({
+    minimum: 1,
+    description: 'How long an endpoint may fail before it is disabled',
+  }),
+  webhookRetryMs: T.Array(T.Integer({ minimum: 1 }), {
+    minItems: 1,
+    maxItems: 32,
+    description: 'Pauses before each retry, in ms; the last one repeats',
+  }),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -71,7 +89,7 @@ interface Setting {
   key: keyof Config
   flag: string
   env: string
-  kind: 'string' | 'integer' | 'boolean' | 'proxies'
+  kind: 'string' | 'integer' | 'boolean' | 'proxies' | 'integers'
   help: string
 }
 
@@ -226,6 +244,34 @@ export const SETTINGS: Setting[] = [
     kind: 'string',
     help: 'the PEM private key of --tls-cert; re-read on SIGHUP',
   },
+  {
+    key: 'allowPrivateOutbound',
+    flag: 'allow-private-outbound',
+    env: 'ALLOW_PRIVATE_OUTBOUND',
+    kind: 'boolean',
+    help: 'webhooks and metadata fetches may reach loopback/private/link-local addresses (0)',
+  },
+  {
+    key: 'webhookTimeoutMs',
+    flag: 'webhook-timeout-ms',
+    env: 'WEBHOOK_TIMEOUT_MS',
+    kind: 'integer',
+    help: 'time a webhook endpoint has to answer 2xx, in ms (10000)',
+  },
+  {
+    key: 'webhookFailureWindowSeconds',
+    flag: 'webhook-failure-window',
+    env: 'WEBHOOK_FAILURE_WINDOW',
+    kind: 'integer',
+    help: 'seconds an endpoint may keep failing before it is disabled (86400)',
+  },
+  {
+    key: 'webhookRetryMs',
+    flag: 'webhook-retry-ms',
+    env: 'WEBHOOK_RETRY_MS',
+    kind: 'integers',
+    help: 'pauses before retries in ms, the last repeats (5000,30000,120000,600000,3600000)',
+  },
 ]
 
 /** Settings whose value never appears in an error message. */
@@ -255,6 +301,9 @@ const EXPECTED: Partial<Record<keyof Config, string>> = {
   metricsToken: 'use a random token of at least 16 characters, e.g. from openssl rand -hex 16',
   metricsPort: 'use a port number from 0 to 65535',
   secretKey: 'use at least 32 characters, e.g. the output of openssl rand -base64 32',
+  webhookTimeoutMs: 'use a whole number of milliseconds from 100 to 120000',
+  webhookFailureWindowSeconds: 'use a whole number of seconds, at least 1',
+  webhookRetryMs: 'use 1 to 32 comma-separated whole numbers of milliseconds, such as 5000,30000,120000',
 }
 
 /** TRUST_PROXY: a boolean word (true = one hop), a hop count, or comma-separated proxy networks. */
@@ -279,6 +328,13 @@ function trustProxyOf(setting: Setting, raw: string): Config['trustProxy'] {
 
 function coerce(setting: Setting, raw: string): unknown {
   if (setting.kind === 'proxies') return trustProxyOf(setting, raw)
+  if (setting.kind === 'integers') {
+    const parts = raw.split(',').map((part) => part.trim())
+    if (!parts.every((part) => /^\d{1,12}$/.test(part))) {
+      throw new ConfigError(`${setting.env}: "${raw}" is not a comma-separated list of whole numbers`)
+    }
+    return parts.map(Number)
+  }
   if (setting.kind === 'integer') {
     if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${setting.env}: "${raw}" is not a whole number`)
     return Number(raw)
@@ -306,6 +362,10 @@ export function loadConfig(flags: Map<string, string>, env: Record<string, strin
     samlMaxAssertionValidityMinutes: 24 * 60,
     syncIntervalMs: 200,
     fullReconcileIntervalMs: 3_600_000,
+    allowPrivateOutbound: false,
+    webhookTimeoutMs: 10_000,
+    webhookFailureWindowSeconds: 24 * 60 * 60,
+    webhookRetryMs: [5_000, 30_000, 120_000, 600_000, 3_600_000],
   }
   for (const setting of SETTINGS) {
     const fromFlag = flags.get(setting.flag)

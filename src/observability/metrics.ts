@@ -138,6 +138,19 @@ export function createMetrics() {
       'SCIM operations by resource, operation and status',
     ),
     samlLogins: registry.counter('okta_bridge_saml_logins_total', 'SAML sign-ins by outcome'),
+    webhookDeliveries: registry.counter(
+      'okta_bridge_webhook_deliveries_total',
+      'Webhook requests by outcome (delivered, http_error, timeout, network_error, refused)',
+    ),
+    webhookRequestDuration: registry.histogram(
+      'okta_bridge_webhook_request_duration_seconds',
+      'Time a webhook endpoint took to answer',
+    ),
+    webhookDeliveryDelay: registry.histogram(
+      'okta_bridge_webhook_delivery_delay_seconds',
+      'From an event being written to its acknowledged delivery',
+      [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    ),
     storeDuration: registry.histogram(
       'okta_bridge_store_seconds',
       'Store operation timings',

@@ -33,6 +33,9 @@ export function eventRepository(db: Db) {
   const page = db.query<EventRow, [string, number, number]>(
     'SELECT * FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?',
   )
+  const lastId = db.query<{ id: number | null }, [string]>(
+    'SELECT max(id) AS id FROM events WHERE org_id = ?',
+  )
   const countByType = db.query<{ type: string; n: number }, [string]>(
     'SELECT type, count(*) AS n FROM events WHERE org_id = ? GROUP BY type',
   )
@@ -53,6 +56,8 @@ export function eventRepository(db: Db) {
     },
     /** Events after the exclusive id cursor, oldest first. */
     after: (orgId: string, afterId: number, limit: number) => page.all(orgId, afterId, limit),
+    /** The org's newest event id (0 when it has none). */
+    lastId: (orgId: string): number => lastId.get(orgId)?.id ?? 0,
     countByType(orgId: string): Record<string, number> {
       return Object.fromEntries(countByType.all(orgId).map((row) => [row.type, row.n]))
     },

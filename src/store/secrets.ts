@@ -5,12 +5,13 @@
  * on a store that still holds clear SP private keys, it seals them all and writes the key check in
  * one transaction (a crash half-way leaves the store as it was).
  *
- * Only SP private keys are kept readable; every other credential (SCIM tokens, API keys, session
+ * Only SP private keys and webhook signing secrets are kept readable; every other credential (SCIM tokens, API keys, session
  * tokens, admin passwords) is stored as a one-way hash, and OAuth client secrets are settings.
  */
 import { isSealed, type SecretBox, SecretKeyError } from '../secrets/secret-box.ts'
 import { type Db, inTransaction } from './database.ts'
 import { spKeyBinding } from './integrations.ts'
+import { webhookSecretBinding } from './webhooks.ts'
 
 const KEY_CHECK = 'secret_key_check'
 
@@ -32,11 +33,25 @@ export function storeSecretsRepository(db: Db, secrets: SecretBox | null) {
   const sealSpKey = db.query(
     'UPDATE integrations SET sp_private_key = ? WHERE org_id = ? AND sp_private_key = ?',
   )
+  // Webhook secrets (current and previous): one row per secret, sealed the same way.
+  const hookSecrets = db.query<{ org_id: string; id: string; column: string; value: string }, []>(
+    `SELECT org_id, id, 'secret' AS "column", secret AS value FROM webhook_endpoints
+     UNION ALL SELECT org_id, id, 'previous_secret', previous_secret FROM webhook_endpoints
+       WHERE previous_secret IS NOT NULL`,
+  )
+  const sealHookSecret = db.query('UPDATE webhook_endpoints SET secret = ?1 WHERE id = ?2 AND secret = ?3')
+  const sealHookPrevious = db.query(
+    'UPDATE webhook_endpoints SET previous_secret = ?1 WHERE id = ?2 AND previous_secret = ?3',
+  )
 
   const unlock = (now = Date.now()): UnlockResult => {
     const check = meta.get(KEY_CHECK)?.value ?? null
     if (!secrets) {
-      if (check !== null || spKeys.all().some((row) => isSealed(row.sp_private_key))) {
+      if (
+        check !== null ||
+        spKeys.all().some((row) => isSealed(row.sp_private_key)) ||
+        hookSecrets.all().some((row) => isSealed(row.value))
+      ) {
         throw new SecretKeyError(
           'the store is encrypted: set SECRET_KEY or SECRET_KEY_FILE to the key it was encrypted with',
         )
@@ -59,6 +74,16 @@ export function storeSecretsRepository(db: Db, secrets: SecretBox | null) {
           row.org_id,
           row.sp_private_key,
         )
+        sealed++
+      }
+      for (const row of hookSecrets.all()) {
+        const binding = webhookSecretBinding(row.org_id, row.id)
+        if (isSealed(row.value)) {
+          if (check === null) secrets.open(row.value, binding)
+          continue
+        }
+        const statement = row.column === 'secret' ? sealHookSecret : sealHookPrevious
+        statement.run(secrets.seal(row.value, binding), row.id, row.value)
         sealed++
       }
       if (check === null) putMeta.run(KEY_CHECK, secrets.keyCheck(), now)

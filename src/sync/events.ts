@@ -4,6 +4,7 @@
  * same cursor when nothing new happened), so a follower polls with it forever without gaps.
  */
 import { invalid } from '../errors.ts'
+import type { EventRow } from '../store/events.ts'
 import type { Repositories } from '../store/index.ts'
 
 export interface FeedEvent {
@@ -28,6 +29,19 @@ export function parseEventCursor(after: string | undefined): number {
   return Number(after)
 }
 
+/** An event as the feed shows it (and as a webhook body carries it). */
+export function feedEvent(row: EventRow): FeedEvent {
+  const event: FeedEvent = {
+    id: row.id,
+    type: row.type,
+    at: new Date(row.at).toISOString(),
+    data: JSON.parse(row.data) as Record<string, unknown>,
+  }
+  if (row.account_id) event.accountId = row.account_id
+  if (row.group_id) event.groupId = row.group_id
+  return event
+}
+
 export async function listEvents(
   store: Repositories,
   orgId: string,
@@ -35,17 +49,7 @@ export async function listEvents(
 ): Promise<EventPage> {
   const after = parseEventCursor(query.after)
   const rows = await store.events.after(orgId, after, query.limit ?? 100)
-  const events = rows.map((row) => {
-    const event: FeedEvent = {
-      id: row.id,
-      type: row.type,
-      at: new Date(row.at).toISOString(),
-      data: JSON.parse(row.data) as Record<string, unknown>,
-    }
-    if (row.account_id) event.accountId = row.account_id
-    if (row.group_id) event.groupId = row.group_id
-    return event
-  })
+  const events = rows.map(feedEvent)
   const last = rows.at(-1)
   return { events, nextCursor: last ? String(last.id) : query.after ? String(after) : null }
 }

@@ -4,7 +4,8 @@
  * with SECRET_KEY) by their services, the SCIM directory through the store's directory repository,
  * accounts, events, sync state, the group mirror, leases and audit rows by the sync scheduler's
  * own feed batch, sessions by the session service — and the rest (SAML caches, OAuth states,
- * linked identities, duplicates, throttles) by their repositories. Some changes are left unapplied,
+ * linked identities, duplicates, throttles) by their repositories, webhook endpoints (secrets sealed,
+ * one rotated) by the webhooks service with a cursor inside the feed and a delivery logged. Some changes are left unapplied,
  * so the scheduler's cursor sits inside the feed, as on a live store.
  *
  * `dumpTables` reads every table of either engine sorted by its primary key, BIGINTs decoded, so
@@ -18,6 +19,7 @@ import { issueSession } from '../../src/sessions/service.ts'
 import type { Store } from '../../src/store/index.ts'
 import { decodeRows } from '../../src/store/postgres/rows.ts'
 import { applyFeedBatch } from '../../src/sync/feed.ts'
+import { createWebhook, rotateWebhookSecret } from '../../src/webhooks/service.ts'
 import { selfSigned } from '../support/certs.ts'
 import { directoryWriter } from '../support/directory.ts'
 
@@ -109,6 +111,29 @@ export async function seedStore(store: Store, now = Date.now()): Promise<Org[]> 
         expiresAt: now + 900_000,
       })),
     )
+    const hook = await createWebhook(
+      store,
+      org,
+      { url: `https://hooks.${slug}.example/okta`, eventTypes: ['account.created'] },
+      { policy: { allowPrivate: true }, actor: 'cli', now },
+    )
+    await rotateWebhookSecret(store, org, hook.id, { actor: 'cli', now })
+    const [firstEvent] = await store.events.after(org.id, 0, 1)
+    await store.webhooks.replay(org.id, hook.id, firstEvent?.id ?? 0, now)
+    await store.webhooks.recordDelivery({
+      org_id: org.id,
+      endpoint_id: hook.id,
+      message_id: `msg_${slug}_1`,
+      event_ids: JSON.stringify([firstEvent?.id ?? 0]),
+      attempt: 1,
+      status: 'delivered',
+      response_status: 200,
+      response_body: 'ok',
+      duration_ms: 3,
+      error: null,
+      at: now,
+      next_attempt_at: null,
+    })
   }
   return orgs
 }

@@ -338,5 +338,6 @@ describe('a copy of a store being written is one snapshot', () => {
     // An existing file is never overwritten by accident.
     const again = await backupStore(postgres(url), out).catch((error: unknown) => error)
     expect((again as CopyRefused).code).toBe('TARGET_EXISTS')
-  })
+    // Four copies and a restore on a fresh cluster: over bun's 5 s default on a busy machine.
+  }, 30_000)
 })

@@ -42,7 +42,14 @@ export const FEEDS: FeedColumns[] = [
       { table: 'events', column: 'change_seq' },
     ],
   },
-  { feed: 'events', number: 'id', cursors: [] },
+  {
+    feed: 'events',
+    number: 'id',
+    cursors: [
+      { table: 'webhook_endpoints', column: 'cursor_event_id' },
+      { table: 'webhook_endpoints', column: 'inflight_until' },
+    ],
+  },
 ]
 
 /** The `store_meta` key of the shifts a PostgreSQL → SQLite copy applied. */

@@ -1,7 +1,7 @@
 /**
  * The ordered list of schema migrations. Files are numbered; each is applied once, in order, inside
  * a transaction, and recorded in `schema_migrations`. Ranges by feature keep parallel work apart:
- * 001–009 foundation, 010–019 SCIM, 020–029 SAML and sessions, 030–039 sync, 040–049 web console.
+ * 001–009 foundation, 010–019 SCIM, 020–029 SAML and sessions, 030–039 sync, 040–049 web console, 050–059 store, 060–069 throttles, 070–079 webhooks.
  */
 import * as m001 from './001_init.ts'
 import * as m020 from './020_saml_expiry.ts'
@@ -11,6 +11,7 @@ import * as m040 from './040_oauth_states.ts'
 import * as m050 from './050_store_meta.ts'
 import * as m051 from './051_audit_retention.ts'
 import * as m060 from './060_throttles.ts'
+import * as m070 from './070_webhooks.ts'
 
 export interface Migration {
   version: number
@@ -27,4 +28,5 @@ export const migrations: Migration[] = [
   { version: 50, name: 'store_meta', up: m050.up },
   { version: 51, name: 'audit_retention', up: m051.up },
   { version: 60, name: 'throttles', up: m060.up },
+  { version: 70, name: 'webhooks', up: m070.up },
 ]

@@ -12,7 +12,7 @@
  */
 import type { Repositories } from '../contract.ts'
 import type { EventRow } from '../events.ts'
-import { changed, type PgContext, rows } from './executor.ts'
+import { changed, first, type PgContext, rows } from './executor.ts'
 
 type Row<T> = T & Record<string, unknown>
 
@@ -41,6 +41,9 @@ export function eventRepository(ctx: PgContext): Repositories['events'] {
       rows<Row<EventRow>>(sql`
         SELECT id, change_seq, org_id, type, at, account_id, group_id, data FROM events
         WHERE org_id = ${orgId} AND id > ${afterId} ORDER BY id LIMIT ${limit}`),
+    lastId: async (orgId) =>
+      (await first<{ id: number | null }>(sql`SELECT max(id) AS id FROM events WHERE org_id = ${orgId}`))
+        ?.id ?? 0,
     async countByType(orgId) {
       const counts = await rows<{ type: string; n: number }>(
         sql`SELECT type, count(*)::int AS n FROM events WHERE org_id = ${orgId} GROUP BY type`,

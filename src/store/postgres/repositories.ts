@@ -24,6 +24,7 @@ import { sessionRepository } from './sessions.ts'
 import { syncStateRepository } from './sync.ts'
 import { syncMirrorRepository } from './sync-mirror.ts'
 import { throttleRepository } from './throttles.ts'
+import { webhookRepository } from './webhooks.ts'
 
 export function postgresRepositories(ctx: PgContext): Repositories {
   return {
@@ -48,5 +49,6 @@ export function postgresRepositories(ctx: PgContext): Repositories {
     saml: samlRepository(ctx),
     directory: directoryRepository(ctx),
     throttles: throttleRepository(ctx),
+    webhooks: webhookRepository(ctx),
   }
 }

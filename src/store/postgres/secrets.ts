@@ -17,6 +17,7 @@
 import { isSealed, SecretKeyError } from '../../secrets/secret-box.ts'
 import type { Repositories } from '../contract.ts'
 import { spKeyBinding } from '../integrations.ts'
+import { webhookSecretBinding } from '../webhooks.ts'
 import { atomic, changed, first, type PgContext, rows } from './executor.ts'
 
 const KEY_CHECK = 'secret_key_check'
@@ -40,6 +41,7 @@ export function storeSecretsRepository(ctx: PgContext): Repositories['secrets'] 
         const sealed = await first(sql`
           SELECT 1 AS one FROM store_meta WHERE key = ${KEY_CHECK}
           UNION ALL SELECT 1 FROM integrations WHERE sp_private_key LIKE 'enc:%'
+          UNION ALL SELECT 1 FROM webhook_endpoints WHERE secret LIKE 'enc:%' OR previous_secret LIKE 'enc:%'
           LIMIT 1`)
         if (sealed) {
           throw new SecretKeyError(
@@ -74,13 +76,38 @@ export function storeSecretsRepository(ctx: PgContext): Repositories['secrets'] 
                 FROM unnest(${clear.orgIds}::text[], ${clear.values}::text[], ${clear.sealed}::text[])
                   AS v(org_id, clear, sealed)
                 WHERE i.org_id = v.org_id AND i.sp_private_key = v.clear`)
+        const hooks = await rows<{
+          org_id: string
+          id: string
+          secret: string
+          previous_secret: string | null
+        }>(tx`
+          SELECT org_id, id, secret, previous_secret FROM webhook_endpoints ORDER BY id COLLATE "C" FOR UPDATE`)
+        let sealedHooks = 0
+        for (const hook of hooks) {
+          const binding = webhookSecretBinding(hook.org_id, hook.id)
+          const seal = (value: string | null) => {
+            if (value === null) return null
+            if (isSealed(value)) {
+              if (check === null) secrets.open(value, binding)
+              return value
+            }
+            sealedHooks++
+            return secrets.seal(value, binding)
+          }
+          const secret = seal(hook.secret)
+          const previous = seal(hook.previous_secret)
+          if (secret !== hook.secret || previous !== hook.previous_secret) {
+            await tx`UPDATE webhook_endpoints SET secret = ${secret}, previous_secret = ${previous} WHERE id = ${hook.id}`
+          }
+        }
         if (check === null) {
           const written = await changed(tx`
             INSERT INTO store_meta (key, value, updated_at) VALUES (${KEY_CHECK}, ${ours}, ${now})
             ON CONFLICT (key) DO NOTHING`)
           if (written === 0 && (await keyCheckOn(tx)) !== ours) throw new SecretKeyError(WRONG_KEY)
         }
-        return { encrypted: true, sealed }
+        return { encrypted: true, sealed: sealed + sealedHooks }
       })
     },
   }

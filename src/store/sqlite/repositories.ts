@@ -24,6 +24,7 @@ import { sessionRepository } from '../sessions.ts'
 import { syncStateRepository } from '../sync.ts'
 import { syncMirrorRepository } from '../sync-mirror.ts'
 import { throttleRepository } from '../throttles.ts'
+import { webhookRepository } from '../webhooks.ts'
 
 export function sqliteRepositories(db: Db, secrets: SecretBox | null) {
   return {
@@ -48,6 +49,7 @@ export function sqliteRepositories(db: Db, secrets: SecretBox | null) {
     saml: samlRepository(db),
     directory: directoryRepository(db),
     throttles: throttleRepository(db),
+    webhooks: webhookRepository(db, secrets),
   }
 }
 
