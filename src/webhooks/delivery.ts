@@ -91,7 +91,7 @@ export function startWebhookDelivery(deps: DeliveryDeps): WebhookDelivery {
 export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { start(): void } {
   const { store, log, metrics, config } = deps
   const now = deps.now ?? Date.now
-  const holder = deps.holder ?? `${hostname()}:${process.pid}:${newId().slice(0, 8)}`
+  const holder = deps.holder ?? `${hostname()}:${process.pid}:${newId().slice(-8)}`
   // Outlives a request started just before a renewal was due; short, so that after a crash another
   // sender (or the restarted process) takes over soon.
   const leaseMs = config.webhookTimeoutMs + 10_000
