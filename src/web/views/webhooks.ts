@@ -4,9 +4,10 @@
  * actions: add, send a test event, rotate the secret, enable/disable, delete (inside a disclosure,
  * so a stray click does nothing).
  */
+
+import { html, type SafeHtml } from '../../pages/html.ts'
 import type { Delivery, Webhook } from '../../webhooks/model.ts'
 import { formatDuration, formatTime } from '../format.ts'
-import { html, type SafeHtml } from '../../pages/html.ts'
 import { copyable, csrfField, field } from './forms.ts'
 import { emptyState } from './lists.ts'
 
