@@ -15,6 +15,7 @@ import { metricsAccess, metricsListener } from './http/operations.ts'
 import { createLogger, type Logger } from './observability/log.ts'
 import { createMetrics } from './observability/metrics.ts'
 import { createSecretBox } from './secrets/secret-box.ts'
+import { announceFirstRun } from './setup/code.ts'
 import { secureStoreFiles } from './store/database.ts'
 import { describeLocation, openStoreAt, storeLocation } from './store/index.ts'
 import { startSchedulerThread } from './sync/scheduler.ts'
@@ -91,6 +92,8 @@ export async function startServer(
   const deps: AppDeps = { config, store, log, metrics, version: VERSION }
   handle = createFetch(createApp(deps), deps)
   const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`
+  // No organization yet: the first lines say where to go and give the set-up code, whatever the level.
+  await announceFirstRun(store, config, log)
   log.info('listening', {
     url,
     publicUrl: config.publicUrl,

@@ -9,7 +9,15 @@ import { html, type SafeHtml } from '../pages/html.ts'
 import { htmlDocument } from '../pages/shell.ts'
 import { assetUrl } from './assets.ts'
 
-export type NavKey = 'integration' | 'users' | 'groups' | 'duplicates' | 'audit' | 'access'
+export type NavKey =
+  | 'integration'
+  | 'users'
+  | 'groups'
+  | 'duplicates'
+  | 'audit'
+  | 'access'
+  | 'setup-links'
+  | 'guides'
 
 const NAV: { key: NavKey; path: string; label: string }[] = [
   { key: 'integration', path: '/admin/integration', label: 'Okta integration' },
@@ -18,6 +26,8 @@ const NAV: { key: NavKey; path: string; label: string }[] = [
   { key: 'duplicates', path: '/admin/duplicates', label: 'Duplicates' },
   { key: 'audit', path: '/admin/audit', label: 'Audit log' },
   { key: 'access', path: '/admin/access', label: 'Access' },
+  { key: 'setup-links', path: '/admin/setup-links', label: 'Setup links' },
+  { key: 'guides', path: '/admin/guides', label: 'IdP guides' },
 ]
 
 export interface Flash {

@@ -11,6 +11,7 @@ import * as m040 from './040_oauth_states.ts'
 import * as m050 from './050_store_meta.ts'
 import * as m051 from './051_audit_retention.ts'
 import * as m060 from './060_throttles.ts'
+import * as m080 from './080_setup.ts'
 
 export interface Migration {
   version: number
@@ -27,4 +28,5 @@ export const migrations: Migration[] = [
   { version: 50, name: 'store_meta', up: m050.up },
   { version: 51, name: 'audit_retention', up: m051.up },
   { version: 60, name: 'throttles', up: m060.up },
+  { version: 80, name: 'setup', up: m080.up },
 ]

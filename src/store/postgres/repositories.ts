@@ -21,6 +21,7 @@ import { roleRepository } from './roles.ts'
 import { samlRepository } from './saml.ts'
 import { storeSecretsRepository } from './secrets.ts'
 import { sessionRepository } from './sessions.ts'
+import { setupRepository } from './setup.ts'
 import { syncStateRepository } from './sync.ts'
 import { syncMirrorRepository } from './sync-mirror.ts'
 import { throttleRepository } from './throttles.ts'
@@ -48,5 +49,6 @@ export function postgresRepositories(ctx: PgContext): Repositories {
     saml: samlRepository(ctx),
     directory: directoryRepository(ctx),
     throttles: throttleRepository(ctx),
+    setup: setupRepository(ctx),
   }
 }

@@ -21,6 +21,7 @@ import { samlRepository } from '../saml.ts'
 import { directoryRepository } from '../scim.ts'
 import { storeSecretsRepository } from '../secrets.ts'
 import { sessionRepository } from '../sessions.ts'
+import { setupRepository } from '../setup.ts'
 import { syncStateRepository } from '../sync.ts'
 import { syncMirrorRepository } from '../sync-mirror.ts'
 import { throttleRepository } from '../throttles.ts'
@@ -48,6 +49,7 @@ export function sqliteRepositories(db: Db, secrets: SecretBox | null) {
     saml: samlRepository(db),
     directory: directoryRepository(db),
     throttles: throttleRepository(db),
+    setup: setupRepository(db),
   }
 }
 
