@@ -122,6 +122,9 @@ export function firstRunRoutes(deps: AppDeps) {
           url: body.url ?? '',
           email: body.email,
         }
+        if (!(await isFirstRun(store))) {
+          return signInPage(409, undefined, 'This instance is already set up: sign in to your organization.')
+        }
         const cookie = readCookie(request.headers.get('cookie'), 'firstRunCsrf', scope)
         if (!cookie || !csrfMatches(cookie, body._csrf)) {
           return renderFirstRun(403, values, {}, 'The form expired. Please enter the set-up code again.')
