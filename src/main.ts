@@ -18,6 +18,7 @@ import { startTlsFront, type TlsFront } from './http/tls-front.ts'
 import { createLogger, type Logger } from './observability/log.ts'
 import { createMetrics } from './observability/metrics.ts'
 import { createSecretBox } from './secrets/secret-box.ts'
+import { announceFirstRun } from './setup/code.ts'
 import { secureStoreFiles } from './store/database.ts'
 import { describeLocation, openStoreAt, storeLocation } from './store/index.ts'
 import { startSchedulerThread } from './sync/scheduler.ts'
@@ -119,6 +120,8 @@ export async function startServer(
   const deps: AppDeps = { config, store, log, metrics, version: VERSION }
   handle = createFetch(createApp(deps), deps)
   const url = `${tls ? 'https' : 'http'}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${publicPort}`
+  // No organization yet: the first lines say where to go and give the set-up code, whatever the level.
+  await announceFirstRun(store, config, log)
   log.info('listening', {
     url,
     ...(tls ? { tls: { subject: tls.current.subject, notAfter: tls.current.notAfter.toISOString() } } : {}),

@@ -14,12 +14,15 @@ import type { AppDeps } from '../http/context.ts'
 import { accessPageRoutes } from '../web/access-pages.ts'
 import { authRoutes } from '../web/auth-routes.ts'
 import { directoryPageRoutes } from '../web/directory-pages.ts'
+import { firstRunRoutes } from '../web/first-run-routes.ts'
 import { integrationPageRoutes } from '../web/integration-routes.ts'
 import { LoginThrottle, signInThrottleStores } from '../web/rate-limit.ts'
+import { setupLinkRoutes } from '../web/setup-link-routes.ts'
 import { accessRoutes } from './access-routes.ts'
 import { directoryRoutes } from './directory-routes.ts'
 import { integrationRoutes } from './integration-routes.ts'
 import { samlAdminRoutes } from './saml-routes.ts'
+import { setupLinkAdminRoutes } from './setup-links-routes.ts'
 import { syncRoutes } from './sync-routes.ts'
 import { webhookRoutes } from './webhooks-routes.ts'
 
@@ -39,5 +42,9 @@ export function adminRoutes(deps: AppDeps) {
       .use(directoryPageRoutes(deps))
       .use(accessPageRoutes(deps))
       .use(webhookRoutes(deps))
+      // Setup links (API + console), the link's own page, and the front door (first run)
+      .use(setupLinkAdminRoutes(deps))
+      .use(setupLinkRoutes(deps))
+      .use(firstRunRoutes(deps))
   )
 }

@@ -5,6 +5,7 @@
 import type { Config } from '../config/index.ts'
 import { ServiceError } from '../errors.ts'
 import { createAdmin, createApiKey, createOrg } from '../orgs/service.ts'
+import { issueSetupCode } from '../setup/code.ts'
 import { openStoreAt, type Store, storeLocation } from '../store/index.ts'
 import { runAccessCommand } from './access-commands.ts'
 import { type Flags, print, required, stdinPassword, UsageError } from './flags.ts'
@@ -62,6 +63,23 @@ export async function runStoreCommand(
         flags,
         { id: key.id, key: key.key },
         `Created API key ${key.id}\nkey: ${key.key}\n(shown once; send it as Authorization: Bearer <key>)`,
+      )
+      return EXIT.ok
+    }
+    if (name === 'setup-code') {
+      const issued = await issueSetupCode(store)
+      if (!issued) {
+        throw new ServiceError(
+          409,
+          'ALREADY_SET_UP',
+          'this instance already has an organization: first run is over (use admin create / org create)',
+        )
+      }
+      print(
+        io,
+        flags,
+        { ...issued },
+        `setup code: ${issued.code}\nvalid until ${issued.expiresAt}, once; open ${config.publicUrl} to use it`,
       )
       return EXIT.ok
     }

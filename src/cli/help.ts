@@ -5,6 +5,7 @@ export const MAIN_HELP = `okta-bridge — connect organizations to Okta (SAML 2.
 
 Usage:
   okta-bridge [serve] [settings]          start the server (the default command)
+  okta-bridge setup-code [--json]         a one-time code for the first-run page (no org yet)
   okta-bridge org create --slug SLUG [--name NAME] [--url https://acme.example.com] [--json]
   okta-bridge admin create --org SLUG --email EMAIL [--password-stdin] [--json]
   okta-bridge admin list --org SLUG [--json]
@@ -32,6 +33,12 @@ Starts the HTTP server and the sync scheduler. Migrates the store on start. Stop
 SIGTERM/SIGINT (finishes in-flight requests and the current sync batch, then closes the store).
 With --tls-cert/--tls-key it serves HTTPS; SIGHUP re-reads both files without dropping connections.
 See okta-bridge --help for the settings.`,
+  'setup-code': `okta-bridge setup-code [--json]
+
+While the instance has no organization, makes a new one-time set-up code for the first-run page at
+PUBLIC_URL (the server also prints one in its log at every start). The code works once and for 24 h;
+codes made earlier stay valid until then. Refused (exit 1) once an organization exists.
+Output (--json): {"code","expiresAt"}`,
   'org create': `okta-bridge org create --slug SLUG [--name NAME] [--url ORIGIN] [--json]
 
 Creates an organization. Its URL is {PUBLIC_URL}/orgs/SLUG, or ORIGIN when --url is given (the org
@@ -113,6 +120,7 @@ Output (--json): {"from","to","tables":{"<table>":rows},"seconds"}`,
 /** The flags each command takes besides the settings and --json/--help/--version. */
 const COMMAND_FLAGS: Record<string, string[]> = {
   serve: [],
+  'setup-code': [],
   'org create': ['slug', 'name', 'url'],
   'admin create': ['org', 'email', 'password-stdin'],
   'admin list': ['org'],

@@ -16,6 +16,8 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void
   warn(msg: string, fields?: Record<string, unknown>): void
   error(msg: string, fields?: Record<string, unknown>): void
+  /** Written whatever the level (the first-run set-up code must reach the operator); level "notice". */
+  always?(msg: string, fields?: Record<string, unknown>): void
 }
 
 const requestContext = new AsyncLocalStorage<{ requestId: string }>()
@@ -35,17 +37,20 @@ export function createLogger(
   write: (line: string) => void = (l) => process.stdout.write(l),
 ): Logger {
   const min = ORDER[level]
-  const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[lvl] < min) return
+  const line = (lvl: string, msg: string, fields?: Record<string, unknown>) => {
     const requestId = requestContext.getStore()?.requestId
-    const line = { time: new Date().toISOString(), level: lvl, msg, ...(requestId ? { requestId } : {}) }
-    write(`${JSON.stringify({ ...line, ...fields })}\n`)
+    const head = { time: new Date().toISOString(), level: lvl, msg, ...(requestId ? { requestId } : {}) }
+    write(`${JSON.stringify({ ...head, ...fields })}\n`)
+  }
+  const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[lvl] >= min) line(lvl, msg, fields)
   }
   return {
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
+    always: (m, f) => line('notice', m, f),
   }
 }
 

@@ -51,10 +51,12 @@ export function parseOrigin(raw: string, field: string): string {
   return url.origin
 }
 
-export async function createOrg(
-  store: Store,
-  input: { slug: string; name?: string; url?: string },
-): Promise<Org> {
+/** The slug, name and origin of a new org, checked and normalized (400 naming the field). */
+export function validateOrgInput(input: { slug: string; name?: string; url?: string }): {
+  slug: string
+  name: string
+  url: string | null
+} {
   const slug = input.slug.trim()
   if (!SLUG.test(slug)) {
     throw invalid(
@@ -65,6 +67,14 @@ export async function createOrg(
   const url = input.url ? parseOrigin(input.url, 'url') : null
   const name = (input.name ?? slug).trim() || slug
   if (name.length > 200) throw invalid('name', 'name must be at most 200 characters')
+  return { slug, name, url }
+}
+
+export async function createOrg(
+  store: Store,
+  input: { slug: string; name?: string; url?: string },
+): Promise<Org> {
+  const { slug, name, url } = validateOrgInput(input)
   return store.transaction(async (tx) => {
     if (await tx.orgs.bySlug(slug))
       throw conflict('SLUG_TAKEN', `an organization with slug "${slug}" already exists`, 'slug')

@@ -16,7 +16,7 @@
 
 import { type Org, orgUrl } from '../orgs/service.ts'
 
-export type CookieKind = 'session' | 'admin' | 'samlRequest' | 'loginCsrf'
+export type CookieKind = 'session' | 'admin' | 'samlRequest' | 'loginCsrf' | 'firstRunCsrf'
 
 interface CookieRule {
   name: string
@@ -39,6 +39,8 @@ const RULES: Record<CookieKind, CookieRule> = {
   samlRequest: { name: 'okb_saml_request', sameSite: 'cross-site-post', subPath: '/okta' },
   /** The double-submit half of the admin sign-in form's CSRF token. */
   loginCsrf: { name: 'okb_login_csrf', sameSite: 'Strict' },
+  /** The double-submit half of the first-run form's CSRF token (no org exists yet). */
+  firstRunCsrf: { name: 'okb_first_run_csrf', sameSite: 'Strict' },
 }
 
 /** Where an org's cookies live: decided by its URL as the browser sees it. */
@@ -57,6 +59,11 @@ export function cookieScope(orgId: string, orgUrl: string): CookieScope {
 /** Where this org's cookies live, from the org and the server's public URL. */
 export function orgCookieScope(org: Pick<Org, 'id' | 'slug' | 'url'>, publicUrl: string): CookieScope {
   return cookieScope(org.id, orgUrl(org, publicUrl))
+}
+
+/** Where the instance's own cookies live (the first-run page, before any org): the public URL. */
+export function instanceCookieScope(publicUrl: string): CookieScope {
+  return cookieScope('instance', publicUrl)
 }
 
 export function cookieName(kind: CookieKind, scope: CookieScope): string {

@@ -155,6 +155,10 @@ export function createScimService(deps: ScimServiceDeps) {
     ) {
       throw unauthorized()
     }
+    // A setup link's live check ("first SCIM request seen"): written once, the row says when.
+    if (integration.first_scim_request_at == null) {
+      await store.integrations.markFirstScimRequest(org.id, Date.now())
+    }
     return org
   }
 

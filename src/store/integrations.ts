@@ -26,6 +26,8 @@ export interface IntegrationRow {
   sp_certificate: string | null
   created_at: number
   updated_at: number
+  /** When the SCIM token first authenticated a request (null: not yet); set by `markFirstScimRequest`. */
+  first_scim_request_at?: number | null
 }
 
 export function integrationRepository(db: Db, secrets: SecretBox | null = null) {
@@ -50,6 +52,9 @@ export function integrationRepository(db: Db, secrets: SecretBox | null = null) 
     "SELECT count(*) AS n FROM store_meta WHERE key = 'secret_key_check'",
   )
   const remove = db.query('DELETE FROM integrations WHERE org_id = ?')
+  const firstScim = db.query(
+    'UPDATE integrations SET first_scim_request_at = ? WHERE org_id = ? AND first_scim_request_at IS NULL',
+  )
   const activeScimUsers = db.query<{ n: number }, [string]>(
     'SELECT count(*) AS n FROM scim_users WHERE org_id = ? AND active = 1',
   )
@@ -99,5 +104,7 @@ export function integrationRepository(db: Db, secrets: SecretBox | null = null) 
       return secrets.open(stored, spKeyBinding(row.org_id))
     },
     remove: (orgId: string) => void remove.run(orgId),
+    /** Records the first authenticated SCIM request (later calls change nothing). */
+    markFirstScimRequest: (orgId: string, at: number) => void firstScim.run(at, orgId),
   }
 }

@@ -9,7 +9,16 @@ import { html, type SafeHtml } from '../pages/html.ts'
 import { htmlDocument } from '../pages/shell.ts'
 import { assetUrl } from './assets.ts'
 
-export type NavKey = 'integration' | 'users' | 'groups' | 'duplicates' | 'audit' | 'access' | 'webhooks'
+export type NavKey =
+  | 'integration'
+  | 'users'
+  | 'groups'
+  | 'duplicates'
+  | 'audit'
+  | 'access'
+  | 'setup-links'
+  | 'guides'
+  | 'webhooks'
 
 const NAV: { key: NavKey; path: string; label: string }[] = [
   { key: 'integration', path: '/admin/integration', label: 'Okta integration' },
@@ -19,6 +28,8 @@ const NAV: { key: NavKey; path: string; label: string }[] = [
   { key: 'audit', path: '/admin/audit', label: 'Audit log' },
   { key: 'access', path: '/admin/access', label: 'Access' },
   { key: 'webhooks', path: '/admin/webhooks', label: 'Webhooks' },
+  { key: 'setup-links', path: '/admin/setup-links', label: 'Setup links' },
+  { key: 'guides', path: '/admin/guides', label: 'IdP guides' },
 ]
 
 export interface Flash {

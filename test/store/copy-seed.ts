@@ -6,6 +6,7 @@
  * own feed batch, sessions by the session service — and the rest (SAML caches, OAuth states,
  * linked identities, duplicates, throttles) by their repositories, webhook endpoints (secrets sealed,
  * one rotated) by the webhooks service with a cursor inside the feed and a delivery logged. Some changes are left unapplied,
+ * linked identities, duplicates, throttles, setup links and codes) by their repositories. Some changes are left unapplied,
  * so the scheduler's cursor sits inside the feed, as on a live store.
  *
  * `dumpTables` reads every table of either engine sorted by its primary key, BIGINTs decoded, so
@@ -134,7 +135,17 @@ export async function seedStore(store: Store, now = Date.now()): Promise<Org[]> 
       at: now,
       next_attempt_at: null,
     })
+    await store.setup.insertLink({
+      id: `link-${slug}`,
+      org_id: org.id,
+      idp: 'okta',
+      token_hash: `link-hash-${slug}`,
+      created_by: 'cli',
+      created_at: now,
+      expires_at: now + 3_600_000,
+    })
   }
+  await store.setup.insertCode({ code_hash: 'setup-code-hash', created_at: now, expires_at: now + 3_600_000 })
   return orgs
 }
 

@@ -77,5 +77,10 @@ export function integrationRepository(ctx: PgContext): Repositories['integration
     async remove(orgId) {
       await sql`DELETE FROM integrations WHERE org_id = ${orgId}`
     },
+    async markFirstScimRequest(orgId, at) {
+      await sql`
+        UPDATE integrations SET first_scim_request_at = ${at}
+        WHERE org_id = ${orgId} AND first_scim_request_at IS NULL`
+    },
   }
 }

@@ -21,6 +21,7 @@ import { roleRepository } from './roles.ts'
 import { samlRepository } from './saml.ts'
 import { storeSecretsRepository } from './secrets.ts'
 import { sessionRepository } from './sessions.ts'
+import { setupRepository } from './setup.ts'
 import { syncStateRepository } from './sync.ts'
 import { syncMirrorRepository } from './sync-mirror.ts'
 import { throttleRepository } from './throttles.ts'
@@ -50,5 +51,6 @@ export function postgresRepositories(ctx: PgContext): Repositories {
     directory: directoryRepository(ctx),
     throttles: throttleRepository(ctx),
     webhooks: webhookRepository(ctx),
+    setup: setupRepository(ctx),
   }
 }

@@ -21,6 +21,7 @@ import { samlRepository } from '../saml.ts'
 import { directoryRepository } from '../scim.ts'
 import { storeSecretsRepository } from '../secrets.ts'
 import { sessionRepository } from '../sessions.ts'
+import { setupRepository } from '../setup.ts'
 import { syncStateRepository } from '../sync.ts'
 import { syncMirrorRepository } from '../sync-mirror.ts'
 import { throttleRepository } from '../throttles.ts'
@@ -50,6 +51,7 @@ export function sqliteRepositories(db: Db, secrets: SecretBox | null) {
     directory: directoryRepository(db),
     throttles: throttleRepository(db),
     webhooks: webhookRepository(db, secrets),
+    setup: setupRepository(db),
   }
 }
 

@@ -14,6 +14,7 @@ import * as m050 from './050_store_meta.ts'
 import * as m051 from './051_audit_retention.ts'
 import * as m060 from './060_throttles.ts'
 import * as m070 from './070_webhooks.ts'
+import * as m080 from './080_setup.ts'
 
 export const postgresMigrations: Migration[] = [
   { version: 1, name: 'init', up: m001.up },
@@ -25,4 +26,5 @@ export const postgresMigrations: Migration[] = [
   { version: 51, name: 'audit_retention', up: m051.up },
   { version: 60, name: 'throttles', up: m060.up },
   { version: 70, name: 'webhooks', up: m070.up },
+  { version: 80, name: 'setup', up: m080.up },
 ]

@@ -1,0 +1,141 @@
+/**
+ * The setup contract, on both engines: set-up codes are found only while live, taken once (of two
+ * instances taking one code at once, one wins), purged when expired and cleared at the end of
+ * first run; the org count stops at two; setup links are found by hash, listed newest first per
+ * org, revoked once, touched; the progress read says what happened (integration saved, first SCIM
+ * request, a provisioned account, the first successful sign-in or the last failure's reason).
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { createOrg } from '../../../src/orgs/service.ts'
+import { newId } from '../../../src/store/ids.ts'
+import type { Store } from '../../../src/store/index.ts'
+import { eachEngine } from './engines.ts'
+
+const NOW = 1_700_000_000_000
+
+eachEngine((engine) => {
+  let store: Store
+  let twin: Store
+  beforeAll(async () => {
+    store = await engine.open()
+    twin = await engine.openTwin(store)
+  }, 30_000)
+  afterAll(async () => {
+    await twin.close()
+    await store.close()
+  })
+
+  test('codes: live until taken or expired; one taker wins; cleared and purged', async () => {
+    expect(await store.setup.orgCountUpTo2()).toBe(0)
+    await store.setup.insertCode({ code_hash: 'h1', created_at: NOW, expires_at: NOW + 1000 })
+    await store.setup.insertCode({ code_hash: 'h2', created_at: NOW, expires_at: NOW + 10 })
+    expect(await store.setup.findCode('h1', NOW)).toMatchObject({ code_hash: 'h1', expires_at: NOW + 1000 })
+    expect(await store.setup.findCode('h2', NOW + 10)).toBeNull()
+    expect(await store.setup.takeCode('h2', NOW + 10)).toBe(false)
+    const [a, b] = await Promise.all([
+      store.transaction((tx) => tx.setup.takeCode('h1', NOW)),
+      twin.transaction((tx) => tx.setup.takeCode('h1', NOW)),
+    ])
+    expect([a, b].filter(Boolean)).toHaveLength(1)
+    expect(await store.setup.findCode('h1', NOW)).toBeNull()
+    expect(await store.setup.purgeExpiredCodes(NOW + 10)).toBe(1)
+    await store.setup.insertCode({ code_hash: 'h3', created_at: NOW, expires_at: NOW + 1000 })
+    await store.setup.clearCodes()
+    expect(await store.setup.findCode('h3', NOW)).toBeNull()
+  })
+
+  test('links: by hash, newest first per org, revoked once, touched; progress of the org', async () => {
+    const acme = await createOrg(store, { slug: 'acme' })
+    const globex = await createOrg(store, { slug: 'globex' })
+    await createOrg(store, { slug: 'initech' })
+    expect(await store.setup.orgCountUpTo2()).toBe(2)
+    const link = (id: string, orgId: string, hash: string, at: number) => ({
+      id,
+      org_id: orgId,
+      idp: 'okta',
+      token_hash: hash,
+      created_by: 'cli',
+      created_at: at,
+      expires_at: at + 3600_000,
+    })
+    await store.setup.insertLink(link('l1', acme.id, 't1', NOW))
+    await store.setup.insertLink(link('l2', acme.id, 't2', NOW + 1))
+    await store.setup.insertLink(link('l3', globex.id, 't3', NOW))
+    expect(await store.setup.linkByTokenHash('t2')).toMatchObject({
+      id: 'l2',
+      org_id: acme.id,
+      revoked_at: null,
+    })
+    expect(await store.setup.linkByTokenHash('nope')).toBeNull()
+    expect((await store.setup.listLinks(acme.id, 10)).map((r) => r.id)).toEqual(['l2', 'l1'])
+    expect(await store.setup.linkById(globex.id, 'l1')).toBeNull()
+    expect(await store.setup.revokeLink(globex.id, 'l1', NOW)).toBe(false)
+    expect(await store.setup.revokeLink(acme.id, 'l1', NOW + 5)).toBe(true)
+    expect(await store.setup.revokeLink(acme.id, 'l1', NOW + 6)).toBe(false)
+    expect((await store.setup.linkById(acme.id, 'l1'))?.revoked_at).toBe(NOW + 5)
+    await store.setup.touchLink('l2', NOW + 7)
+    expect((await store.setup.linkById(acme.id, 'l2'))?.last_used_at).toBe(NOW + 7)
+
+    expect(await store.setup.progress(acme.id)).toEqual({
+      configured: 0,
+      first_scim_request_at: null,
+      provisioned: 0,
+      signed_in: 0,
+      last_failure: null,
+    })
+    await store.integrations.insert({
+      org_id: acme.id,
+      sso_url: 'https://idp.example/sso',
+      issuer: 'idp',
+      certificate: 'pem',
+      next_certificate: null,
+      scim_token_hash: `hash-${acme.id}`,
+      settings: '{}',
+      sp_private_key: null,
+      sp_certificate: null,
+      created_at: NOW,
+      updated_at: NOW,
+    })
+    await store.integrations.markFirstScimRequest(acme.id, NOW + 1)
+    await store.integrations.markFirstScimRequest(acme.id, NOW + 2)
+    expect((await store.integrations.get(acme.id))?.first_scim_request_at).toBe(NOW + 1)
+    await store.audit.record({
+      orgId: acme.id,
+      kind: 'saml',
+      action: 'sign_in',
+      outcome: 'failure',
+      reason: 'bad_signature',
+    })
+    expect(await store.setup.progress(acme.id)).toMatchObject({
+      configured: 1,
+      first_scim_request_at: NOW + 1,
+      signed_in: 0,
+      last_failure: 'bad_signature',
+    })
+    await store.accounts.insert({
+      id: newId(),
+      org_id: acme.id,
+      email: 'ada@acme.example',
+      email_lower: 'ada@acme.example',
+      name: 'Ada',
+      source: 'okta',
+      active: 1,
+      role: 'member',
+      scim_user_id: 'scim-1',
+      created_via_integration: 1,
+      last_sign_in_at: null,
+      created_at: NOW,
+      updated_at: NOW,
+    })
+    await store.audit.record({ orgId: acme.id, kind: 'saml', action: 'sign_in', outcome: 'success' })
+    expect(await store.setup.progress(acme.id)).toEqual({
+      configured: 1,
+      first_scim_request_at: NOW + 1,
+      provisioned: 1,
+      signed_in: 1,
+      last_failure: null,
+    })
+    // Another org's progress is its own.
+    expect((await store.setup.progress(globex.id)).configured).toBe(0)
+  })
+})
