@@ -48,6 +48,22 @@ async function isNew(ctx: ApplyContext, change: DirectoryChangeRow): Promise<boo
 }
 
 /**
+ * Reads, in one query per kind, what applying these changes reads: the users' and groups' directory
+ * and org-side rows, and for memberships the member's account (its id goes into the event).
+ */
+function prefetchChanges(ctx: ApplyContext, changes: DirectoryChangeRow[]): Promise<void> {
+  const users: string[] = []
+  const accounts: string[] = []
+  const groups: string[] = []
+  for (const change of changes) {
+    if (change.kind === 'user') users.push(change.resource_id)
+    else groups.push(change.resource_id)
+    if (change.kind === 'membership' && change.related_id) accounts.push(change.related_id)
+  }
+  return ctx.prefetch({ users, accounts, groups })
+}
+
+/**
  * Applies a batch's changes so that the events follow the changes' order. Several changes of one
  * user or group collapse into one application of its current state, made at its *last* change in
  * the batch — where that state became true — except that a resource the org state does not know
@@ -58,6 +74,7 @@ async function isNew(ctx: ApplyContext, change: DirectoryChangeRow): Promise<boo
  * both history).
  */
 export async function applyInOrder(ctx: ApplyContext, changes: DirectoryChangeRow[]): Promise<void> {
+  await prefetchChanges(ctx, changes)
   const key = (change: DirectoryChangeRow) => `${change.kind}:${change.resource_id}`
   const last = new Map<string, number>()
   changes.forEach((change, index) => {
@@ -98,6 +115,7 @@ export async function applyFeedBatch(
     const ctx = await createApplyContext(tx, orgId, now)
     await applyInOrder(ctx, changes)
     await recomputeRoles(ctx)
+    await ctx.flush()
     if (ctx.needsFullReconcile) await startFullReconcile(tx, orgId, now)
     await tx.syncState.advance(orgId, last.seq, now)
     // One summary row per batch keeps the audit log readable during a push of a million changes;
