@@ -6,6 +6,8 @@
  * database only to create and drop the bench's. Either way each `benchDatabase` call creates a
  * fresh database (`okb_bench_<random>`), so every scenario starts empty, and `drop()` removes it.
  */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { SQL } from 'bun'
 import { testCluster } from '../test/support/postgres.ts'
 
@@ -22,6 +24,13 @@ export async function benchServer(flag: string | undefined): Promise<string | nu
     throw new Error('--database-url takes postgres://… or the word throwaway (a temporary cluster)')
   }
   return flag
+}
+
+/** The throwaway cluster's postmaster pid (its CPU can be measured), or null for any other server. */
+export async function benchPostmaster(flag: string | undefined): Promise<number | null> {
+  if (flag !== 'throwaway') return null
+  const { dir } = await testCluster()
+  return Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0])
 }
 
 /** A fresh database on the server of `maintenanceUrl`. */

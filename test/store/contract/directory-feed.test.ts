@@ -160,14 +160,15 @@ eachEngine((engine) => {
         throw new Rollback()
       })
       await held.opened
-      const creates = [
+      // Settled from the start: the loser's 409 may come before the blocker's rollback is seen.
+      const creates = statuses([
         createUser(scimContext(store, org), oktaUser('forced@example.com')),
         createUser(scimContext(twin, org), oktaUser('FORCED@example.com')),
-      ]
+      ])
       await lockWaiters(store.engine.sql, 2)
       release.open()
       await expect(blocker).rejects.toBeInstanceOf(Rollback)
-      expect(await statuses(creates)).toEqual([201, 409])
+      expect(await creates).toEqual([201, 409])
       expect(
         (await store.directory.listUsers(org, null, 0, 10)).rows.map((row) => row.user_name_lower),
       ).toEqual(['forced@example.com'])
@@ -189,13 +190,15 @@ eachEngine((engine) => {
         throw new Rollback()
       })
       await held.opened
-      const renames = ids.map((id, i) =>
-        replaceUser(scimContext(i === 0 ? store : twin, org), id, oktaUser('renamed@example.com'), null),
+      const renames = statuses(
+        ids.map((id, i) =>
+          replaceUser(scimContext(i === 0 ? store : twin, org), id, oktaUser('renamed@example.com'), null),
+        ),
       )
       await lockWaiters(store.engine.sql, 2)
       release.open()
       await expect(blocker).rejects.toBeInstanceOf(Rollback)
-      expect(await statuses(renames)).toEqual([200, 409])
+      expect(await renames).toEqual([200, 409])
       const rows = await Promise.all(ids.map((id) => store.directory.userById(org, id)))
       const names = rows.map((row) => row?.user_name)
       // One user took the name; the other kept its own.
