@@ -99,18 +99,19 @@ export async function createApplyContext(
     },
     prefetch: (what) => view.prefetch({ ...what, roles: hasAdminMapping }),
     async flush() {
-      await view.flush()
       const queued = events
       const entries = audits
       events = []
       audits = []
-      if (queued.length > 0) {
-        const written = await store.events.appendMany(orgId, queued, now)
-        queued.forEach((event, index) => {
-          if (written[index]) counts[event.type] = (counts[event.type] ?? 0) + 1
-        })
-      }
-      if (entries.length > 0) await store.audit.recordMany(entries, now)
+      // Three tables, no order between them: the statements go out together.
+      const [written] = await Promise.all([
+        queued.length > 0 ? store.events.appendMany(orgId, queued, now) : [],
+        entries.length > 0 ? store.audit.recordMany(entries, now) : undefined,
+        view.flush(),
+      ])
+      queued.forEach((event, index) => {
+        if (written[index]) counts[event.type] = (counts[event.type] ?? 0) + 1
+      })
     },
   }
 }

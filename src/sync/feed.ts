@@ -108,30 +108,32 @@ export async function applyFeedBatch(
     // During a removal the directory is being deleted; its pending changes die with it.
     if (state.removal_running === 1)
       return { applied: 0, lastSeq: state.applied_seq, oldestAt: null, leaseHeld: true, changeTimes: [] }
-    const changes = await tx.syncState.changesAfter(orgId, state.applied_seq, options.limit)
+    // Independent reads go out together (on PostgreSQL they share one round trip).
+    const [changes, ctx] = await Promise.all([
+      tx.syncState.changesAfter(orgId, state.applied_seq, options.limit),
+      createApplyContext(tx, orgId, now),
+    ])
     const last = changes.at(-1)
     if (!last)
       return { applied: 0, lastSeq: state.applied_seq, oldestAt: null, leaseHeld: true, changeTimes: [] }
-    const ctx = await createApplyContext(tx, orgId, now)
     await applyInOrder(ctx, changes)
     await recomputeRoles(ctx)
     await ctx.flush()
     if (ctx.needsFullReconcile) await startFullReconcile(tx, orgId, now)
-    await tx.syncState.advance(orgId, last.seq, now)
     // One summary row per batch keeps the audit log readable during a push of a million changes;
     // security-relevant changes (deactivation, deletion, merge, role change) have their own rows.
-    if (Object.keys(ctx.counts).length > 0)
-      await tx.audit.record(
-        {
-          orgId,
-          kind: 'sync',
-          action: 'sync.batch',
-          outcome: 'success',
-          actor: 'sync',
-          data: { changes: changes.length, fromSeq: changes[0]?.seq, toSeq: last.seq, ...ctx.counts },
-        },
-        now,
-      )
+    const summary = {
+      orgId,
+      kind: 'sync' as const,
+      action: 'sync.batch',
+      outcome: 'success' as const,
+      actor: 'sync',
+      data: { changes: changes.length, fromSeq: changes[0]?.seq, toSeq: last.seq, ...ctx.counts },
+    }
+    await Promise.all([
+      tx.syncState.advance(orgId, last.seq, now),
+      Object.keys(ctx.counts).length > 0 ? tx.audit.record(summary, now) : undefined,
+    ])
     return {
       applied: changes.length,
       lastSeq: last.seq,

@@ -23,6 +23,15 @@ export function orgRepository(ctx: PgContext): Repositories['orgs'] {
     bySlug: (slug) => first<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE slug = ${slug}`),
     byId: (id) => first<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE id = ${id}`),
     byUrl: (url) => first<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE url = ${url}`),
+    async firstByUrl(urls) {
+      if (urls.length === 0) return null
+      const found = await rows<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE url = ANY(${urls}::text[])`)
+      for (const url of urls) {
+        const org = found.find((row) => row.url === url)
+        if (org) return org
+      }
+      return null
+    },
     all: () => rows<Row<OrgRow>>(sql`SELECT * FROM orgs ORDER BY created_at, id COLLATE "C"`),
     withOwnOrigin: () =>
       rows<{ slug: string; url: string }>(sql`SELECT slug, url FROM orgs WHERE url IS NOT NULL`),
