@@ -35,9 +35,6 @@ export function orgRepository(db: Db) {
   const bySlug = db.query<OrgRow, [string]>('SELECT * FROM orgs WHERE slug = ?')
   const byId = db.query<OrgRow, [string]>('SELECT * FROM orgs WHERE id = ?')
   const byUrl = db.query<OrgRow, [string]>('SELECT * FROM orgs WHERE url = ?')
-  const byUrls = db.query<OrgRow, [string]>(
-    'SELECT * FROM orgs WHERE url IN (SELECT value FROM json_each(?))',
-  )
   const all = db.query<OrgRow, []>('SELECT * FROM orgs ORDER BY created_at, id')
   const withUrl = db.query<{ slug: string; url: string }, []>(
     'SELECT slug, url FROM orgs WHERE url IS NOT NULL',
@@ -52,9 +49,9 @@ export function orgRepository(db: Db) {
     byUrl: (url: string) => byUrl.get(url),
     /** The org of the first of `urls` that one has (one query for a request's candidate origins). */
     firstByUrl(urls: string[]): OrgRow | null {
-      const found = urls.length === 0 ? [] : byUrls.all(JSON.stringify(urls))
+      // A few lookups of a unique index are cheaper here than one json_each (measured).
       for (const url of urls) {
-        const org = found.find((row) => row.url === url)
+        const org = byUrl.get(url)
         if (org) return org
       }
       return null
