@@ -149,12 +149,16 @@ export async function deleteUser(ctx: ScimContext, id: string, ifMatch: string |
     const current = await found(ctx, tx, id)
     checkIfMatch(ifMatch, current.version)
     const directory = tx.directory
-    // Memberships go with the user (ON DELETE CASCADE); the feed records each one.
-    for (const groupId of await directory.groupIdsOfUser(id)) {
-      await directory.appendChange(ctx.orgId, 'membership', 'remove', groupId, id, ctx.now)
-    }
+    // Memberships go with the user (ON DELETE CASCADE); the feed records each one. The entries go
+    // last, sent together: on PostgreSQL the first locks the org's feed counter until the commit.
+    const groups = await directory.groupIdsOfUser(id)
     await directory.deleteUser(ctx.orgId, id)
-    await directory.appendChange(ctx.orgId, 'user', 'delete', id, null, ctx.now)
+    await Promise.all([
+      ...groups.map((groupId) =>
+        directory.appendChange(ctx.orgId, 'membership', 'remove', groupId, id, ctx.now),
+      ),
+      directory.appendChange(ctx.orgId, 'user', 'delete', id, null, ctx.now),
+    ])
   })
   return { status: 204 }
 }

@@ -23,6 +23,14 @@ export function orgRepository(ctx: PgContext): Repositories['orgs'] {
     bySlug: (slug) => first<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE slug = ${slug}`),
     byId: (id) => first<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE id = ${id}`),
     byUrl: (url) => first<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE url = ${url}`),
+    async bySlugWithScimToken(slug) {
+      const row = await first<Row<OrgRow & { scim_token_hash: string | null }>>(sql`
+        SELECT o.id, o.slug, o.name, o.url, o.settings, o.created_at, i.scim_token_hash
+        FROM orgs o LEFT JOIN integrations i ON i.org_id = o.id WHERE o.slug = ${slug}`)
+      if (!row) return null
+      const { scim_token_hash, ...org } = row
+      return { org, scimTokenHash: scim_token_hash }
+    },
     async firstByUrl(urls) {
       if (urls.length === 0) return null
       const found = await rows<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE url = ANY(${urls}::text[])`)
