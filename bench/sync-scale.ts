@@ -13,7 +13,8 @@
  * `--database-url` runs it on PostgreSQL (bench/database.ts: a throwaway cluster, or a database
  * created on your server), wired as `startServer` wires it there: one pool
  * (`--pool-size`, default 10), the scheduler's loop in the server process. `--removal false` stops
- * after (b).
+ * after (b). `--scheduler-thread true` (PostgreSQL, an experiment) runs the scheduler's loop on a
+ * Worker with its own pool (bench/pg-scheduler-worker.ts) instead of the HTTP thread.
  *
  * `--only removal` measures (c) alone: the directory is written in-process (the SCIM API's rows and
  * feed entries, test/support/directory.ts) and the feed applied before the server starts — the same
@@ -30,7 +31,7 @@ import { createLogger } from '../src/observability/log.ts'
 import { createMetrics } from '../src/observability/metrics.ts'
 import { createApiKey, createOrg } from '../src/orgs/service.ts'
 import { openStore, openStoreAt, type Store } from '../src/store/index.ts'
-import { createScheduler, startSchedulerThread } from '../src/sync/scheduler.ts'
+import { type BatchReport, createScheduler, startSchedulerThread } from '../src/sync/scheduler.ts'
 import { selfSigned } from '../test/support/certs.ts'
 import { directoryWriter } from '../test/support/directory.ts'
 import { benchDatabase, benchServer } from './database.ts'
@@ -41,6 +42,7 @@ const GROUPS = Number(flags.get('groups') ?? 10_000)
 const MEMBERS = Number(flags.get('members') ?? 100)
 const ONLY_REMOVAL = flags.get('only') === 'removal'
 const REMOVAL = flags.get('removal') !== 'false'
+const SCHEDULER_THREAD = flags.get('scheduler-thread') === 'true'
 const POOL_SIZE = Number(flags.get('pool-size') ?? 10)
 const pgServer = await benchServer(flags.get('database-url'))
 const pg = pgServer ? await benchDatabase(pgServer) : null
@@ -114,28 +116,68 @@ const server = Bun.serve({
   maxRequestBodySize: config.maxBodyBytes,
   fetch: fetchHandler,
 })
-const scheduler = startSchedulerThread(
-  { store, log, metrics, config, path: pg ? ':memory:' : sqlitePath(config) },
-  new URL('../src/sync/worker.ts', import.meta.url),
-  {
-    onBatch(report) {
-      // How long each batch held the write gate (the HTTP thread may wait up to that long).
-      const durations = batchMs[report.kind] ?? []
-      batchMs[report.kind] = durations
-      durations.push(report.durationMs - report.gateWaitMs)
-      if (report.kind === 'feed') {
-        feedWork.batches++
-        feedWork.changes += report.items
-        feedWork.ms += report.durationMs
+function onBatch(report: BatchReport): void {
+  // How long each batch held the write gate (the HTTP thread may wait up to that long).
+  const durations = batchMs[report.kind] ?? []
+  batchMs[report.kind] = durations
+  durations.push(report.durationMs - report.gateWaitMs)
+  if (report.kind === 'feed') {
+    feedWork.batches++
+    feedWork.changes += report.items
+    feedWork.ms += report.durationMs
+  }
+  for (const at of report.changeTimes ?? []) {
+    const bucket = Math.min(120_000, Math.max(0, Math.round(report.appliedAt - at)))
+    lagBuckets[bucket] = (lagBuckets[bucket] ?? 0) + 1
+    lagCount++
+  }
+}
+
+/** The experiment of `--scheduler-thread true` (PostgreSQL): bench/pg-scheduler-worker.ts. */
+async function pgSchedulerThread(url: string) {
+  const worker = new Worker(new URL('./pg-scheduler-worker.ts', import.meta.url))
+  const answer = (type: string) =>
+    new Promise<void>((resolve) => {
+      const listen = (event: MessageEvent<{ type: string }>) => {
+        if (event.data.type !== type) return
+        worker.removeEventListener('message', listen)
+        resolve()
       }
-      for (const at of report.changeTimes ?? []) {
-        const bucket = Math.min(120_000, Math.max(0, Math.round(report.appliedAt - at)))
-        lagBuckets[bucket] = (lagBuckets[bucket] ?? 0) + 1
-        lagCount++
-      }
+      worker.addEventListener('message', listen)
+    })
+  worker.addEventListener('message', (event: MessageEvent<{ type: string; report?: BatchReport }>) => {
+    if (event.data.type === 'batch' && event.data.report) onBatch(event.data.report)
+  })
+  const ready = answer('ready')
+  worker.postMessage({
+    type: 'start',
+    url,
+    poolSize: POOL_SIZE,
+    config: {
+      syncIntervalMs: config.syncIntervalMs,
+      fullReconcileIntervalMs: config.fullReconcileIntervalMs,
     },
-  },
-)
+  })
+  await ready
+  return {
+    threaded: true,
+    async stop() {
+      const stopped = answer('stopped')
+      worker.postMessage({ type: 'stop' })
+      await stopped
+      worker.terminate()
+    },
+  }
+}
+
+const scheduler =
+  pg && SCHEDULER_THREAD
+    ? await pgSchedulerThread(pg.url)
+    : startSchedulerThread(
+        { store, log, metrics, config, path: pg ? ':memory:' : sqlitePath(config) },
+        new URL('../src/sync/worker.ts', import.meta.url),
+        { onBatch },
+      )
 let peakRss = 0
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss())

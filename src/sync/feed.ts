@@ -101,10 +101,13 @@ export async function applyFeedBatch(
 ): Promise<FeedBatchResult> {
   const now = options.now ?? Date.now()
   return store.transaction(async (tx) => {
-    if (!(await tx.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs))) {
-      return { applied: 0, lastSeq: 0, oldestAt: null, leaseHeld: false, changeTimes: [] }
-    }
-    const state = await tx.syncState.ensure(orgId, now)
+    // Sent together (one round trip on PostgreSQL); ensuring the state row is harmless without
+    // the lease.
+    const [held, state] = await Promise.all([
+      tx.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs),
+      tx.syncState.ensure(orgId, now),
+    ])
+    if (!held) return { applied: 0, lastSeq: 0, oldestAt: null, leaseHeld: false, changeTimes: [] }
     // During a removal the directory is being deleted; its pending changes die with it.
     if (state.removal_running === 1)
       return { applied: 0, lastSeq: state.applied_seq, oldestAt: null, leaseHeld: true, changeTimes: [] }
@@ -118,7 +121,7 @@ export async function applyFeedBatch(
       return { applied: 0, lastSeq: state.applied_seq, oldestAt: null, leaseHeld: true, changeTimes: [] }
     await applyInOrder(ctx, changes)
     await recomputeRoles(ctx)
-    await ctx.flush()
+    await Promise.all([ctx.flush(), tx.syncState.advance(orgId, last.seq, now)])
     if (ctx.needsFullReconcile) await startFullReconcile(tx, orgId, now)
     // One summary row per batch keeps the audit log readable during a push of a million changes;
     // security-relevant changes (deactivation, deletion, merge, role change) have their own rows.
@@ -130,10 +133,7 @@ export async function applyFeedBatch(
       actor: 'sync',
       data: { changes: changes.length, fromSeq: changes[0]?.seq, toSeq: last.seq, ...ctx.counts },
     }
-    await Promise.all([
-      tx.syncState.advance(orgId, last.seq, now),
-      Object.keys(ctx.counts).length > 0 ? tx.audit.record(summary, now) : undefined,
-    ])
+    if (Object.keys(ctx.counts).length > 0) await tx.audit.record(summary, now)
     return {
       applied: changes.length,
       lastSeq: last.seq,
