@@ -2,22 +2,43 @@
  * Bench helper: builds the single executable with `bun run build` (→ dist/okta-bridge), runs its
  * CLI on a data dir, and starts it as a server on a free port, its log discarded (a pipe nobody reads
  * would block it) and errors on the bench's stderr. `buildBare` compiles the scheduler-less
- * baseline (bench/bare-server.ts) with the same bundler flags.
+ * baseline (bench/bare-server.ts) with the same bundler flags. `buildRevision` builds the binary
+ * of another commit (`git archive` into a temp folder, this checkout's node_modules linked), so a
+ * bench can run the old and the new binary in the same session.
  */
-import { readdirSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 
 export const ROOT = resolve(import.meta.dir, '..')
 export const BINARY = resolve(ROOT, 'dist/okta-bridge')
 export const BARE_BINARY = resolve(ROOT, 'dist/okta-bridge-bare')
 
-export function build(): void {
+/** `bun run build` in `root` (this checkout by default); answers the binary's path. */
+export function build(root = ROOT): string {
   const result = Bun.spawnSync([process.execPath, 'run', 'build'], {
-    cwd: ROOT,
+    cwd: root,
     stdout: 'pipe',
     stderr: 'pipe',
   })
   if (result.exitCode !== 0) throw new Error(`bun run build failed:\n${result.stderr.toString()}`)
+  return resolve(root, 'dist/okta-bridge')
+}
+
+/** Builds the binary of commit `revision` in a temp folder; answers its path. */
+export function buildRevision(revision: string): string {
+  const root = mkdtempSync(join(tmpdir(), 'okb-rev-'))
+  const unpack = Bun.spawnSync(
+    ['sh', '-c', `git -C "$0" archive "$1" | tar -x -C "$2"`, ROOT, revision, root],
+    {
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  )
+  if (unpack.exitCode !== 0 || !existsSync(join(root, 'package.json')))
+    throw new Error(`git archive ${revision} failed: ${unpack.stderr.toString()}`)
+  symlinkSync(resolve(ROOT, 'node_modules'), join(root, 'node_modules'))
+  return build(root)
 }
 
 /** Compiles bench/bare-server.ts like the product (the flags of the `build` script). */
@@ -40,7 +61,18 @@ export function buildBare(): void {
 
 /** Runs one CLI command with `--json` and returns its parsed output. */
 export function cli(dataDir: string, ...args: string[]): Record<string, string> {
-  const result = Bun.spawnSync([BINARY, ...args, '--data-dir', dataDir, '--json'], {
+  return cliOf(BINARY, {}, dataDir, ...args)
+}
+
+/** The same with another binary and extra environment (e.g. DATABASE_URL). */
+export function cliOf(
+  binary: string,
+  env: Record<string, string>,
+  dataDir: string,
+  ...args: string[]
+): Record<string, string> {
+  const result = Bun.spawnSync([binary, ...args, '--data-dir', dataDir, '--json'], {
+    env: { ...process.env, ...env },
     stdout: 'pipe',
     stderr: 'pipe',
   })
@@ -82,6 +114,34 @@ export function threadCpu(pid: number): { main: number; worker: number; other: n
   return cpu
 }
 
+/**
+ * CPU seconds used so far by a process and its children (PostgreSQL's postmaster and its backends):
+ * the process's own time, its reaped children's, and its live children's.
+ */
+export function treeCpu(rootPid: number): number {
+  const fieldsOf = (pid: string) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  }
+  let ticks = 0
+  try {
+    const root = fieldsOf(String(rootPid))
+    ticks += Number(root[11]) + Number(root[12]) + Number(root[13]) + Number(root[14])
+  } catch {
+    return 0
+  }
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      const fields = fieldsOf(pid)
+      if (Number(fields[1]) === rootPid) ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / 100
+}
+
 /** A port nobody listens on right now. */
 function freePort(): number {
   const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
@@ -95,11 +155,12 @@ export async function startServer(
   dataDir: string,
   env: Record<string, string> = {},
   bare = false,
+  binary = BINARY,
 ): Promise<Server> {
   const port = freePort()
   const proc = Bun.spawn(
     [
-      ...(bare ? [BARE_BINARY] : [BINARY, 'serve']),
+      ...(bare ? [BARE_BINARY] : [binary, 'serve']),
       '--port',
       String(port),
       '--host',

@@ -1,27 +1,45 @@
 /**
- * The Okta-shaped SCIM push benchmark against the compiled binary on its SQLite default.
+ * The Okta-shaped SCIM push benchmark against the compiled binary, on its SQLite default or on
+ * PostgreSQL.
  *
  *   bun bench/scim-push.ts [--users 10000] [--preloads 0,100000] [--concurrency 16] [--baseline true]
+ *                          [--database-url throwaway|postgres://…] [--pool-size 10] [--instances 1,2]
+ *                          [--against <git revision>] [--rounds 1]
  *
- * For each preload size: a fresh data dir and server, an org and integration made through the CLI
- * and the admin API, then (optionally) a pre-phase that POSTs `preload` users and waits until the
- * sync scheduler has applied them, then the push at `concurrency` concurrent connections:
+ * For each preload size: a fresh data dir (and, on PostgreSQL, a fresh database: bench/database.ts)
+ * and server, an org and integration made through the CLI and the admin API, then (optionally) a
+ * pre-phase that POSTs `preload` users and waits until the sync scheduler has applied them, then
+ * the push at `concurrency` concurrent connections:
  *   1. per user `GET /Users?filter=userName eq "…"` then `POST /Users` (what Okta does),
  *   2. `PUT` profile updates for 20 % of them (custom-app style),
  *   3. `PATCH` deactivation for 10 %,
  *   4. groups: `GET` by displayName + `POST`, then filled by `PATCH add members` in chunks of 100
  *      (ten groups of a tenth of the users each, plus one group of everyone).
- * Reports users/s, req/s and p50/p95/p99 per phase, and the CPU the server's HTTP thread and its
- * sync scheduler thread used per phase, as a table and as JSON. With `--baseline true` (default)
- * each scenario is run a second time, right after, against bench/bare-server.ts compiled the same
- * way: the same SCIM path without the scheduler — the ratio shows what the scheduler costs.
+ * Reports users/s, req/s and p50/p95/p99 per phase, and the CPU the server's HTTP thread, its sync
+ * scheduler thread and the PostgreSQL server used per phase, as a table and as JSON. Variants, each
+ * run on its own fresh store in the same session (`--rounds` times, alternating their order), with
+ * the push's users/s ratio printed at the end:
+ * - `--instances 1,2`: that many servers on one PostgreSQL database, the client sending each
+ *   request to the next one in turn (round-robin);
+ * - `--against REV`: the binary of commit REV (built from `git archive`) next to this checkout's;
+ * - `--baseline true` (default, SQLite only, without `--against`): bench/bare-server.ts compiled the
+ *   same way: the same SCIM path without the scheduler — the ratio shows what the scheduler costs.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { selfSigned } from '../test/support/certs.ts'
-import { build, buildBare, cli, startServer, threadCpu } from './scim-binary.ts'
+import { benchDatabase, benchPostmaster, benchServer } from './database.ts'
+import {
+  Phase,
+  type PhaseResult,
+  pool as poolOf,
+  table,
+  userBody as user,
+  type Watched,
+} from './push-phase.ts'
+import { build, buildBare, buildRevision, cliOf, type Server, startServer } from './scim-binary.ts'
 
 const { values } = parseArgs({
   options: {
@@ -30,124 +48,52 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     'log-level': { type: 'string', default: 'warn' },
     baseline: { type: 'string', default: 'true' },
+    'database-url': { type: 'string' },
+    'pool-size': { type: 'string', default: '10' },
+    instances: { type: 'string', default: '1' },
+    against: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
   },
 })
-const BASELINE = values.baseline !== 'false'
 const USERS = Number(values.users)
 const PRELOADS = String(values.preloads).split(',').map(Number)
 const CONCURRENCY = Number(values.concurrency)
-
-interface PhaseResult {
-  phase: string
-  requests: number
-  users: number
-  seconds: number
-  usersPerSecond: number
-  requestsPerSecond: number
-  p50: number
-  p95: number
-  p99: number
-  max: number
-  errors: number
-  /** CPU used during the phase, in % of one core: the server's HTTP thread, its scheduler thread. */
-  httpCpu: number
-  syncCpu: number
-  /** The same for this bench process (the load generator shares the machine). */
-  clientCpu: number
+const INSTANCES = String(values.instances).split(',').map(Number)
+const ROUNDS = Number(values.rounds)
+const AGAINST = values.against
+const pgServer = await benchServer(values['database-url'])
+const postmaster = await benchPostmaster(values['database-url'])
+const BASELINE = values.baseline !== 'false' && pgServer === null && AGAINST === undefined
+if (pgServer === null && INSTANCES.some((n) => n > 1)) {
+  throw new Error('--instances above 1 needs --database-url (several servers on one PostgreSQL database)')
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number
+const pool = (count: number, task: (i: number) => Promise<void>) => poolOf(count, CONCURRENCY, task)
+
+interface Variant {
+  label: string
+  binary: string
+  instances: number
+  bare: boolean
 }
 
-class Phase {
-  readonly latencies: number[] = []
-  errors = 0
-  private readonly started = performance.now()
-  private readonly cpu: ReturnType<typeof threadCpu>
-  private readonly clientCpu = process.cpuUsage()
-  constructor(
-    readonly name: string,
-    readonly users: number,
-    readonly pid: number,
-  ) {
-    this.cpu = threadCpu(pid)
-  }
-
-  async call(url: string, init: RequestInit, expected: number): Promise<Record<string, unknown> | null> {
-    const t0 = performance.now()
-    const response = await fetch(url, init)
-    const text = await response.text()
-    this.latencies.push(performance.now() - t0)
-    if (response.status !== expected) {
-      this.errors++
-      if (this.errors <= 3)
-        console.error(
-          `${this.name}: ${init.method ?? 'GET'} ${url} → ${response.status} ${text.slice(0, 200)}`,
-        )
-      return null
-    }
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {}
-  }
-
-  finish(): PhaseResult {
-    const seconds = (performance.now() - this.started) / 1000
-    const cpu = threadCpu(this.pid)
-    const sorted = [...this.latencies].sort((a, b) => a - b)
-    const round = (n: number) => Math.round(n * 100) / 100
-    return {
-      phase: this.name,
-      requests: sorted.length,
-      users: this.users,
-      seconds: round(seconds),
-      usersPerSecond: Math.round(this.users / seconds),
-      requestsPerSecond: Math.round(sorted.length / seconds),
-      p50: round(percentile(sorted, 50)),
-      p95: round(percentile(sorted, 95)),
-      p99: round(percentile(sorted, 99)),
-      max: round(sorted.at(-1) ?? 0),
-      errors: this.errors,
-      httpCpu: Math.round(((cpu.main - this.cpu.main) / seconds) * 100),
-      syncCpu: Math.round(((cpu.worker - this.cpu.worker) / seconds) * 100),
-      clientCpu: Math.round(
-        (Object.values(process.cpuUsage(this.clientCpu)).reduce((a, b) => a + b, 0) / 1e6 / seconds) * 100,
-      ),
-    }
-  }
-}
-
-/** Runs `task(i)` for i in [0, count) on `CONCURRENCY` workers. */
-async function pool(count: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < count) await task(next++)
-  }
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-}
-
-function user(email: string, given: string, family: string, active = true): Record<string, unknown> {
-  return {
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-    userName: email,
-    name: { givenName: given, familyName: family },
-    emails: [{ primary: true, value: email, type: 'work' }],
-    displayName: `${given} ${family}`,
-    locale: 'en-US',
-    externalId: `00u${email.length}${given}`,
-    groups: [],
-    password: 'Passw0rd!',
-    active,
-  }
-}
-
-async function scenario(preload: number, bare: boolean): Promise<PhaseResult[]> {
+async function scenario(preload: number, variant: Variant): Promise<PhaseResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'okb-bench-'))
+  const database = pgServer ? await benchDatabase(pgServer) : null
+  const env: Record<string, string> = database
+    ? { DATABASE_URL: database.url, DATABASE_POOL_SIZE: String(values['pool-size']) }
+    : {}
   const slug = 'bench'
-  cli(dataDir, 'org', 'create', '--slug', slug, '--name', 'Bench Inc')
-  const { key } = cli(dataDir, 'api-key', 'create', '--org', slug)
-  const server = await startServer(dataDir, { LOG_LEVEL: String(values['log-level']) }, bare)
+  cliOf(variant.binary, env, dataDir, 'org', 'create', '--slug', slug, '--name', 'Bench Inc')
+  const { key } = cliOf(variant.binary, env, dataDir, 'api-key', 'create', '--org', slug)
+  const servers: Server[] = []
   try {
+    for (let i = 0; i < variant.instances; i++) {
+      const serverEnv = { LOG_LEVEL: String(values['log-level']), ...env }
+      servers.push(await startServer(dataDir, serverEnv, variant.bare, variant.binary))
+    }
+    const server = servers[0] as Server
+    const watched: Watched = { pids: servers.map((s) => s.pid), postmaster }
     const setup = await fetch(`${server.url}/api/v1/orgs/${slug}/okta`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -158,7 +104,11 @@ async function scenario(preload: number, bare: boolean): Promise<PhaseResult[]> 
       }),
     })
     const { scimToken } = (await setup.json()) as { scimToken: string }
-    const base = `${server.url}/orgs/${slug}/okta/scim`
+    // Round-robin: each request goes to the next server.
+    const bases = servers.map((s) => `${s.url}/orgs/${slug}/okta/scim`)
+    let turn = 0
+    const next = () => bases[turn++ % bases.length] as string
+    const base = bases[0] as string
     const headers = {
       authorization: `Bearer ${scimToken}`,
       accept: 'application/scim+json',
@@ -167,16 +117,16 @@ async function scenario(preload: number, bare: boolean): Promise<PhaseResult[]> 
     const results: PhaseResult[] = []
 
     if (preload > 0) {
-      const phase = new Phase(`preload ${preload} (POST only)`, preload, server.pid)
+      const phase = new Phase(`preload ${preload} (POST only)`, preload, watched)
       await pool(preload, async (i) => {
         await phase.call(
-          `${base}/Users`,
+          `${next()}/Users`,
           { method: 'POST', headers, body: JSON.stringify(user(`pre${i}@bench.example`, `Pre${i}`, 'Load')) },
           201,
         )
       })
       results.push(phase.finish())
-      if (!bare) {
+      if (!variant.bare) {
         // "Already in the org" means settled: the scheduler applies the preload (and runs the first
         // full reconcile a new integration gets) before the measured push starts.
         const settle = performance.now()
@@ -195,17 +145,17 @@ async function scenario(preload: number, bare: boolean): Promise<PhaseResult[]> 
     }
 
     const ids: string[] = new Array(USERS)
-    const push = new Phase('push: GET filter + POST', USERS, server.pid)
+    const push = new Phase('push: GET filter + POST', USERS, watched)
     await pool(USERS, async (i) => {
       const email = `user${i}@bench.example`
       const found = await push.call(
-        `${base}/Users?filter=${encodeURIComponent(`userName eq "${email}"`)}&startIndex=1&count=100`,
+        `${next()}/Users?filter=${encodeURIComponent(`userName eq "${email}"`)}&startIndex=1&count=100`,
         { headers },
         200,
       )
       if (found && found.totalResults !== 0) push.errors++
       const created = await push.call(
-        `${base}/Users`,
+        `${next()}/Users`,
         { method: 'POST', headers, body: JSON.stringify(user(email, `User${i}`, 'Bench')) },
         201,
       )
@@ -214,22 +164,22 @@ async function scenario(preload: number, bare: boolean): Promise<PhaseResult[]> 
     results.push(push.finish())
 
     const updates = Math.floor(USERS * 0.2)
-    const put = new Phase('PUT profile update (20%)', updates, server.pid)
+    const put = new Phase('PUT profile update (20%)', updates, watched)
     await pool(updates, async (i) => {
       const body = { ...user(`user${i}@bench.example`, `Renamed${i}`, 'Bench'), id: ids[i] }
-      await put.call(`${base}/Users/${ids[i]}`, { method: 'PUT', headers, body: JSON.stringify(body) }, 200)
+      await put.call(`${next()}/Users/${ids[i]}`, { method: 'PUT', headers, body: JSON.stringify(body) }, 200)
     })
     results.push(put.finish())
 
     const deactivations = Math.floor(USERS * 0.1)
-    const patch = new Phase('PATCH deactivate (10%)', deactivations, server.pid)
+    const patch = new Phase('PATCH deactivate (10%)', deactivations, watched)
     const deactivate = JSON.stringify({
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
       Operations: [{ op: 'replace', value: { active: false } }],
     })
     await pool(deactivations, async (i) => {
       await patch.call(
-        `${base}/Users/${ids[USERS - 1 - i]}`,
+        `${next()}/Users/${ids[USERS - 1 - i]}`,
         { method: 'PATCH', headers, body: deactivate },
         200,
       )
@@ -238,16 +188,16 @@ async function scenario(preload: number, bare: boolean): Promise<PhaseResult[]> 
 
     const groupNames = [...Array.from({ length: 10 }, (_, g) => `Team ${g}`), 'Everyone']
     const groupIds: string[] = []
-    const groups = new Phase('groups: GET filter + POST', 0, server.pid)
+    const groups = new Phase('groups: GET filter + POST', 0, watched)
     await pool(groupNames.length, async (g) => {
       const name = groupNames[g] as string
       await groups.call(
-        `${base}/Groups?filter=${encodeURIComponent(`displayName eq "${name}"`)}`,
+        `${next()}/Groups?filter=${encodeURIComponent(`displayName eq "${name}"`)}`,
         { headers },
         200,
       )
       const created = await groups.call(
-        `${base}/Groups`,
+        `${next()}/Groups`,
         {
           method: 'POST',
           headers,
@@ -271,7 +221,7 @@ async function scenario(preload: number, bare: boolean): Promise<PhaseResult[]> 
       chunks.push({ group: groupIds[Math.floor(start / tenth)] as string, members })
       chunks.push({ group: groupIds[10] as string, members })
     }
-    const fill = new Phase('groups: PATCH add members (100 per request)', 0, server.pid)
+    const fill = new Phase('groups: PATCH add members (100 per request)', 0, watched)
     await pool(chunks.length, async (c) => {
       const chunk = chunks[c] as { group: string; members: string[] }
       const body = JSON.stringify({
@@ -280,7 +230,7 @@ async function scenario(preload: number, bare: boolean): Promise<PhaseResult[]> 
           { op: 'add', path: 'members', value: chunk.members.map((value) => ({ value, display: value })) },
         ],
       })
-      await fill.call(`${base}/Groups/${chunk.group}`, { method: 'PATCH', headers, body }, 204)
+      await fill.call(`${next()}/Groups/${chunk.group}`, { method: 'PATCH', headers, body }, 204)
     })
     results.push(fill.finish())
 
@@ -299,41 +249,60 @@ async function scenario(preload: number, bare: boolean): Promise<PhaseResult[]> 
     if (sync.status === 200) console.log(`sync scheduler state right after the push: ${await sync.text()}`)
     return results
   } finally {
-    await server.stop()
+    for (const server of servers) await server.stop()
+    await database?.drop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
-function table(title: string, results: PhaseResult[]): string {
-  const lines = [
-    `### ${title}`,
-    '',
-    '| phase | requests | users/s | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | CPU % HTTP thread | CPU % sync thread | CPU % bench client |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ]
-  for (const r of results) {
-    lines.push(
-      `| ${r.phase} | ${r.requests} | ${r.users ? r.usersPerSecond : '–'} | ${r.requestsPerSecond} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.errors} | ${r.httpCpu} | ${r.syncCpu} | ${r.clientCpu} |`,
+const pushOf = (rows: PhaseResult[]) => rows.find((r) => r.phase.startsWith('push')) as PhaseResult
+
+const current = build()
+const binaries = [{ label: 'okta-bridge', binary: current }]
+if (AGAINST) binaries.push({ label: AGAINST, binary: buildRevision(AGAINST) })
+if (BASELINE) buildBare()
+const variants: Variant[] = []
+for (const instances of INSTANCES)
+  for (const { label, binary } of binaries)
+    variants.push({ label: instances > 1 ? `${label} ×${instances}` : label, binary, instances, bare: false })
+if (BASELINE)
+  variants.push({ label: 'baseline without the scheduler', binary: current, instances: 1, bare: true })
+
+const engine = pgServer ? 'PostgreSQL' : 'SQLite'
+const all: Record<string, PhaseResult[][]> = {}
+for (const preload of PRELOADS) {
+  const scope = `${USERS.toLocaleString('en')} users pushed, ${preload.toLocaleString('en')} already in the org, ${engine}`
+  const runs = new Map<Variant, PhaseResult[][]>(variants.map((v) => [v, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate the order, so neither variant always runs on the warmer (or busier) machine.
+    for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
+      const results = await scenario(preload, variant)
+      runs.get(variant)?.push(results)
+      console.log(`\n${table(`${scope} — ${variant.label} (round ${round + 1})`, results)}\n`)
+    }
+  }
+  const mean = (variant: Variant) => {
+    const list = (runs.get(variant) ?? []).map((results) => pushOf(results).usersPerSecond)
+    return list.reduce((a, b) => a + b, 0) / Math.max(1, list.length)
+  }
+  for (const variant of variants) {
+    const pushes = (runs.get(variant) ?? []).map(pushOf)
+    all[`${preload}:${variant.label}`] = runs.get(variant) ?? []
+    console.log(
+      `push ${variant.label}: users/s ${pushes.map((p) => p.usersPerSecond).join(', ')} (mean ${Math.round(mean(variant))}); p99 ms ${pushes.map((p) => p.p99).join(', ')}`,
     )
   }
-  return lines.join('\n')
+  const ratio = (top: Variant | undefined, bottom: Variant | undefined) => {
+    if (top && bottom)
+      console.log(`push users/s, ${top.label} ÷ ${bottom.label}: ${(mean(top) / mean(bottom)).toFixed(3)}`)
+  }
+  const find = (binary: string, instances: number, bare = false) =>
+    variants.find((v) => v.binary === binary && v.instances === instances && v.bare === bare)
+  for (const instances of INSTANCES) {
+    if (AGAINST) ratio(find(current, instances), find(binaries[1]?.binary as string, instances))
+    for (const { binary } of binaries)
+      if (instances !== INSTANCES[0]) ratio(find(binary, instances), find(binary, INSTANCES[0] as number))
+  }
+  if (BASELINE) ratio(find(current, 1), find(current, 1, true))
 }
-
-build()
-if (BASELINE) buildBare()
-const all: Record<string, PhaseResult[]> = {}
-for (const preload of PRELOADS) {
-  const scope = `${USERS.toLocaleString('en')} users pushed, ${preload.toLocaleString('en')} already in the org`
-  const results = await scenario(preload, false)
-  all[String(preload)] = results
-  console.log(`\n${table(`${scope} — okta-bridge (scheduler running)`, results)}\n`)
-  if (!BASELINE) continue
-  const bare = await scenario(preload, true)
-  all[`${preload}-baseline`] = bare
-  console.log(`\n${table(`${scope} — baseline without the scheduler`, bare)}\n`)
-  const push = (rows: PhaseResult[]) => rows.find((r) => r.phase.startsWith('push')) as PhaseResult
-  console.log(
-    `push users/s, okta-bridge ÷ baseline: ${(push(results).usersPerSecond / push(bare).usersPerSecond).toFixed(2)}; p99 ${push(results).p99} vs ${push(bare).p99} ms\n`,
-  )
-}
-console.log(JSON.stringify({ users: USERS, concurrency: CONCURRENCY, results: all }))
+console.log(JSON.stringify({ users: USERS, concurrency: CONCURRENCY, engine, results: all }))

@@ -8,6 +8,13 @@
  *   (d) the server process's peak RSS.
  *
  *   bun bench/sync-scale.ts [--users 100000] [--groups 10000] [--members 100] [--only removal]
+ *                           [--database-url throwaway|postgres://…] [--removal false]
+ *
+ * `--database-url` runs it on PostgreSQL (bench/database.ts: a throwaway cluster, or a database
+ * created on your server), wired as `startServer` wires it there: one pool
+ * (`--pool-size`, default 10), the scheduler's loop in the server process. `--removal false` stops
+ * after (b). `--scheduler-thread true` (PostgreSQL, an experiment) runs the scheduler's loop on a
+ * Worker with its own pool (bench/pg-scheduler-worker.ts) instead of the HTTP thread.
  *
  * `--only removal` measures (c) alone: the directory is written in-process (the SCIM API's rows and
  * feed entries, test/support/directory.ts) and the feed applied before the server starts — the same
@@ -23,16 +30,22 @@ import { setUpIntegration } from '../src/integration/service.ts'
 import { createLogger } from '../src/observability/log.ts'
 import { createMetrics } from '../src/observability/metrics.ts'
 import { createApiKey, createOrg } from '../src/orgs/service.ts'
-import { openStore } from '../src/store/index.ts'
-import { createScheduler, startSchedulerThread } from '../src/sync/scheduler.ts'
+import { openStore, openStoreAt, type Store } from '../src/store/index.ts'
+import { type BatchReport, createScheduler, startSchedulerThread } from '../src/sync/scheduler.ts'
 import { selfSigned } from '../test/support/certs.ts'
 import { directoryWriter } from '../test/support/directory.ts'
+import { benchDatabase, benchServer } from './database.ts'
 
 const { flags } = parseFlags(Bun.argv.slice(2))
 const USERS = Number(flags.get('users') ?? 100_000)
 const GROUPS = Number(flags.get('groups') ?? 10_000)
 const MEMBERS = Number(flags.get('members') ?? 100)
 const ONLY_REMOVAL = flags.get('only') === 'removal'
+const REMOVAL = flags.get('removal') !== 'false'
+const SCHEDULER_THREAD = flags.get('scheduler-thread') === 'true'
+const POOL_SIZE = Number(flags.get('pool-size') ?? 10)
+const pgServer = await benchServer(flags.get('database-url'))
+const pg = pgServer ? await benchDatabase(pgServer) : null
 
 const dataDir = mkdtempSync(join(tmpdir(), 'okb-bench-sync-'))
 const config = loadConfig(
@@ -45,9 +58,11 @@ const config = loadConfig(
 )
 const log = createLogger('warn')
 const metrics = createMetrics()
-const store = openStore(sqlitePath(config), (operation, seconds) =>
-  metrics.storeDuration.observe({ operation }, seconds),
-)
+const observe = (operation: 'transaction', seconds: number) =>
+  metrics.storeDuration.observe({ operation }, seconds)
+const store: Store = pg
+  ? await openStoreAt({ kind: 'postgres', url: pg.url }, { observe, poolSize: POOL_SIZE })
+  : openStore(sqlitePath(config), observe)
 const org = await createOrg(store, { slug: 'bench' })
 const { key } = await createApiKey(store, { orgSlug: 'bench' })
 const { scimToken } = await setUpIntegration(
@@ -101,28 +116,68 @@ const server = Bun.serve({
   maxRequestBodySize: config.maxBodyBytes,
   fetch: fetchHandler,
 })
-const scheduler = startSchedulerThread(
-  { store, log, metrics, config, path: sqlitePath(config) },
-  new URL('../src/sync/worker.ts', import.meta.url),
-  {
-    onBatch(report) {
-      // How long each batch held the write gate (the HTTP thread may wait up to that long).
-      const durations = batchMs[report.kind] ?? []
-      batchMs[report.kind] = durations
-      durations.push(report.durationMs - report.gateWaitMs)
-      if (report.kind === 'feed') {
-        feedWork.batches++
-        feedWork.changes += report.items
-        feedWork.ms += report.durationMs
+function onBatch(report: BatchReport): void {
+  // How long each batch held the write gate (the HTTP thread may wait up to that long).
+  const durations = batchMs[report.kind] ?? []
+  batchMs[report.kind] = durations
+  durations.push(report.durationMs - report.gateWaitMs)
+  if (report.kind === 'feed') {
+    feedWork.batches++
+    feedWork.changes += report.items
+    feedWork.ms += report.durationMs
+  }
+  for (const at of report.changeTimes ?? []) {
+    const bucket = Math.min(120_000, Math.max(0, Math.round(report.appliedAt - at)))
+    lagBuckets[bucket] = (lagBuckets[bucket] ?? 0) + 1
+    lagCount++
+  }
+}
+
+/** The experiment of `--scheduler-thread true` (PostgreSQL): bench/pg-scheduler-worker.ts. */
+async function pgSchedulerThread(url: string) {
+  const worker = new Worker(new URL('./pg-scheduler-worker.ts', import.meta.url))
+  const answer = (type: string) =>
+    new Promise<void>((resolve) => {
+      const listen = (event: MessageEvent<{ type: string }>) => {
+        if (event.data.type !== type) return
+        worker.removeEventListener('message', listen)
+        resolve()
       }
-      for (const at of report.changeTimes ?? []) {
-        const bucket = Math.min(120_000, Math.max(0, Math.round(report.appliedAt - at)))
-        lagBuckets[bucket] = (lagBuckets[bucket] ?? 0) + 1
-        lagCount++
-      }
+      worker.addEventListener('message', listen)
+    })
+  worker.addEventListener('message', (event: MessageEvent<{ type: string; report?: BatchReport }>) => {
+    if (event.data.type === 'batch' && event.data.report) onBatch(event.data.report)
+  })
+  const ready = answer('ready')
+  worker.postMessage({
+    type: 'start',
+    url,
+    poolSize: POOL_SIZE,
+    config: {
+      syncIntervalMs: config.syncIntervalMs,
+      fullReconcileIntervalMs: config.fullReconcileIntervalMs,
     },
-  },
-)
+  })
+  await ready
+  return {
+    threaded: true,
+    async stop() {
+      const stopped = answer('stopped')
+      worker.postMessage({ type: 'stop' })
+      await stopped
+      worker.terminate()
+    },
+  }
+}
+
+const scheduler =
+  pg && SCHEDULER_THREAD
+    ? await pgSchedulerThread(pg.url)
+    : startSchedulerThread(
+        { store, log, metrics, config, path: pg ? ':memory:' : sqlitePath(config) },
+        new URL('../src/sync/worker.ts', import.meta.url),
+        { onBatch },
+      )
 let peakRss = 0
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss())
@@ -216,23 +271,34 @@ async function pushAndReconcile() {
 }
 
 const pushed = ONLY_REMOVAL ? { prefillSeconds } : await pushAndReconcile()
-// One query for the directory's size: a bench-only read of the SQLite file.
-const counts = store.engine.db
-  .query<
-    { users: number; groups: number; memberships: number; accounts: number },
-    [string, string, string, string]
-  >(
-    `SELECT (SELECT count(*) FROM scim_users WHERE org_id = ?) AS users, (SELECT count(*) FROM scim_groups WHERE org_id = ?) AS groups,
-       (SELECT count(*) FROM scim_memberships WHERE org_id = ?) AS memberships, (SELECT count(*) FROM accounts WHERE org_id = ?) AS accounts`,
-  )
-  .get(org.id, org.id, org.id, org.id)
+// One query for the directory's size: a bench-only read of the store's tables.
+const countSql = `SELECT (SELECT count(*) FROM scim_users WHERE org_id = $1) AS users,
+   (SELECT count(*) FROM scim_groups WHERE org_id = $1) AS groups,
+   (SELECT count(*) FROM scim_memberships WHERE org_id = $1) AS memberships,
+   (SELECT count(*) FROM accounts WHERE org_id = $1) AS accounts,
+   (SELECT count(*) FROM events WHERE org_id = $1) AS events`
+const counts =
+  store.engine.kind === 'sqlite'
+    ? store.engine.db.query(countSql.replaceAll('$1', '?1')).get(org.id)
+    : Object.fromEntries(
+        Object.entries(
+          ((await store.engine.sql.unsafe(countSql, [org.id])) as Record<string, unknown>[])[0] ?? {},
+        ).map(([name, value]) => [name, Number(value)]),
+      )
 
 // (c) Removal of the integration.
-const removalStarted = performance.now()
-const removal = await fetch(`${base}/api/v1/orgs/bench/okta`, { method: 'DELETE', headers: admin })
-const removalCounts = await removal.json()
-while ((await state())?.removal_running === 1) await sleep(20)
-const removalSeconds = (performance.now() - removalStarted) / 1000
+let removal: Record<string, unknown> = { skipped: true }
+if (REMOVAL) {
+  const removalStarted = performance.now()
+  const answer = await fetch(`${base}/api/v1/orgs/bench/okta`, { method: 'DELETE', headers: admin })
+  const removalCounts = await answer.json()
+  while ((await state())?.removal_running === 1) await sleep(20)
+  removal = {
+    ...removalCounts,
+    seconds: Math.round((performance.now() - removalStarted) / 100) / 10,
+    deleted: (await state())?.removal_deleted,
+  }
+}
 
 clearInterval(sampler)
 await scheduler.stop()
@@ -240,11 +306,8 @@ await server.stop(true)
 const result = {
   directory: counts,
   ...pushed,
-  removal: {
-    ...removalCounts,
-    seconds: Math.round(removalSeconds * 10) / 10,
-    deleted: (await state())?.removal_deleted,
-  },
+  engine: store.engine.kind,
+  removal,
   peakRssMB: Math.round(peakRss / 1024 / 1024),
   batchMs: Object.fromEntries(
     Object.entries(batchMs).map(([kind, list]) => {
@@ -257,6 +320,7 @@ const result = {
 }
 console.log(JSON.stringify(result, null, 2))
 await store.close()
+await pg?.drop()
 const probedOk = ONLY_REMOVAL || existsSync(join(dataDir, 'stop-probe'))
 // A million-membership store is ~1 GB: do not leave it in /tmp.
 rmSync(dataDir, { recursive: true, force: true })

@@ -48,16 +48,13 @@ function hostKey(host: string): string {
  * is matched by host alone; the scheme the request came in with is tried first, in case two orgs
  * differ only in scheme.
  */
-async function orgByHost(store: Store, origin: string) {
+function orgByHost(store: Store, origin: string) {
   const [scheme, host] = origin.split('://') as [string, string]
   const key = hostKey(host)
   const schemes = scheme === 'https' ? ['https', 'http'] : ['http', 'https']
-  for (const candidate of schemes) {
-    const org = await store.orgs.byUrl(`${candidate}://${key}`)
-    if (org) return org
-  }
-  // An org whose URL names the default port of the other scheme (http://x:443) is kept exact.
-  return store.orgs.byUrl(origin.toLowerCase())
+  // An org whose URL names the default port of the other scheme (http://x:443) is kept exact, last.
+  // One store read for every candidate: this runs before every request.
+  return store.orgs.firstByUrl([...schemes.map((candidate) => `${candidate}://${key}`), origin.toLowerCase()])
 }
 
 /**

@@ -10,6 +10,9 @@
  * the same few statements whether it holds one operation or a thousand: at most one read of the
  * current members (only when an operation needs them), one lookup of the ids to add, one DELETE,
  * one INSERT and their feed entries.
+ *
+ * The feed entries are written last, sent together: on PostgreSQL the first one locks the org's
+ * feed counter until the commit, and every other writer of the org waits for it meanwhile.
  */
 import type { Repositories } from '../store/index.ts'
 import type { MemberRow, ScimGroupRow } from '../store/scim.ts'
@@ -72,6 +75,9 @@ function countMembers(changes: MemberChange[], limit: number): void {
 interface MemberOutcome {
   changed: number
   skipped: string[]
+  /** The memberships that changed, in the request's order, for their feed entries. */
+  removed: string[]
+  added: string[]
 }
 
 interface MemberPlan {
@@ -149,7 +155,10 @@ async function planMembers(
   }
 }
 
-/** Applies member changes as one net delta, with one feed entry per (group, user) that changed. */
+/**
+ * Applies member changes as one net delta; `appendFeed` then writes one feed entry per (group,
+ * user) that changed.
+ */
 async function applyMembers(
   ctx: ScimContext,
   tx: Repositories,
@@ -158,20 +167,18 @@ async function applyMembers(
 ): Promise<MemberOutcome> {
   const directory = tx.directory
   const plan = await planMembers(ctx, tx, groupId, changes)
-  let changed = 0
+  let removed: string[] = []
+  let added: string[] = []
   if (plan.remove.length > 0) {
-    const removed = await directory.removeMembers(groupId, plan.remove)
-    const inOrder = plan.remove.filter((id) => removed.has(id))
-    await directory.appendChanges(ctx.orgId, 'membership', 'remove', groupId, inOrder, ctx.now)
-    changed += inOrder.length
+    const gone = await directory.removeMembers(groupId, plan.remove)
+    removed = plan.remove.filter((id) => gone.has(id))
   }
   if (plan.add.length > 0) {
-    const added = await directory.addMembers(ctx.orgId, groupId, plan.add)
-    const inOrder = plan.add.filter((id) => added.has(id))
-    await directory.appendChanges(ctx.orgId, 'membership', 'add', groupId, inOrder, ctx.now)
-    changed += inOrder.length
+    const fresh = await directory.addMembers(ctx.orgId, groupId, plan.add)
+    added = plan.add.filter((id) => fresh.has(id))
   }
-  const outcome: MemberOutcome = { changed, skipped: plan.skipped }
+  const changed = removed.length + added.length
+  const outcome: MemberOutcome = { changed, skipped: plan.skipped, removed, added }
   if (outcome.skipped.length > 0) {
     await tx.audit.record(
       {
@@ -188,6 +195,33 @@ async function applyMembers(
     )
   }
   return outcome
+}
+
+interface FeedEntries {
+  removed: string[]
+  added: string[]
+  /** A `group upsert` entry: first for a new group (before its members), else after them. */
+  group: 'first' | 'last' | null
+}
+
+/**
+ * The feed entries of one group write, last in its transaction and sent together (the engine runs
+ * them in the order sent): the group's creation, membership removals, additions, the group's change.
+ */
+function appendFeed(
+  ctx: ScimContext,
+  tx: Repositories,
+  groupId: string,
+  feed: FeedEntries,
+): Promise<unknown> {
+  const directory = tx.directory
+  const group = () => directory.appendChange(ctx.orgId, 'group', 'upsert', groupId, null, ctx.now)
+  return Promise.all([
+    feed.group === 'first' ? group() : undefined,
+    directory.appendChanges(ctx.orgId, 'membership', 'remove', groupId, feed.removed, ctx.now),
+    directory.appendChanges(ctx.orgId, 'membership', 'add', groupId, feed.added, ctx.now),
+    feed.group === 'last' ? group() : undefined,
+  ])
 }
 
 function membersOf(input: GroupInput): string[] {
@@ -211,8 +245,9 @@ export async function createGroup(ctx: ScimContext, body: unknown): Promise<Scim
       updated_at: ctx.now,
     }
     if (!(await tx.directory.insertGroup(inserted))) throw taken(columns.display_name)
-    await tx.directory.appendChange(ctx.orgId, 'group', 'upsert', inserted.id, null, ctx.now)
-    if (members.length > 0) await applyMembers(ctx, tx, inserted.id, [{ kind: 'add', ids: members }])
+    const outcome =
+      members.length > 0 ? await applyMembers(ctx, tx, inserted.id, [{ kind: 'add', ids: members }]) : null
+    await appendFeed(ctx, tx, inserted.id, { removed: [], added: outcome?.added ?? [], group: 'first' })
     return inserted
   })
   return {
@@ -235,19 +270,20 @@ export async function listGroups(ctx: ScimContext, params: ListParams): Promise<
 }
 
 /**
- * Saves the group row when its JSON changed (a `group` `upsert` feed entry) or when only its
- * members changed (new version and ETag, the membership entries already describe the change).
+ * Saves the group row when its JSON changed (then a `group` `upsert` feed entry follows the member
+ * entries) or when only its members changed (new version and ETag, the membership entries already
+ * describe the change), and writes the feed entries.
  */
 async function save(
   ctx: ScimContext,
   tx: Repositories,
   current: ScimGroupRow,
   resource: Json,
-  membersChanged: boolean,
+  members: MemberOutcome,
 ): Promise<ScimGroupRow> {
   const serialized = JSON.stringify(resource)
   const changed = serialized !== current.resource
-  if (!changed && !membersChanged) return current
+  if (!changed && members.changed === 0) return current
   const next: ScimGroupRow = {
     ...current,
     ...groupColumns(resource),
@@ -256,7 +292,7 @@ async function save(
     updated_at: Math.max(ctx.now, current.updated_at),
   }
   if (!(await tx.directory.updateGroup(next))) throw taken(next.display_name)
-  if (changed) await tx.directory.appendChange(ctx.orgId, 'group', 'upsert', current.id, null, ctx.now)
+  await appendFeed(ctx, tx, current.id, { ...members, group: changed ? 'last' : null })
   return next
 }
 
@@ -275,7 +311,7 @@ export async function replaceGroup(
     const current = await found(ctx, tx, id)
     checkIfMatch(ifMatch, current.version)
     const outcome = await applyMembers(ctx, tx, id, changes)
-    return save(ctx, tx, current, resource, outcome.changed > 0)
+    return save(ctx, tx, current, resource, outcome)
   })
   return { status: 200, body: await render(ctx, row, null), etag: etag(row.version) }
 }
@@ -301,7 +337,7 @@ export async function patchGroup(
     countMembers(changes, ctx.limits.maxMembersPerRequest)
     const next = normalizeGroup(readGroup(patcher.resource) as Json)
     const outcome = await applyMembers(ctx, tx, id, changes)
-    return save(ctx, tx, current, next, outcome.changed > 0)
+    return save(ctx, tx, current, next, outcome)
   })
   // Okta and Entra ID expect 204 from a group PATCH; the full group (possibly thousands of members)
   // is sent only when the client asks for it with `attributes`/`excludedAttributes`.
@@ -314,16 +350,13 @@ export async function deleteGroup(ctx: ScimContext, id: string, ifMatch: string 
     const current = await found(ctx, tx, id)
     checkIfMatch(ifMatch, current.version)
     const directory = tx.directory
-    await directory.appendChanges(
-      ctx.orgId,
-      'membership',
-      'remove',
-      id,
-      await directory.memberIds(id),
-      ctx.now,
-    )
+    const members = await directory.memberIds(id)
     await directory.deleteGroup(ctx.orgId, id)
-    await directory.appendChange(ctx.orgId, 'group', 'delete', id, null, ctx.now)
+    // The feed last, sent together (see the module comment): every removal, then the deletion.
+    await Promise.all([
+      directory.appendChanges(ctx.orgId, 'membership', 'remove', id, members, ctx.now),
+      directory.appendChange(ctx.orgId, 'group', 'delete', id, null, ctx.now),
+    ])
   })
   return { status: 204 }
 }

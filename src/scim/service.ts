@@ -142,24 +142,17 @@ export function createScimService(deps: ScimServiceDeps) {
     const token = tokenFrom(authorization)
     if (!token) throw unauthorized()
     const digest = hashSecret(token)
-    const [integration, org] = await Promise.all([
-      store.integrations.byTokenHash(digest),
-      store.orgs.bySlug(slug),
-    ])
+    // One read: the org of the URL and its integration's token hash, compared in constant time.
+    const found = await store.orgs.bySlugWithScimToken(slug)
     // The same answer for a bad token, a token of another org and an unknown org: nothing leaks.
-    if (
-      !integration ||
-      !sameDigest(integration.scim_token_hash, digest) ||
-      !org ||
-      integration.org_id !== org.id
-    ) {
+    if (!found || found.scimTokenHash === null || !sameDigest(found.scimTokenHash, digest)) {
       throw unauthorized()
     }
     // A setup link's live check ("first SCIM request seen"): written once, the row says when.
-    if (integration.first_scim_request_at == null) {
-      await store.integrations.markFirstScimRequest(org.id, Date.now())
+    if (found.firstScimRequestAt === null) {
+      await store.integrations.markFirstScimRequest(found.org.id, Date.now())
     }
-    return org
+    return found.org
   }
 
   async function readJson(request: ScimRequest): Promise<unknown> {

@@ -53,23 +53,18 @@ const userNameTaken = (userName: string) => uniqueness(`a user with userName "${
 export async function createUser(ctx: ScimContext, body: unknown): Promise<ScimResult> {
   const resource = readUser(body)
   const columns = userColumns(resource)
-  const row = await ctx.store.transaction(async (tx) => {
-    await ensureUniqueUserName(ctx, tx, columns.user_name_lower, columns.user_name)
-    const inserted: ScimUserRow = {
-      id: resourceId(),
-      org_id: ctx.orgId,
-      ...columns,
-      resource: JSON.stringify(resource),
-      version: 1,
-      created_at: ctx.now,
-      updated_at: ctx.now,
-    }
-    // The check above answers most duplicates; the unique index decides the rest: another instance
-    // (PostgreSQL) may commit the same userName between our check and our insert.
-    if (!(await tx.directory.insertUser(inserted))) throw userNameTaken(columns.user_name)
-    await tx.directory.appendChange(ctx.orgId, 'user', 'upsert', inserted.id, null, ctx.now)
-    return inserted
-  })
+  const row: ScimUserRow = {
+    id: resourceId(),
+    org_id: ctx.orgId,
+    ...columns,
+    resource: JSON.stringify(resource),
+    version: 1,
+    created_at: ctx.now,
+    updated_at: ctx.now,
+  }
+  // One atomic store operation: the row and its feed entry. The unique index decides whether the
+  // userName is free, also against another instance (PostgreSQL) inserting it at the same moment.
+  if (!(await ctx.store.directory.createUser(row))) throw userNameTaken(columns.user_name)
   // A new user belongs to no group yet: no need to ask the store.
   const body201 = userResource(row, [], ctx.base)
   return { status: 201, body: body201, etag: etag(row.version), location: `${ctx.base}/Users/${row.id}` }
@@ -154,12 +149,16 @@ export async function deleteUser(ctx: ScimContext, id: string, ifMatch: string |
     const current = await found(ctx, tx, id)
     checkIfMatch(ifMatch, current.version)
     const directory = tx.directory
-    // Memberships go with the user (ON DELETE CASCADE); the feed records each one.
-    for (const groupId of await directory.groupIdsOfUser(id)) {
-      await directory.appendChange(ctx.orgId, 'membership', 'remove', groupId, id, ctx.now)
-    }
+    // Memberships go with the user (ON DELETE CASCADE); the feed records each one. The entries go
+    // last, sent together: on PostgreSQL the first locks the org's feed counter until the commit.
+    const groups = await directory.groupIdsOfUser(id)
     await directory.deleteUser(ctx.orgId, id)
-    await directory.appendChange(ctx.orgId, 'user', 'delete', id, null, ctx.now)
+    await Promise.all([
+      ...groups.map((groupId) =>
+        directory.appendChange(ctx.orgId, 'membership', 'remove', groupId, id, ctx.now),
+      ),
+      directory.appendChange(ctx.orgId, 'user', 'delete', id, null, ctx.now),
+    ])
   })
   return { status: 204 }
 }

@@ -50,6 +50,12 @@ export function accountRepository(db: Db) {
   const byScimUser = db.query<AccountRow, [string, string]>(
     'SELECT * FROM accounts WHERE org_id = ? AND scim_user_id = ?',
   )
+  const byScimUsers = db.query<AccountRow, [string, string]>(
+    'SELECT * FROM accounts WHERE org_id = ? AND scim_user_id IN (SELECT value FROM json_each(?))',
+  )
+  const byEmails = db.query<AccountRow, [string, string]>(
+    'SELECT * FROM accounts WHERE org_id = ? AND email_lower IN (SELECT value FROM json_each(?))',
+  )
   const signedIn = db.query('UPDATE accounts SET last_sign_in_at = ? WHERE org_id = ? AND id = ?')
   const setProfile = db.query(
     'UPDATE accounts SET email = ?, email_lower = ?, name = ?, updated_at = ? WHERE org_id = ? AND id = ?',
@@ -71,9 +77,19 @@ export function accountRepository(db: Db) {
     insert(row: AccountRow): void {
       insert.run(row as unknown as Record<string, string | number | null>)
     },
+    /** Inserts the rows in their order (one call however many). */
+    insertMany(rows: AccountRow[]): void {
+      for (const row of rows) insert.run(row as unknown as Record<string, string | number | null>)
+    },
     byId: (orgId: string, id: string) => byId.get(orgId, id),
     byEmail: (orgId: string, emailLower: string) => byEmail.get(orgId, emailLower),
     byScimUser: (orgId: string, scimUserId: string) => byScimUser.get(orgId, scimUserId),
+    /** The accounts linked to any of these SCIM users, in no particular order. */
+    byScimUsers: (orgId: string, scimUserIds: string[]): AccountRow[] =>
+      scimUserIds.length === 0 ? [] : byScimUsers.all(orgId, JSON.stringify(scimUserIds)),
+    /** The accounts with any of these (lower-cased) emails, in no particular order. */
+    byEmails: (orgId: string, emailLowers: string[]): AccountRow[] =>
+      emailLowers.length === 0 ? [] : byEmails.all(orgId, JSON.stringify(emailLowers)),
     recordSignIn: (orgId: string, id: string, at: number) => void signedIn.run(at, orgId, id),
     setProfile: (orgId: string, id: string, email: string, name: string, at: number) =>
       void setProfile.run(email, email.toLowerCase(), name, at, orgId, id),

@@ -41,19 +41,26 @@ export function auditRepository(db: Db) {
   const pruneOldest = db.query<never, [number, number]>(
     'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)',
   )
+  const record = (entry: AuditEntry, at: number): void => {
+    insert.run(
+      entry.orgId,
+      at,
+      entry.kind,
+      entry.action,
+      entry.outcome,
+      entry.actor ?? null,
+      entry.subject ?? null,
+      entry.reason ?? null,
+      JSON.stringify(entry.data ?? {}),
+    )
+  }
   return {
     record(entry: AuditEntry, at = Date.now()): void {
-      insert.run(
-        entry.orgId,
-        at,
-        entry.kind,
-        entry.action,
-        entry.outcome,
-        entry.actor ?? null,
-        entry.subject ?? null,
-        entry.reason ?? null,
-        JSON.stringify(entry.data ?? {}),
-      )
+      record(entry, at)
+    },
+    /** Records the entries in their order (ids increase along the list), all at `at`. */
+    recordMany(entries: AuditEntry[], at: number): void {
+      for (const entry of entries) record(entry, at)
     },
     /** Newest first; `before` is an exclusive id cursor. */
     list(orgId: string, options: { kind?: AuditKind; before?: number; limit: number }): AuditRow[] {

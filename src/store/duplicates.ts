@@ -25,6 +25,9 @@ export function duplicateRepository(db: Db) {
   const get = db.query<DuplicateRow, [string, string]>(
     'SELECT * FROM duplicates WHERE org_id = ? AND scim_user_id = ?',
   )
+  const ofScimUsers = db.query<DuplicateRow, [string, string]>(
+    'SELECT * FROM duplicates WHERE org_id = ? AND scim_user_id IN (SELECT value FROM json_each(?))',
+  )
   const remove = db.query('DELETE FROM duplicates WHERE org_id = ? AND scim_user_id = ?')
   const page = db.query<DuplicateRow, [string, string, number]>(
     'SELECT * FROM duplicates WHERE org_id = ? AND scim_user_id > ? ORDER BY scim_user_id LIMIT ?',
@@ -35,6 +38,9 @@ export function duplicateRepository(db: Db) {
     record: (orgId: string, scimUserId: string, accountId: string, matchedOn: MatchedOn, at: number) =>
       upsert.run(orgId, scimUserId, accountId, matchedOn, at).changes > 0,
     get: (orgId: string, scimUserId: string) => get.get(orgId, scimUserId),
+    /** The pairs of any of these SCIM users, in no particular order. */
+    ofScimUsers: (orgId: string, scimUserIds: string[]): DuplicateRow[] =>
+      scimUserIds.length === 0 ? [] : ofScimUsers.all(orgId, JSON.stringify(scimUserIds)),
     remove: (orgId: string, scimUserId: string) => remove.run(orgId, scimUserId).changes,
     /** Keyset page by SCIM user id (exclusive `after`). */
     page: (orgId: string, after: string, limit: number) => page.all(orgId, after, limit),

@@ -54,6 +54,24 @@ export function eventRepository(db: Db) {
         ).changes > 0
       )
     },
+    /**
+     * Appends the events in their order (ids increase along the list), all at `at`; answers for
+     * each whether it was written (false: an event of the same change exists).
+     */
+    appendMany(orgId: string, events: NewEvent[], at: number): boolean[] {
+      return events.map(
+        (event) =>
+          insert.run(
+            orgId,
+            event.type,
+            at,
+            event.accountId ?? null,
+            event.groupId ?? null,
+            JSON.stringify(event.data ?? {}),
+            event.changeSeq ?? null,
+          ).changes > 0,
+      )
+    },
     /** Events after the exclusive id cursor, oldest first. */
     after: (orgId: string, afterId: number, limit: number) => page.all(orgId, afterId, limit),
     /** The org's newest event id (0 when it has none). */

@@ -12,8 +12,8 @@ import type { SecretBox } from '../secrets/secret-box.ts'
 import type { Repositories, SqliteStore, Store, StoreObserver, StoreTx } from './contract.ts'
 import { type Db, holdWriteGate, openDatabase } from './database.ts'
 import { openPostgresStore } from './postgres/index.ts'
-import { sqliteRepositories } from './sqlite/repositories.ts'
-import { asyncRepository, serialConnection } from './sqlite/serial.ts'
+import { SELF_ATOMIC, sqliteRepositories } from './sqlite/repositories.ts'
+import { asyncRepository, type SerialConnection, serialConnection } from './sqlite/serial.ts'
 
 export type { Repositories, SqliteStore, Store, StoreEngine, StoreObserver, StoreTx } from './contract.ts'
 
@@ -23,6 +23,28 @@ function bindAll(sync: ReturnType<typeof sqliteRepositories>, guard: Guard): Rep
   const bound: Record<string, unknown> = {}
   for (const [name, repository] of Object.entries(sync)) bound[name] = asyncRepository(repository, guard)
   return bound as Repositories
+}
+
+type Operation = (...args: unknown[]) => Promise<unknown>
+
+/** The root store's repositories: each SELF_ATOMIC operation runs in a transaction of its own. */
+function bindRoot(
+  sync: ReturnType<typeof sqliteRepositories>,
+  serial: SerialConnection<StoreTx>,
+): Repositories {
+  const root = bindAll(sync, serial.guard) as unknown as Record<string, Record<string, unknown>>
+  for (const [name, operations] of Object.entries(SELF_ATOMIC)) {
+    const repository = { ...root[name] }
+    for (const operation of operations as string[]) {
+      repository[operation] = (...args: unknown[]) =>
+        serial.transaction((tx) => {
+          const bound = (tx as unknown as Record<string, Record<string, Operation>>)[name]
+          return (bound?.[operation] as Operation)(...args)
+        })
+    }
+    root[name] = repository
+  }
+  return root as unknown as Repositories
 }
 
 /** `secrets`: the SECRET_KEY's box, which seals SP private keys (none: they are kept in clear). */
@@ -45,7 +67,7 @@ export function createStore(
     return serial.transaction(work).finally(() => observe('transaction', (performance.now() - begin) / 1000))
   }
   return {
-    ...bindAll(sync, serial.guard),
+    ...bindRoot(sync, serial),
     transaction,
     ping: () => serial.guard(() => db.query<{ ok: number }, []>('SELECT 1 AS ok').get()?.ok === 1),
     close: async () => {

@@ -28,6 +28,10 @@ export function linkedIdentityRepository(db: Db) {
   const byEmail = db.query<LinkedIdentityRow, [string, string]>(
     'SELECT * FROM linked_identities WHERE org_id = ? AND email_lower = ? ORDER BY created_at, id',
   )
+  const byEmails = db.query<LinkedIdentityRow, [string, string]>(
+    `SELECT * FROM linked_identities WHERE org_id = ? AND email_lower IN (SELECT value FROM json_each(?))
+     ORDER BY created_at, id`,
+  )
   const removeOfAccount = db.query('DELETE FROM linked_identities WHERE org_id = ? AND account_id = ?')
   return {
     insert(row: LinkedIdentityRow): void {
@@ -35,6 +39,9 @@ export function linkedIdentityRepository(db: Db) {
     },
     ofAccount: (orgId: string, accountId: string) => ofAccount.all(orgId, accountId),
     byEmail: (orgId: string, emailLower: string) => byEmail.all(orgId, emailLower),
+    /** The identities with any of these (lower-cased) emails, oldest first (as `byEmail`). */
+    byEmails: (orgId: string, emailLowers: string[]): LinkedIdentityRow[] =>
+      emailLowers.length === 0 ? [] : byEmails.all(orgId, JSON.stringify(emailLowers)),
     removeOfAccount: (orgId: string, accountId: string) => removeOfAccount.run(orgId, accountId).changes,
   }
 }

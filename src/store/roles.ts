@@ -31,6 +31,12 @@ export function roleRepository(db: Db) {
        JOIN role_mappings r ON r.org_id = g.org_id AND r.group_name_lower = g.display_name_lower
        WHERE m.user_id = ? AND r.org_id = ? AND r.role = 'admin') AS admin`,
   )
+  const adminsAmong = db.query<{ user_id: string }, [string, string]>(
+    `SELECT DISTINCT m.user_id FROM scim_memberships m
+       JOIN scim_groups g ON g.id = m.group_id
+       JOIN role_mappings r ON r.org_id = g.org_id AND r.group_name_lower = g.display_name_lower
+       WHERE m.user_id IN (SELECT value FROM json_each(?)) AND r.org_id = ? AND r.role = 'admin'`,
+  )
   const roleOfGroup = db.query<{ role: Role }, [string, string]>(
     'SELECT role FROM role_mappings WHERE org_id = ? AND group_name_lower = ?',
   )
@@ -46,6 +52,11 @@ export function roleRepository(db: Db) {
     roleOf(orgId: string, scimUserId: string): Role {
       return isAdmin.get(scimUserId, orgId)?.admin === 1 ? 'admin' : 'member'
     },
+    /** Which of these SCIM users the directory makes admins (`roleOf` for many, in one query). */
+    adminsAmong: (orgId: string, scimUserIds: string[]): string[] =>
+      scimUserIds.length === 0
+        ? []
+        : adminsAmong.all(JSON.stringify(scimUserIds), orgId).map((row) => row.user_id),
     roleOfGroup: (orgId: string, groupNameLower: string) =>
       roleOfGroup.get(orgId, groupNameLower)?.role ?? null,
   }

@@ -223,6 +223,16 @@ export function directoryRepository(db: Db) {
     userExists: (orgId: string, id: string) => userExists.get(id, orgId) !== null,
     /** False when the org already has a user with this userName (the unique index says so). */
     insertUser: (row: ScimUserRow) => unlessDuplicate(() => insertUser.run(bindings(row))),
+    /**
+     * Inserts the user and its `user upsert` change, at `created_at`, atomically on any handle (the
+     * root store runs it as a transaction of its own); false, and nothing written, when the org
+     * already has a user with this userName.
+     */
+    createUser(row: ScimUserRow): boolean {
+      if (!unlessDuplicate(() => insertUser.run(bindings(row)))) return false
+      appendChange.run(row.org_id, 'user', 'upsert', row.id, null, row.created_at)
+      return true
+    },
     /** False when another user of the org has this userName. */
     updateUser: (row: ScimUserRow) => unlessDuplicate(() => updateUser.run(bindings(row))),
     deleteUser: (orgId: string, id: string) => deleteUser.run(id, orgId).changes > 0,

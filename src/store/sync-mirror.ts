@@ -18,6 +18,9 @@ export function syncMirrorRepository(db: Db) {
   const group = db.query<MirrorGroupRow, [string, string]>(
     'SELECT * FROM sync_groups WHERE org_id = ? AND group_id = ?',
   )
+  const groupsByIds = db.query<MirrorGroupRow, [string, string]>(
+    'SELECT * FROM sync_groups WHERE org_id = ? AND group_id IN (SELECT value FROM json_each(?))',
+  )
   const upsertGroup = db.query(
     `INSERT INTO sync_groups (org_id, group_id, display_name, display_name_lower, applied_at)
      VALUES (?, ?, ?, ?, ?)
@@ -34,6 +37,9 @@ export function syncMirrorRepository(db: Db) {
   const clearGroups = db.query('DELETE FROM sync_groups WHERE org_id = ?')
   return {
     group: (orgId: string, groupId: string) => group.get(orgId, groupId),
+    /** The announced groups among `groupIds`, in no particular order. */
+    groupsByIds: (orgId: string, groupIds: string[]): MirrorGroupRow[] =>
+      groupIds.length === 0 ? [] : groupsByIds.all(orgId, JSON.stringify(groupIds)),
     putGroup: (orgId: string, groupId: string, displayName: string, at: number) =>
       void upsertGroup.run(orgId, groupId, displayName, displayName.toLowerCase(), at),
     removeGroup: (orgId: string, groupId: string) => void removeGroup.run(orgId, groupId),

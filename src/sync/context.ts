@@ -3,11 +3,17 @@
  * must be recomputed at the end of the batch, and tallies for the batch's one summary audit row.
  * Every change-applying function takes it, so events and per-account audit rows are written in
  * the batch's transaction, in the order the changes are applied.
+ *
+ * `store` is the batch's view of its transaction (./batch-view.ts): reads the batch prefetched
+ * are answered from memory. New accounts, events and per-account audit rows are queued in order and
+ * written by `flush()` in one statement each: call it before the transaction ends, before writing
+ * anything else to `events` or `audit_log` in it, and before reading `counts`.
  */
 import { readSettings } from '../integration/settings.ts'
 import type { AuditEntry } from '../store/audit.ts'
 import type { NewEvent } from '../store/events.ts'
 import type { Repositories } from '../store/index.ts'
+import { batchView, type Prefetch } from './batch-view.ts'
 
 export type EventType =
   | 'account.created'
@@ -27,7 +33,7 @@ export type EventType =
 export const MAX_INLINE_ROLE_RECOMPUTE = 2000
 
 export interface ApplyContext {
-  /** The batch's transaction: every read and write of the batch goes through it. */
+  /** The batch's view of its transaction: every read and write of the batch goes through it. */
   store: Repositories
   orgId: string
   now: number
@@ -44,15 +50,19 @@ export interface ApplyContext {
   /** Per-batch caches for membership events: SCIM user → account id, group → displayName. */
   accountIds: Map<string, string | null>
   groupNames: Map<string, string | null>
-  /** Appends an event; false when an event keyed by the same change exists already. */
-  emit(type: EventType, event: Omit<NewEvent, 'type'>): Promise<boolean>
-  /** A per-account audit row, for security-relevant changes only (see docs/sync.md). */
+  /** Queues an event (written by `flush`, once: not if an event keyed by the same change exists). */
+  emit(type: EventType, event: Omit<NewEvent, 'type'>): Promise<void>
+  /** Queues a per-account audit row, for security-relevant changes only (see docs/sync.md). */
   audit(
     action: string,
     subject: string | null,
     data?: Record<string, unknown>,
     outcome?: AuditEntry['outcome'],
   ): Promise<void>
+  /** Reads what the batch is about to apply in one query per kind (see ./batch-view.ts). */
+  prefetch(what: Omit<Prefetch, 'roles'>): Promise<void>
+  /** Writes the queued accounts, events and audit rows, in order, and counts the events written. */
+  flush(): Promise<void>
 }
 
 export async function createApplyContext(
@@ -66,8 +76,11 @@ export async function createApplyContext(
     store.roles.hasAdminMapping(orgId),
   ])
   const counts: Record<string, number> = {}
+  const view = batchView(store, orgId)
+  let events: NewEvent[] = []
+  let audits: AuditEntry[] = []
   return {
-    store,
+    store: view.store,
     orgId,
     now,
     actor,
@@ -79,12 +92,26 @@ export async function createApplyContext(
     accountIds: new Map(),
     groupNames: new Map(),
     async emit(type, event) {
-      const written = await store.events.append(orgId, { type, ...event }, now)
-      if (written) counts[type] = (counts[type] ?? 0) + 1
-      return written
+      events.push({ type, ...event })
     },
     async audit(action, subject, data, outcome = 'success') {
-      await store.audit.record({ orgId, kind: 'sync', action, outcome, actor, subject, data }, now)
+      audits.push({ orgId, kind: 'sync', action, outcome, actor, subject, data })
+    },
+    prefetch: (what) => view.prefetch({ ...what, roles: hasAdminMapping }),
+    async flush() {
+      const queued = events
+      const entries = audits
+      events = []
+      audits = []
+      // Three tables, no order between them: the statements go out together.
+      const [written] = await Promise.all([
+        queued.length > 0 ? store.events.appendMany(orgId, queued, now) : [],
+        entries.length > 0 ? store.audit.recordMany(entries, now) : undefined,
+        view.flush(),
+      ])
+      queued.forEach((event, index) => {
+        if (written[index]) counts[event.type] = (counts[event.type] ?? 0) + 1
+      })
     },
   }
 }

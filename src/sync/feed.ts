@@ -48,6 +48,22 @@ async function isNew(ctx: ApplyContext, change: DirectoryChangeRow): Promise<boo
 }
 
 /**
+ * Reads, in one query per kind, what applying these changes reads: the users' and groups' directory
+ * and org-side rows, and for memberships the member's account (its id goes into the event).
+ */
+function prefetchChanges(ctx: ApplyContext, changes: DirectoryChangeRow[]): Promise<void> {
+  const users: string[] = []
+  const accounts: string[] = []
+  const groups: string[] = []
+  for (const change of changes) {
+    if (change.kind === 'user') users.push(change.resource_id)
+    else groups.push(change.resource_id)
+    if (change.kind === 'membership' && change.related_id) accounts.push(change.related_id)
+  }
+  return ctx.prefetch({ users, accounts, groups })
+}
+
+/**
  * Applies a batch's changes so that the events follow the changes' order. Several changes of one
  * user or group collapse into one application of its current state, made at its *last* change in
  * the batch — where that state became true — except that a resource the org state does not know
@@ -58,6 +74,7 @@ async function isNew(ctx: ApplyContext, change: DirectoryChangeRow): Promise<boo
  * both history).
  */
 export async function applyInOrder(ctx: ApplyContext, changes: DirectoryChangeRow[]): Promise<void> {
+  await prefetchChanges(ctx, changes)
   const key = (change: DirectoryChangeRow) => `${change.kind}:${change.resource_id}`
   const last = new Map<string, number>()
   changes.forEach((change, index) => {
@@ -84,36 +101,39 @@ export async function applyFeedBatch(
 ): Promise<FeedBatchResult> {
   const now = options.now ?? Date.now()
   return store.transaction(async (tx) => {
-    if (!(await tx.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs))) {
-      return { applied: 0, lastSeq: 0, oldestAt: null, leaseHeld: false, changeTimes: [] }
-    }
-    const state = await tx.syncState.ensure(orgId, now)
+    // Sent together (one round trip on PostgreSQL); ensuring the state row is harmless without
+    // the lease.
+    const [held, state] = await Promise.all([
+      tx.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs),
+      tx.syncState.ensure(orgId, now),
+    ])
+    if (!held) return { applied: 0, lastSeq: 0, oldestAt: null, leaseHeld: false, changeTimes: [] }
     // During a removal the directory is being deleted; its pending changes die with it.
     if (state.removal_running === 1)
       return { applied: 0, lastSeq: state.applied_seq, oldestAt: null, leaseHeld: true, changeTimes: [] }
-    const changes = await tx.syncState.changesAfter(orgId, state.applied_seq, options.limit)
+    // Independent reads go out together (on PostgreSQL they share one round trip).
+    const [changes, ctx] = await Promise.all([
+      tx.syncState.changesAfter(orgId, state.applied_seq, options.limit),
+      createApplyContext(tx, orgId, now),
+    ])
     const last = changes.at(-1)
     if (!last)
       return { applied: 0, lastSeq: state.applied_seq, oldestAt: null, leaseHeld: true, changeTimes: [] }
-    const ctx = await createApplyContext(tx, orgId, now)
     await applyInOrder(ctx, changes)
     await recomputeRoles(ctx)
+    await Promise.all([ctx.flush(), tx.syncState.advance(orgId, last.seq, now)])
     if (ctx.needsFullReconcile) await startFullReconcile(tx, orgId, now)
-    await tx.syncState.advance(orgId, last.seq, now)
     // One summary row per batch keeps the audit log readable during a push of a million changes;
     // security-relevant changes (deactivation, deletion, merge, role change) have their own rows.
-    if (Object.keys(ctx.counts).length > 0)
-      await tx.audit.record(
-        {
-          orgId,
-          kind: 'sync',
-          action: 'sync.batch',
-          outcome: 'success',
-          actor: 'sync',
-          data: { changes: changes.length, fromSeq: changes[0]?.seq, toSeq: last.seq, ...ctx.counts },
-        },
-        now,
-      )
+    const summary = {
+      orgId,
+      kind: 'sync' as const,
+      action: 'sync.batch',
+      outcome: 'success' as const,
+      actor: 'sync',
+      data: { changes: changes.length, fromSeq: changes[0]?.seq, toSeq: last.seq, ...ctx.counts },
+    }
+    if (Object.keys(ctx.counts).length > 0) await tx.audit.record(summary, now)
     return {
       applied: changes.length,
       lastSeq: last.seq,

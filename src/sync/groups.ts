@@ -114,6 +114,7 @@ async function groupName(ctx: ApplyContext, groupId: string): Promise<string | n
 /** End of batch: each touched user's account gets the role its groups give (highest wins). */
 export async function recomputeRoles(ctx: ApplyContext): Promise<void> {
   const { store, orgId, now } = ctx
+  await ctx.prefetch({ accounts: [...ctx.touched] })
   for (const userId of ctx.touched) {
     const account = await store.accounts.byScimUser(orgId, userId)
     if (!account) continue

@@ -28,7 +28,19 @@ function resourceEmail(resource: string): string | null {
   }
 }
 
+/** Per row object: a batch asks for the profile of one row several times (prefetch, apply). */
+const profiles = new WeakMap<DirectoryUserRow, Profile>()
+
 export function profileOf(user: DirectoryUserRow): Profile {
+  let profile = profiles.get(user)
+  if (!profile) {
+    profile = readProfile(user)
+    profiles.set(user, profile)
+  }
+  return profile
+}
+
+function readProfile(user: DirectoryUserRow): Profile {
   let email = resourceEmail(user.resource)
   // The directory's email_lower is authoritative for matching; the resource only gives the case.
   if (email && user.email_lower && email.toLowerCase() !== user.email_lower) email = user.email_lower

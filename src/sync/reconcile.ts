@@ -132,6 +132,7 @@ async function walk(
     switch (cursor.phase) {
       case 'groups': {
         const groups = await store.directoryRead.groupsPage(orgId, parseKeyset(cursor.after), size)
+        if (!skip) await ctx.prefetch({ groups: groups.map((g) => g.id), groupRows: groups })
         for (const group of groups) {
           await apply.group(group.id)
           cursor.after = `${group.created_at}:${group.id}`
@@ -141,6 +142,7 @@ async function walk(
       }
       case 'users': {
         const users = await store.directoryRead.usersPage(orgId, parseKeyset(cursor.after), size)
+        if (!skip) await ctx.prefetch({ users: users.map((u) => u.id), userRows: users })
         for (const user of users) {
           await apply.user(user.id)
           const account = skip ? null : await store.accounts.byScimUser(orgId, user.id)
@@ -157,6 +159,10 @@ async function walk(
       }
       case 'accounts': {
         const accounts = await store.accounts.linkedPage(orgId, cursor.after, size)
+        if (!skip) {
+          const ids = accounts.map((account) => account.scim_user_id as string)
+          await ctx.prefetch({ users: ids, accountRows: accounts })
+        }
         for (const account of accounts) {
           const scimUserId = account.scim_user_id as string
           if (!(await store.directoryRead.user(orgId, scimUserId))) await apply.user(scimUserId)
@@ -167,6 +173,7 @@ async function walk(
       }
       case 'mirrorGroups': {
         const groups = await store.syncMirror.groupsPage(orgId, cursor.after, size)
+        if (!skip) await ctx.prefetch({ groups: groups.map((g) => g.group_id) })
         for (const group of groups) {
           if (!(await store.directoryRead.group(orgId, group.group_id))) await apply.group(group.group_id)
           cursor.after = group.group_id
@@ -228,6 +235,7 @@ export async function reconcileBatch(
       )
     }
     await recomputeRoles(ctx)
+    await ctx.flush()
     const processed = state.reconcile_processed + items
     if (Object.keys(ctx.counts).length > 0) {
       await tx.audit.record(

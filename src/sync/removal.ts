@@ -79,6 +79,7 @@ export async function removalBatch(
         data: { email: account.email, reason: 'integration removed' },
       })
     }
+    await ctx.flush()
     deleted += created.accounts.length
     if (created.accounts.length > 0) return progress()
 
@@ -90,6 +91,7 @@ export async function removalBatch(
         data: { unlinked: { scimUserId: account.scim_user_id, reason: 'integration removed' } },
       })
     }
+    await ctx.flush()
     if (merged.accounts.length > 0) return progress()
 
     if ((await tx.removal.deleteWaitingDuplicates(orgId, limit)) > 0) return progress()

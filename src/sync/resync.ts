@@ -61,6 +61,7 @@ async function resyncPage(
       if (!dryRun) await mergeInto(ctx, account, user, pair.matched_on, 'resync')
     }
     await recomputeRoles(ctx)
+    await ctx.flush()
     return { merges, last: page.at(-1)?.scim_user_id ?? null }
   })
 }

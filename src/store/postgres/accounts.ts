@@ -23,6 +23,20 @@ export function accountRepository(ctx: PgContext): Repositories['accounts'] {
           ${row.active}, ${row.role}, ${row.scim_user_id}, ${row.created_via_integration}, ${row.last_sign_in_at},
           ${row.created_at}, ${row.updated_at})`
     },
+    async insertMany(list) {
+      if (list.length === 0) return
+      const column = <T>(pick: (row: AccountRow) => T) => list.map(pick)
+      // One parameter per column whatever the row count (see docs/store.md, "Bulk insert").
+      await sql`
+        INSERT INTO accounts (id, org_id, email, email_lower, name, source, active, role, scim_user_id,
+          created_via_integration, last_sign_in_at, created_at, updated_at)
+        SELECT * FROM unnest(${column((r) => r.id)}::text[], ${column((r) => r.org_id)}::text[],
+          ${column((r) => r.email)}::text[], ${column((r) => r.email_lower)}::text[], ${column((r) => r.name)}::text[],
+          ${column((r) => r.source)}::text[], ${column((r) => r.active)}::smallint[], ${column((r) => r.role)}::text[],
+          ${column((r) => r.scim_user_id)}::text[], ${column((r) => r.created_via_integration)}::smallint[],
+          ${column((r) => r.last_sign_in_at)}::bigint[], ${column((r) => r.created_at)}::bigint[],
+          ${column((r) => r.updated_at)}::bigint[])`
+    },
     byId: (orgId, id) =>
       first<Row<AccountRow>>(sql`SELECT * FROM accounts WHERE org_id = ${orgId} AND id = ${id}`),
     byEmail: (orgId, emailLower) =>
@@ -33,6 +47,18 @@ export function accountRepository(ctx: PgContext): Repositories['accounts'] {
       first<Row<AccountRow>>(
         sql`SELECT * FROM accounts WHERE org_id = ${orgId} AND scim_user_id = ${scimUserId}`,
       ),
+    byScimUsers: (orgId, scimUserIds) =>
+      scimUserIds.length === 0
+        ? Promise.resolve([])
+        : rows<Row<AccountRow>>(
+            sql`SELECT * FROM accounts WHERE org_id = ${orgId} AND scim_user_id = ANY(${scimUserIds}::text[])`,
+          ),
+    byEmails: (orgId, emailLowers) =>
+      emailLowers.length === 0
+        ? Promise.resolve([])
+        : rows<Row<AccountRow>>(
+            sql`SELECT * FROM accounts WHERE org_id = ${orgId} AND email_lower = ANY(${emailLowers}::text[])`,
+          ),
     async recordSignIn(orgId, id, at) {
       await sql`UPDATE accounts SET last_sign_in_at = ${at} WHERE org_id = ${orgId} AND id = ${id}`
     },

@@ -26,6 +26,20 @@ export function auditRepository(ctx: PgContext): Repositories['audit'] {
         VALUES (${entry.orgId}, ${at}, ${entry.kind}, ${entry.action}, ${entry.outcome}, ${entry.actor ?? null},
           ${entry.subject ?? null}, ${entry.reason ?? null}, ${JSON.stringify(entry.data ?? {})})`
     },
+    async recordMany(entries, at) {
+      if (entries.length === 0) return
+      const column = <T>(pick: (entry: (typeof entries)[number]) => T) => entries.map(pick)
+      // One statement whatever the count; identity values follow the ORDER BY, so ids keep the order.
+      await sql`
+        INSERT INTO audit_log (org_id, at, kind, action, outcome, actor, subject, reason, data)
+        SELECT org_id, ${at}, kind, action, outcome, actor, subject, reason, data
+        FROM unnest(${column((e) => e.orgId)}::text[], ${column((e) => e.kind)}::text[],
+          ${column((e) => e.action)}::text[], ${column((e) => e.outcome)}::text[],
+          ${column((e) => e.actor ?? null)}::text[], ${column((e) => e.subject ?? null)}::text[],
+          ${column((e) => e.reason ?? null)}::text[], ${column((e) => JSON.stringify(e.data ?? {}))}::text[])
+          WITH ORDINALITY AS t(org_id, kind, action, outcome, actor, subject, reason, data, ord)
+        ORDER BY ord`
+    },
     list(orgId, options) {
       const before = options.before ?? Number.MAX_SAFE_INTEGER
       return options.kind

@@ -26,6 +26,19 @@ export function directoryReadRepository(ctx: PgContext): Repositories['directory
       first<Row<DirectoryGroupRow>>(sql`
         SELECT id, org_id, display_name, display_name_lower, external_id, created_at, updated_at
         FROM scim_groups WHERE org_id = ${orgId} AND id = ${id}`),
+    usersByIds: (orgId, ids) =>
+      ids.length === 0
+        ? Promise.resolve([])
+        : rows<Row<DirectoryUserRow>>(sql`
+            SELECT id, org_id, user_name, external_id, email_lower, display_name, given_name, family_name,
+              active, resource, created_at, updated_at
+            FROM scim_users WHERE org_id = ${orgId} AND id = ANY(${ids}::text[])`),
+    groupsByIds: (orgId, ids) =>
+      ids.length === 0
+        ? Promise.resolve([])
+        : rows<Row<DirectoryGroupRow>>(sql`
+            SELECT id, org_id, display_name, display_name_lower, external_id, created_at, updated_at
+            FROM scim_groups WHERE org_id = ${orgId} AND id = ANY(${ids}::text[])`),
     hasMembership: async (orgId, groupId, userId) =>
       (await first(sql`
           SELECT 1 AS found FROM scim_memberships

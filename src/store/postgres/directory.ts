@@ -108,6 +108,27 @@ export function directoryRepository(ctx: PgContext): Repositories['directory'] {
           ${row.email_lower}, ${row.display_name}, ${row.given_name}, ${row.family_name}, ${row.active},
           ${row.resource}, ${row.version}, ${row.created_at}, ${row.updated_at})
         ON CONFLICT (org_id, user_name_lower) DO NOTHING`)) === 1,
+    // One statement: atomic without a transaction, and the org's feed counter is locked only while
+    // the server runs it, never across a round trip to us (see ./directory-members.ts).
+    createUser: async (row) =>
+      (await changed(sql`
+        WITH inserted AS (
+          INSERT INTO scim_users (id, org_id, user_name, user_name_lower, external_id, email_lower,
+            display_name, given_name, family_name, active, resource, version, created_at, updated_at)
+          VALUES (${row.id}, ${row.org_id}, ${row.user_name}, ${row.user_name_lower}, ${row.external_id},
+            ${row.email_lower}, ${row.display_name}, ${row.given_name}, ${row.family_name}, ${row.active},
+            ${row.resource}, ${row.version}, ${row.created_at}, ${row.updated_at})
+          ON CONFLICT (org_id, user_name_lower) DO NOTHING
+          RETURNING id
+        ), counter AS (
+          INSERT INTO feed_counters (org_id, feed, last_seq)
+          SELECT ${row.org_id}, 'directory_changes', 1 FROM inserted
+          ON CONFLICT (org_id, feed) DO UPDATE SET last_seq = feed_counters.last_seq + excluded.last_seq
+          RETURNING last_seq
+        )
+        INSERT INTO directory_changes (seq, org_id, kind, op, resource_id, related_id, at)
+        SELECT last_seq, ${row.org_id}, 'user', 'upsert', ${row.id}, NULL, ${row.created_at} FROM counter`)) ===
+      1,
     updateUser: (row) =>
       unlessDuplicate(
         ctx,

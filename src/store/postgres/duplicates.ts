@@ -20,6 +20,12 @@ export function duplicateRepository(ctx: PgContext): Repositories['duplicates'] 
       first<Row<DuplicateRow>>(
         sql`SELECT * FROM duplicates WHERE org_id = ${orgId} AND scim_user_id = ${scimUserId}`,
       ),
+    ofScimUsers: (orgId, scimUserIds) =>
+      scimUserIds.length === 0
+        ? Promise.resolve([])
+        : rows<Row<DuplicateRow>>(
+            sql`SELECT * FROM duplicates WHERE org_id = ${orgId} AND scim_user_id = ANY(${scimUserIds}::text[])`,
+          ),
     remove: (orgId, scimUserId) =>
       changed(sql`DELETE FROM duplicates WHERE org_id = ${orgId} AND scim_user_id = ${scimUserId}`),
     page: (orgId, after, limit) =>

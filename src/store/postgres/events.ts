@@ -37,6 +37,37 @@ export function eventRepository(ctx: PgContext): Repositories['events'] {
         ON CONFLICT (org_id, change_seq) WHERE change_seq IS NOT NULL DO NOTHING`)
       return inserted > 0
     },
+    async appendMany(orgId, events, at) {
+      if (events.length === 0) return []
+      const seqs = events.map((event) => event.changeSeq ?? null)
+      // The counter is taken once for the events not written yet (an event keyed by a change that
+      // has one is left out before numbering, so no number is wasted), and they are numbered
+      // last_seq - n + 1 … last_seq in the list's order.
+      const written = await rows<{ change_seq: number | null }>(sql`
+        WITH input AS (
+          SELECT * FROM unnest(${events.map((e) => e.type)}::text[], ${events.map((e) => e.accountId ?? null)}::text[],
+            ${events.map((e) => e.groupId ?? null)}::text[], ${events.map((e) => JSON.stringify(e.data ?? {}))}::text[],
+            ${seqs}::bigint[]) WITH ORDINALITY AS t(type, account_id, group_id, data, change_seq, ord)
+        ), fresh AS (
+          SELECT input.*, row_number() OVER (ORDER BY ord) AS rn FROM input
+          WHERE change_seq IS NULL OR NOT EXISTS (
+            SELECT 1 FROM events WHERE org_id = ${orgId} AND events.change_seq = input.change_seq)
+        ), counter AS (
+          INSERT INTO feed_counters (org_id, feed, last_seq)
+          SELECT ${orgId}, 'events', count(*) FROM fresh HAVING count(*) > 0
+          ON CONFLICT (org_id, feed) DO UPDATE SET last_seq = feed_counters.last_seq + excluded.last_seq
+          RETURNING last_seq
+        )
+        INSERT INTO events (id, org_id, type, at, account_id, group_id, data, change_seq)
+        SELECT counter.last_seq - (SELECT count(*) FROM fresh) + fresh.rn, ${orgId}, fresh.type, ${at},
+               fresh.account_id, fresh.group_id, fresh.data, fresh.change_seq
+        FROM fresh CROSS JOIN counter
+        ORDER BY fresh.rn
+        ON CONFLICT (org_id, change_seq) WHERE change_seq IS NOT NULL DO NOTHING
+        RETURNING change_seq`)
+      const keyed = new Set(written.map((row) => row.change_seq))
+      return seqs.map((seq) => seq === null || keyed.has(seq))
+    },
     after: (orgId, afterId, limit) =>
       rows<Row<EventRow>>(sql`
         SELECT id, change_seq, org_id, type, at, account_id, group_id, data FROM events

@@ -21,6 +21,12 @@ export function linkedIdentityRepository(ctx: PgContext): Repositories['linkedId
       rows<Row<LinkedIdentityRow>>(sql`
         SELECT * FROM linked_identities WHERE org_id = ${orgId} AND email_lower = ${emailLower}
         ORDER BY created_at, id`),
+    byEmails: (orgId, emailLowers) =>
+      emailLowers.length === 0
+        ? Promise.resolve([])
+        : rows<Row<LinkedIdentityRow>>(sql`
+            SELECT * FROM linked_identities WHERE org_id = ${orgId} AND email_lower = ANY(${emailLowers}::text[])
+            ORDER BY created_at, id`),
     removeOfAccount: (orgId, accountId) =>
       changed(sql`DELETE FROM linked_identities WHERE org_id = ${orgId} AND account_id = ${accountId}`),
   }

@@ -23,6 +23,30 @@ export function orgRepository(ctx: PgContext): Repositories['orgs'] {
     bySlug: (slug) => first<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE slug = ${slug}`),
     byId: (id) => first<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE id = ${id}`),
     byUrl: (url) => first<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE url = ${url}`),
+    async bySlugWithScimToken(slug) {
+      const row = await first<
+        Row<OrgRow & { scim_token_hash: string | null; first_scim_request_at: number | null }>
+      >(sql`
+        SELECT o.id, o.slug, o.name, o.url, o.settings, o.created_at, i.scim_token_hash,
+          i.first_scim_request_at
+        FROM orgs o LEFT JOIN integrations i ON i.org_id = o.id WHERE o.slug = ${slug}`)
+      if (!row) return null
+      const { scim_token_hash, first_scim_request_at, ...org } = row
+      return {
+        org,
+        scimTokenHash: scim_token_hash,
+        firstScimRequestAt: first_scim_request_at === null ? null : Number(first_scim_request_at),
+      }
+    },
+    async firstByUrl(urls) {
+      if (urls.length === 0) return null
+      const found = await rows<Row<OrgRow>>(sql`SELECT * FROM orgs WHERE url = ANY(${urls}::text[])`)
+      for (const url of urls) {
+        const org = found.find((row) => row.url === url)
+        if (org) return org
+      }
+      return null
+    },
     all: () => rows<Row<OrgRow>>(sql`SELECT * FROM orgs ORDER BY created_at, id COLLATE "C"`),
     withOwnOrigin: () =>
       rows<{ slug: string; url: string }>(sql`SELECT slug, url FROM orgs WHERE url IS NOT NULL`),

@@ -40,6 +40,16 @@ export function roleRepository(ctx: PgContext): Repositories['roles'] {
           WHERE m.user_id = ${scimUserId} AND r.org_id = ${orgId} AND r.role = 'admin') AS admin`)
       return row?.admin ? 'admin' : 'member'
     },
+    adminsAmong: async (orgId, scimUserIds) =>
+      scimUserIds.length === 0
+        ? []
+        : (
+            await rows<{ user_id: string }>(sql`
+              SELECT DISTINCT m.user_id FROM scim_memberships m
+              JOIN scim_groups g ON g.id = m.group_id AND g.org_id = m.org_id
+              JOIN role_mappings r ON r.org_id = g.org_id AND r.group_name_lower = g.display_name_lower
+              WHERE m.user_id = ANY(${scimUserIds}::text[]) AND r.org_id = ${orgId} AND r.role = 'admin'`)
+          ).map((row) => row.user_id),
     roleOfGroup: async (orgId, groupNameLower) =>
       (
         await first<{ role: Role }>(

@@ -18,6 +18,12 @@ export function syncMirrorRepository(ctx: PgContext): Repositories['syncMirror']
       first<Row<MirrorGroupRow>>(
         sql`SELECT * FROM sync_groups WHERE org_id = ${orgId} AND group_id = ${groupId}`,
       ),
+    groupsByIds: (orgId, groupIds) =>
+      groupIds.length === 0
+        ? Promise.resolve([])
+        : rows<Row<MirrorGroupRow>>(
+            sql`SELECT * FROM sync_groups WHERE org_id = ${orgId} AND group_id = ANY(${groupIds}::text[])`,
+          ),
     async putGroup(orgId, groupId, displayName, at) {
       await sql`
         INSERT INTO sync_groups (org_id, group_id, display_name, display_name_lower, applied_at)

@@ -56,3 +56,11 @@ export function sqliteRepositories(db: Db, secrets: SecretBox | null) {
 }
 
 export type SqliteRepositories = ReturnType<typeof sqliteRepositories>
+
+/**
+ * Operations that run several statements and are atomic on any handle: inside a transaction they
+ * are part of it, and on the root store each runs as a (group-committed) transaction of its own.
+ */
+export const SELF_ATOMIC: { [K in keyof SqliteRepositories]?: Array<keyof SqliteRepositories[K]> } = {
+  directory: ['createUser'],
+}

@@ -37,7 +37,8 @@ eachEngine((engine) => {
   beforeAll(async () => {
     store = await engine.open()
     twin = await engine.openTwin(store)
-    for (const org of ['feed-a', 'feed-b', 'feed-busy', 'scim-race', 'scim-forced']) await addOrg(store, org)
+    for (const org of ['feed-a', 'feed-b', 'feed-busy', 'feed-sent', 'scim-race', 'scim-forced'])
+      await addOrg(store, org)
   }, 30_000)
   afterAll(async () => {
     await twin.close()
@@ -76,6 +77,23 @@ eachEngine((engine) => {
     await store.directory.appendChange('feed-a', 'user', 'delete', 'u1', null, 21)
     const after = await feedAfter(store, 'feed-a', before)
     expect(after.map((row) => [row.seq, ...entry(row)])).toEqual([[before + 1, 'user', 'delete', 'u1', null]])
+  })
+
+  test('entries sent together in one transaction are numbered in the order they were sent', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `sent-${String(i).padStart(2, '0')}`)
+    await store.transaction((tx) =>
+      Promise.all([
+        ...ids.map((id) => tx.directory.appendChange('feed-sent', 'user', 'upsert', id, null, 30)),
+        tx.directory.appendChanges('feed-sent', 'membership', 'add', 'g-sent', ['m1', 'm2'], 30),
+        tx.directory.appendChange('feed-sent', 'group', 'delete', 'g-sent', null, 30),
+      ]),
+    )
+    const feed = await feedOf(store, 'feed-sent')
+    expect(feed.map((row) => row.related_id ?? row.resource_id)).toEqual([...ids, 'm1', 'm2', 'g-sent'])
+    await store.transaction((tx) => tx.directory.appendChange('feed-sent', 'user', 'delete', 'x', null, 31))
+    expect((await feedOf(store, 'feed-sent')).map((row) => row.seq)).toEqual(
+      Array.from({ length: 34 }, (_, i) => feed[0]!.seq + i),
+    )
   })
 
   if (engine.name === 'postgres') {
@@ -160,14 +178,15 @@ eachEngine((engine) => {
         throw new Rollback()
       })
       await held.opened
-      const creates = [
+      // Settled from the start: the loser's 409 may come before the blocker's rollback is seen.
+      const creates = statuses([
         createUser(scimContext(store, org), oktaUser('forced@example.com')),
         createUser(scimContext(twin, org), oktaUser('FORCED@example.com')),
-      ]
+      ])
       await lockWaiters(store.engine.sql, 2)
       release.open()
       await expect(blocker).rejects.toBeInstanceOf(Rollback)
-      expect(await statuses(creates)).toEqual([201, 409])
+      expect(await creates).toEqual([201, 409])
       expect(
         (await store.directory.listUsers(org, null, 0, 10)).rows.map((row) => row.user_name_lower),
       ).toEqual(['forced@example.com'])
@@ -189,13 +208,15 @@ eachEngine((engine) => {
         throw new Rollback()
       })
       await held.opened
-      const renames = ids.map((id, i) =>
-        replaceUser(scimContext(i === 0 ? store : twin, org), id, oktaUser('renamed@example.com'), null),
+      const renames = statuses(
+        ids.map((id, i) =>
+          replaceUser(scimContext(i === 0 ? store : twin, org), id, oktaUser('renamed@example.com'), null),
+        ),
       )
       await lockWaiters(store.engine.sql, 2)
       release.open()
       await expect(blocker).rejects.toBeInstanceOf(Rollback)
-      expect(await statuses(renames)).toEqual([200, 409])
+      expect(await renames).toEqual([200, 409])
       const rows = await Promise.all(ids.map((id) => store.directory.userById(org, id)))
       const names = rows.map((row) => row?.user_name)
       // One user took the name; the other kept its own.

@@ -53,6 +53,27 @@ eachEngine((engine) => {
     return { base, open, close }
   }
 
+  test("a SCIM request's org and its token hash in one read; no integration, no hash", async () => {
+    await store.orgs.insert(orgRow('org-scim'))
+    await store.orgs.insert(orgRow('org-bare'))
+    await store.integrations.insert(integrationRow('org-scim', { scim_token_hash: 'token-scim' }))
+    expect(await store.orgs.bySlugWithScimToken('org-scim-slug')).toEqual({
+      org: orgRow('org-scim'),
+      scimTokenHash: 'token-scim',
+      firstScimRequestAt: null,
+    })
+    await store.integrations.markFirstScimRequest('org-scim', 1_700_000_000_123)
+    expect((await store.orgs.bySlugWithScimToken('org-scim-slug'))?.firstScimRequestAt).toBe(
+      1_700_000_000_123,
+    )
+    expect(await store.orgs.bySlugWithScimToken('org-bare-slug')).toEqual({
+      org: orgRow('org-bare'),
+      scimTokenHash: null,
+      firstScimRequestAt: null,
+    })
+    expect(await store.orgs.bySlugWithScimToken('nope')).toBeNull()
+  })
+
   test('an integration reads back by org and token hash; update and token change only their fields', async () => {
     const row = integrationRow('org-a', { next_certificate: 'MIIC-next', settings: '{"x":1}', created_at: T })
     await store.integrations.insert(row)

@@ -85,6 +85,19 @@ eachEngine((engine) => {
     expect((await store.orgs.byId('org-a'))?.settings).toBe('{}')
   })
 
+  test('the org of the first candidate url that one has, in one read', async () => {
+    const first = orgRow('org-first', { url: 'http://first.example', created_at: T + 6 })
+    const second = orgRow('org-second', { url: 'https://second.example', created_at: T + 7 })
+    for (const row of [first, second]) await store.orgs.insert(row)
+    expectRow(await store.orgs.firstByUrl(['https://first.example', 'http://first.example']), first)
+    expectRow(
+      await store.orgs.firstByUrl(['https://nope.example', 'https://second.example', 'http://first.example']),
+      second,
+    )
+    expect(await store.orgs.firstByUrl(['https://first.example', 'http://second.example'])).toBeNull()
+    expect(await store.orgs.firstByUrl([])).toBeNull()
+  })
+
   test('all orgs list by creation time, then id byte by byte; own origins list only orgs with a url', async () => {
     const fresh = await engine.open()
     try {
