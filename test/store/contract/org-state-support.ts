@@ -36,6 +36,7 @@ export function integrationRow(orgId: string, extra: Partial<IntegrationRow> = {
     sp_certificate: null,
     created_at: 1_000,
     updated_at: 1_000,
+    first_scim_request_at: null,
     ...extra,
   }
 }
