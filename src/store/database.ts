@@ -14,6 +14,7 @@
 import { Database } from 'bun:sqlite'
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { StoreBusy } from './errors.ts'
 import { migrations } from './migrations/index.ts'
 
 export type Db = Database
@@ -288,7 +289,7 @@ function enter(gate: Gate): void {
       // when one is about to enter, a wait on the free value gives it up to a millisecond.
       while ((defer && Atomics.load(cell, WAITING) > 0) || !take(cell)) {
         const left = started + GATE_TIMEOUT_MS - performance.now()
-        if (left <= 0) throw new Error('database is locked (write gate held for 5 s)')
+        if (left <= 0) throw new StoreBusy('database is locked (write gate held for 5 s)')
         if (priority) Atomics.wait(cell, LOCK, 1, Math.min(left, 50))
         else Atomics.wait(cell, LOCK, Atomics.load(cell, LOCK), Math.min(left, 1))
       }
