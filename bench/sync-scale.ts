@@ -24,7 +24,8 @@ import { createLogger } from '../src/observability/log.ts'
 import { createMetrics } from '../src/observability/metrics.ts'
 import { createApiKey, createOrg } from '../src/orgs/service.ts'
 import { openStore } from '../src/store/index.ts'
-import { createScheduler, startSchedulerThread } from '../src/sync/scheduler.ts'
+import { createScheduler } from '../src/sync/scheduler.ts'
+import { startSchedulerThread } from '../src/sync/thread.ts'
 import { selfSigned } from '../test/support/certs.ts'
 import { directoryWriter } from '../test/support/directory.ts'
 
@@ -102,7 +103,7 @@ const server = Bun.serve({
   fetch: fetchHandler,
 })
 const scheduler = startSchedulerThread(
-  { store, log, metrics, config, path: sqlitePath(config) },
+  { store, log, metrics, config, location: { kind: 'sqlite', path: sqlitePath(config) } },
   new URL('../src/sync/worker.ts', import.meta.url),
   {
     onBatch(report) {
