@@ -21,11 +21,12 @@ import type {
   StorePacing,
   StoreTx,
 } from './contract.ts'
-import { type Db, holdWriteGate, openDatabase } from './database.ts'
+import { type Db, openDatabase } from './database.ts'
 import { openPostgresStore } from './postgres/index.ts'
 import { SCHEDULER_THREAD_CONNECTION, sqlitePacing } from './sqlite/pacing.ts'
 import { sqliteRepositories } from './sqlite/repositories.ts'
 import { asyncRepository, serialConnection } from './sqlite/serial.ts'
+import { holdWriteGate } from './sqlite/write-gate.ts'
 
 export type {
   BatchLimits,

@@ -1,13 +1,13 @@
 /**
  * The sync scheduler's pacing on SQLite (the contract's `StorePacing`): every knob that exists only
  * because SQLite has one writer at a time and the server writes to one file from two threads — the
- * HTTP thread and the scheduler's thread (src/sync/worker.ts). The mechanism, a write gate in shared
- * memory and the passive checkpoint, is in ../database.ts; this module decides how the scheduler
- * uses it (docs/sync.md, "Batches and threads"):
+ * HTTP thread and the scheduler's thread (src/sync/worker.ts). The mechanisms are elsewhere — the
+ * write gate in shared memory (./write-gate.ts), the passive checkpoint (../database.ts); this
+ * module decides how the scheduler uses them (docs/sync.md, "Batches and threads"):
  *
  * - the HTTP thread's store creates the gate, joins it with priority and hands it to the thread
  *   (`shareWithThread`); once the thread runs, its own automatic checkpoints are only a backstop;
- * - the thread's store (`openSchedulerThreadStore` in ../index.ts) joins the gate without priority,
+ * - the thread's store (`openStoreAt` with `schedulerThread`, ../index.ts) joins the gate without priority,
  *   keeps its write transactions short (`batchLimits`), lets a young feed batch give way to a waiting
  *   SCIM write while the org is caught up, stops deferring to SCIM writes once a second behind, and
  *   runs the WAL checkpoints between batches.
@@ -16,19 +16,16 @@
  * gets the plain pacing: batches run as they are, SQLite checkpoints by itself.
  */
 import type { BatchLimits, PacingHandoff, StorePacing } from '../contract.ts'
+import { checkpointPassive, type Db, type OpenOptions, setAutoCheckpoint } from '../database.ts'
 import {
   allowYield,
-  checkpointPassive,
   createWriteGate,
-  type Db,
   deferToPriority,
-  type OpenOptions,
-  setAutoCheckpoint,
   underWriteGate,
   useWriteGate,
   WriteGateYield,
   writeGateStats,
-} from '../database.ts'
+} from './write-gate.ts'
 
 /**
  * The scheduler thread's connection: a smaller page cache than the HTTP thread's (it walks the feed
