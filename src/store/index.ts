@@ -128,7 +128,8 @@ export interface OpenStoreOptions {
    * Opens the sync scheduler thread's own store, joining the pacing of the request-serving store
    * that started the thread (`handoff`: what its `pacing.shareWithThread()` answered, or null when
    * it has no pacing). On PostgreSQL the thread has a pool of its own, SCHEDULER_THREAD_POOL_SIZE
-   * connections, whatever `poolSize` says.
+   * connections whatever `poolSize` says, which plans each statement for its parameters
+   * (`customPlans`: with so few connections, generic plans made while the tables were small stick).
    */
   schedulerThread?: { handoff: PacingHandoff | null }
 }
@@ -149,6 +150,6 @@ export async function openStoreAt(location: StoreLocation, options: OpenStoreOpt
   }
   return openPostgresStore(
     location.url,
-    thread ? { ...options, poolSize: SCHEDULER_THREAD_POOL_SIZE } : options,
+    thread ? { ...options, poolSize: SCHEDULER_THREAD_POOL_SIZE, customPlans: true } : options,
   )
 }

@@ -12,7 +12,14 @@ import { setUpIntegration } from '../../src/integration/service.ts'
 import { createLogger } from '../../src/observability/log.ts'
 import { createMetrics } from '../../src/observability/metrics.ts'
 import { createApiKey, createOrg } from '../../src/orgs/service.ts'
-import { openStore, type SqliteStore, type Store, type StoreLocation } from '../../src/store/index.ts'
+import {
+  openStore,
+  openStoreAt,
+  SCHEDULER_THREAD_POOL_SIZE,
+  type SqliteStore,
+  type Store,
+  type StoreLocation,
+} from '../../src/store/index.ts'
 import { openPostgresStore } from '../../src/store/postgres/index.ts'
 import { writeGateStats } from '../../src/store/sqlite/write-gate.ts'
 import { type RunningScheduler, startSchedulerThread } from '../../src/sync/thread.ts'
@@ -161,6 +168,23 @@ describe('the scheduler on its own thread', () => {
 })
 
 describe('the scheduler on its own thread, on PostgreSQL', () => {
+  test("the thread's store: a small pool of its own that plans each statement for its parameters", async () => {
+    const location: StoreLocation = { kind: 'postgres', url: await createDatabase() }
+    const http = await openStoreAt(location, { poolSize: 4 })
+    const thread = await openStoreAt(location, { poolSize: 4, schedulerThread: { handoff: null } })
+    open.push({ store: thread }, { store: http })
+    const setting = async (store: Store) =>
+      store.engine.kind === 'postgres'
+        ? { max: store.engine.sql.options.max, plans: (await store.engine.sql`SHOW plan_cache_mode`)[0] }
+        : null
+    expect(await setting(http)).toEqual({ max: 4, plans: { plan_cache_mode: 'auto' } })
+    expect(await setting(thread)).toEqual({
+      max: SCHEDULER_THREAD_POOL_SIZE,
+      plans: { plan_cache_mode: 'force_custom_plan' },
+    })
+    expect(thread.pacing).toBeUndefined()
+  })
+
   test('opens a store of its own from the location, converges, reports batches, releases its lease', async () => {
     const url = await createDatabase()
     const { store, entry, org: acme, dir } = await seed(await openPostgresStore(url, { poolSize: 4 }))
