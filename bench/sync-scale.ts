@@ -31,7 +31,8 @@ import { createLogger } from '../src/observability/log.ts'
 import { createMetrics } from '../src/observability/metrics.ts'
 import { createApiKey, createOrg } from '../src/orgs/service.ts'
 import { openStore, openStoreAt, type Store } from '../src/store/index.ts'
-import { type BatchReport, createScheduler, startSchedulerThread } from '../src/sync/scheduler.ts'
+import { type BatchReport, createScheduler } from '../src/sync/scheduler.ts'
+import { startSchedulerThread } from '../src/sync/thread.ts'
 import { selfSigned } from '../test/support/certs.ts'
 import { directoryWriter } from '../test/support/directory.ts'
 import { benchDatabase, benchServer } from './database.ts'
@@ -174,7 +175,13 @@ const scheduler =
   pg && SCHEDULER_THREAD
     ? await pgSchedulerThread(pg.url)
     : startSchedulerThread(
-        { store, log, metrics, config, path: pg ? ':memory:' : sqlitePath(config) },
+        {
+          store,
+          log,
+          metrics,
+          config,
+          location: pg ? { kind: 'postgres', url: pg.url } : { kind: 'sqlite', path: sqlitePath(config) },
+        },
         new URL('../src/sync/worker.ts', import.meta.url),
         { onBatch },
       )

@@ -21,7 +21,7 @@ import { createSecretBox } from './secrets/secret-box.ts'
 import { announceFirstRun } from './setup/code.ts'
 import { secureStoreFiles } from './store/database.ts'
 import { describeLocation, openStoreAt, storeLocation } from './store/index.ts'
-import { startSchedulerThread } from './sync/scheduler.ts'
+import { startSchedulerThread } from './sync/thread.ts'
 import { startWebhookDelivery } from './webhooks/delivery.ts'
 
 export const VERSION: string = pkg.version
@@ -142,7 +142,7 @@ export async function startServer(
   // The scheduler runs on its own thread. Its entry is resolved from this file: `bun build
   // --compile` embeds src/sync/worker.ts (the build's second entry point) relative to src/.
   const scheduler = startSchedulerThread(
-    { store, log, metrics, config, path: location.kind === 'sqlite' ? location.path : ':memory:' },
+    { store, log, metrics, config, location },
     new URL('./sync/worker.ts', import.meta.url),
   )
   // Webhook delivery: its own small loop on this thread (it waits on the network, not the CPU).

@@ -6,16 +6,39 @@
  *
  * On SQLite the repositories are synchronous statements run through one serial connection
  * (`sqlite/serial.ts`): a statement never lands inside someone else's open transaction, and
- * concurrent transactions are group-committed, each in its own savepoint.
+ * concurrent transactions are group-committed, each in its own savepoint. The sync scheduler's
+ * thread opens a store of its own on the same location (`openStoreAt` with `schedulerThread`): on
+ * SQLite a second connection joining the HTTP thread's write gate (`sqlite/pacing.ts`), on
+ * PostgreSQL a small pool of its own.
  */
 import type { SecretBox } from '../secrets/secret-box.ts'
-import type { Repositories, SqliteStore, Store, StoreObserver, StoreTx } from './contract.ts'
-import { type Db, holdWriteGate, openDatabase } from './database.ts'
+import type {
+  PacingHandoff,
+  Repositories,
+  SqliteStore,
+  Store,
+  StoreObserver,
+  StorePacing,
+  StoreTx,
+} from './contract.ts'
+import { type Db, openDatabase } from './database.ts'
 import { openPostgresStore } from './postgres/index.ts'
+import { SCHEDULER_THREAD_CONNECTION, sqlitePacing } from './sqlite/pacing.ts'
 import { SELF_ATOMIC, sqliteRepositories } from './sqlite/repositories.ts'
 import { asyncRepository, type SerialConnection, serialConnection } from './sqlite/serial.ts'
+import { holdWriteGate } from './sqlite/write-gate.ts'
 
-export type { Repositories, SqliteStore, Store, StoreEngine, StoreObserver, StoreTx } from './contract.ts'
+export type {
+  BatchLimits,
+  PacingHandoff,
+  Repositories,
+  SqliteStore,
+  Store,
+  StoreEngine,
+  StoreObserver,
+  StorePacing,
+  StoreTx,
+} from './contract.ts'
 
 type Guard = Parameters<typeof asyncRepository>[1]
 
@@ -47,12 +70,16 @@ function bindRoot(
   return root as unknown as Repositories
 }
 
-/** `secrets`: the SECRET_KEY's box, which seals SP private keys (none: they are kept in clear). */
+/**
+ * `secrets`: the SECRET_KEY's box, which seals SP private keys (none: they are kept in clear).
+ * `pacing`: the scheduler thread's (`sqlitePacing(db, { handoff })`); by default the plain one.
+ */
 export function createStore(
   db: Db,
   observe?: StoreObserver,
   secrets: SecretBox | null = null,
   path = ':memory:',
+  pacing: StorePacing = sqlitePacing(db),
 ): SqliteStore {
   const sync = sqliteRepositories(db, secrets)
   const serial = serialConnection<StoreTx>({
@@ -74,6 +101,7 @@ export function createStore(
       db.close()
     },
     engine: { kind: 'sqlite', db, path },
+    pacing,
   }
 }
 
@@ -93,6 +121,14 @@ export function storeLocation(databaseUrl: string): StoreLocation {
   return { kind: 'sqlite', path: databaseUrl.replace(/^sqlite:\/\//, '').replace(/^file:/, '') }
 }
 
+/**
+ * Whether another connection (the scheduler's thread) opening `location` sees the same data: not
+ * for an in-memory SQLite store.
+ */
+export function sharedAcrossThreads(location: StoreLocation): boolean {
+  return location.kind === 'postgres' || location.path !== ':memory:'
+}
+
 /** The location as it may be logged: a PostgreSQL URL without its password. */
 export function describeLocation(location: StoreLocation): string {
   if (location.kind === 'sqlite') return location.path
@@ -110,10 +146,32 @@ export interface OpenStoreOptions {
   secrets?: SecretBox | null
   /** PostgreSQL connections of this process (DATABASE_POOL_SIZE). */
   poolSize?: number
+  /**
+   * Opens the sync scheduler thread's own store, joining the pacing of the request-serving store
+   * that started the thread (`handoff`: what its `pacing.shareWithThread()` answered, or null when
+   * it has no pacing). On PostgreSQL the thread has a pool of its own, SCHEDULER_THREAD_POOL_SIZE
+   * connections whatever `poolSize` says, which plans each statement for its parameters
+   * (`customPlans`: with so few connections, generic plans made while the tables were small stick).
+   */
+  schedulerThread?: { handoff: PacingHandoff | null }
 }
+
+/**
+ * Connections of the scheduler thread's pool on PostgreSQL: its batches run one after another, and
+ * a progress report reads two things at once.
+ */
+export const SCHEDULER_THREAD_POOL_SIZE = 2
 
 /** Opens the store DATABASE_URL names, migrating it first (PostgreSQL: under a lock). */
 export async function openStoreAt(location: StoreLocation, options: OpenStoreOptions = {}): Promise<Store> {
-  if (location.kind === 'sqlite') return openStore(location.path, options.observe, options.secrets ?? null)
-  return openPostgresStore(location.url, options)
+  const thread = options.schedulerThread
+  if (location.kind === 'sqlite') {
+    if (!thread) return openStore(location.path, options.observe, options.secrets ?? null)
+    const db = openDatabase({ path: location.path, ...SCHEDULER_THREAD_CONNECTION })
+    return createStore(db, options.observe, options.secrets ?? null, location.path, sqlitePacing(db, thread))
+  }
+  return openPostgresStore(
+    location.url,
+    thread ? { ...options, poolSize: SCHEDULER_THREAD_POOL_SIZE, customPlans: true } : options,
+  )
 }

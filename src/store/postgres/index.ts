@@ -32,6 +32,14 @@ export interface PostgresStoreOptions {
   secrets?: SecretBox | null
   /** How often a transaction that hit 40001/40P01 is tried in all (default 5). */
   attempts?: number
+  /**
+   * Plan every statement for its parameters (`plan_cache_mode = force_custom_plan` on each
+   * connection) instead of switching to a cached generic plan after five runs. For a pool of few
+   * connections running the same statements thousands of times while the tables grow — the sync
+   * scheduler thread's: its connections would otherwise keep generic plans made on the nearly empty
+   * tables' statistics until autovacuum's next ANALYZE (docs/store.md, "Engines").
+   */
+  customPlans?: boolean
 }
 
 /** How long `ping` (readiness) waits for the server. */
@@ -164,7 +172,10 @@ export function createPostgresStore(sql: SQL, url: string, options: PostgresStor
 
 /** Connects, applies the missing migrations (under a lock) and answers the store. */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
-  const sql = new SQL(url, { max: options.poolSize ?? 10 })
+  const sql = new SQL(url, {
+    max: options.poolSize ?? 10,
+    ...(options.customPlans ? { connection: { plan_cache_mode: 'force_custom_plan' } } : {}),
+  })
   try {
     await migratePostgres(sql)
   } catch (error) {
