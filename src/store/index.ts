@@ -61,8 +61,8 @@ function bindRoot(
     for (const operation of operations as string[]) {
       repository[operation] = (...args: unknown[]) =>
         serial.transaction((tx) => {
-          const bound = (tx as unknown as Record<string, Record<string, Operation>>)[name]
-          return (bound?.[operation] as Operation)(...args)
+          const bound = (tx as unknown as Record<string, Record<string, Operation>>)[name] ?? {}
+          return (bound[operation] as Operation)(...args)
         })
     }
     root[name] = repository
