@@ -83,15 +83,33 @@ eachEngine((engine) => {
       [
         'account.created',
         (await store.accounts.byScimUser(org, ids.ann as string))?.id,
-        { email: 'ann@x', name: 'Ann Renamed', role: 'member', scimUserId: ids.ann },
+        {
+          email: 'ann@x',
+          name: 'Ann Renamed',
+          role: 'member',
+          source: 'okta',
+          scimUserId: ids.ann,
+          via: 'scim',
+        },
       ],
       [
         'account.created',
         (await store.accounts.byScimUser(org, ids.cat as string))?.id,
-        { email: 'same@x', name: 'cat', role: 'member', scimUserId: ids.cat },
+        { email: 'same@x', name: 'cat', role: 'member', source: 'okta', scimUserId: ids.cat, via: 'scim' },
       ],
       ['group.created', null, { displayName: 'Admins', externalId: null }],
-      ['account.created', eve?.id, { email: 'eve@x', name: 'Eve', role: 'admin', scimUserId: ids.eve }],
+      [
+        'account.created',
+        eve?.id,
+        {
+          email: 'eve@x',
+          name: 'Eve',
+          role: 'admin',
+          source: 'okta',
+          scimUserId: ids.eve,
+          via: 'scim',
+        },
+      ],
       ['membership.added', eve?.id, { group: 'Admins', scimUserId: ids.eve }],
     ])
     const duplicates = await tableRows(store, 'duplicates', org, 'scim_user_id')
