@@ -199,7 +199,9 @@ describe('backup', () => {
     const { tables } = JSON.parse(restore.stdout)
     const { feed_counters: counters, ...copied } = tables
     expect(copied).toEqual(answer.tables)
-    expect(counters).toBe(2)
+    // One counter per feed that has rows: the change feed, and the event feed once the scheduler
+    // has applied a change (on a loaded machine the backup may come before the first event).
+    expect(counters).toBe((copied.directory_changes > 0 ? 1 : 0) + (copied.events > 0 ? 1 : 0))
   })
 
   test('of a PostgreSQL store (DATABASE_URL), and --force replaces an older file', async () => {
