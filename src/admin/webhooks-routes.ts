@@ -9,7 +9,7 @@ import { ServiceError } from '../errors.ts'
 import type { AppDeps } from '../http/context.ts'
 import { ErrorBody } from '../http/errors.ts'
 import { redirect } from '../pages/shell.ts'
-import { type ConsoleContext, consolePage, consolePages } from '../web/console.ts'
+import { type ConsoleContext, consolePage, consolePages, doneNotices } from '../web/console.ts'
 import type { Flash } from '../web/layout.ts'
 import { CONSOLE_FORM, CONSOLE_PAGE, pageDoc } from '../web/openapi.ts'
 import { type WebhooksPageInput, webhooksPage } from '../web/views/webhooks.ts'
@@ -190,21 +190,12 @@ const AddForm = t.Object({
   batch: t.Optional(t.String({ maxLength: 10 })),
 })
 const CsrfForm = t.Object({ _csrf: Csrf })
-const Done = t.Object(
-  {
-    deleted: t.Optional(t.String()),
-    enabled: t.Optional(t.String()),
-    disabled: t.Optional(t.String()),
-    replayed: t.Optional(t.String()),
-  },
-  { additionalProperties: true },
-)
-const DONE: Record<string, string> = {
+const done = doneNotices({
   deleted: 'The endpoint is deleted.',
   enabled: 'The endpoint is enabled: delivery resumes from the first undelivered event.',
   disabled: 'The endpoint is disabled: events wait until it is enabled again.',
   replayed: 'Every event is being sent again, in order.',
-}
+})
 
 const listOf = (value: string | string[] | undefined) =>
   value === undefined ? [] : Array.isArray(value) ? value : [value]
@@ -277,12 +268,11 @@ function webhookPages(deps: AppDeps) {
         .get(
           '',
           (context) => {
-            const done = Object.keys(DONE).find((key) => context.query[key as keyof typeof context.query])
-            return render(context, {}, done ? [{ kind: 'ok', text: DONE[done] as string }] : [])
+            return render(context, {}, done.flashes(context.query))
           },
           {
             params: SlugParams,
-            query: Done,
+            query: done.query,
             admin: true,
             detail: pageDoc('Console', 'Settings → Webhooks: endpoints, their state, add, test, rotate', {
               200: 'The webhooks page',

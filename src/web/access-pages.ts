@@ -13,7 +13,7 @@ import type { AppDeps } from '../http/context.ts'
 import { listAdmins, listApiKeys, removeAdmin, revokeApiKey, setAdminPassword } from '../orgs/credentials.ts'
 import { createAdmin, createApiKey } from '../orgs/service.ts'
 import { redirect } from '../pages/shell.ts'
-import { type ConsoleContext, consolePage, consolePages } from './console.ts'
+import { type ConsoleContext, consolePage, consolePages, doneNotices } from './console.ts'
 import type { Flash } from './layout.ts'
 import { CONSOLE_FORM, CONSOLE_PAGE, pageDoc } from './openapi.ts'
 import { type AccessPageInput, accessPage } from './views/access.ts'
@@ -37,22 +37,13 @@ const PasswordForm = t.Object({
   newPassword: Secret,
   confirmPassword: Secret,
 })
-const Done = t.Object(
-  {
-    revoked: t.Optional(t.String()),
-    removed: t.Optional(t.String()),
-    added: t.Optional(t.String()),
-    password: t.Optional(t.String()),
-  },
-  { additionalProperties: true },
-)
 
-const DONE_MESSAGES: Record<string, string> = {
+const done = doneNotices({
   revoked: 'The API key is revoked; requests with it are refused.',
   removed: 'The admin is removed and their sessions have ended.',
   added: 'The admin is added; they sign in with the password you chose.',
   password: 'Your password is changed; every other session of yours has ended.',
-}
+})
 
 type Extra = Partial<Pick<AccessPageInput, 'createdKey' | 'createdAdmin' | 'values' | 'errors'>>
 
@@ -104,12 +95,11 @@ export function accessPageRoutes(deps: AppDeps) {
       '',
       async (context) => {
         const { query } = context
-        const done = Object.keys(DONE_MESSAGES).find((key) => query[key as keyof typeof query])
-        return render(context, {}, done ? [{ kind: 'ok', text: DONE_MESSAGES[done] as string }] : [])
+        return render(context, {}, done.flashes(query))
       },
       {
         params: SlugParams,
-        query: Done,
+        query: done.query,
         admin: true,
         detail: pageDoc('Console', 'Settings → Access: API keys, admins, your password', {
           200: 'The access page',

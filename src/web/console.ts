@@ -18,7 +18,7 @@
  * routes answer as pages (`pageErrors`). The rules themselves live in src/admin/ (session, CSRF) and
  * the services; this file only turns their answers into redirects and pages.
  */
-import { Elysia, status } from 'elysia'
+import { Elysia, status, t } from 'elysia'
 import { currentAdmin, type SignedInAdmin } from '../admin/session.ts'
 import type { AppDeps } from '../http/context.ts'
 import { answerWith, pageErrors } from '../http/error-surfaces.ts'
@@ -122,4 +122,20 @@ export function consolePage(
     page(frame(context, title, active, options.flashes), body),
     options.status ?? 200,
   )
+}
+
+/**
+ * The "done" notices of a page after its forms' 303 (`?revoked=1`): the query model that accepts
+ * them, and the flash for the one a request carries. One table of `param → message` says both.
+ */
+export function doneNotices(messages: Record<string, string>) {
+  const query = t.Object(
+    Object.fromEntries(Object.keys(messages).map((key) => [key, t.Optional(t.String())])),
+    { additionalProperties: true },
+  )
+  const flashes = (values: Record<string, unknown>): Flash[] => {
+    const done = Object.keys(messages).find((key) => values[key])
+    return done ? [{ kind: 'ok', text: messages[done] as string }] : []
+  }
+  return { query, flashes }
 }
