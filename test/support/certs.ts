@@ -21,13 +21,12 @@ function run(args: string[]): void {
   if (result.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr.toString()}`)
 }
 
-/** A self-signed certificate valid from now for `days` (default 365). */
-export function selfSigned(name = 'idp', days = 365): KeyPair {
-  const key = `valid:${name}:${days}`
-  const hit = cache.get(key)
+/** A self-signed RSA certificate made by `openssl req -x509`, once per `file` name in this process. */
+function selfSignedOnce(file: string, days: number, extra: string[]): KeyPair {
+  const hit = cache.get(file)
   if (hit) return hit
-  const keyPath = join(dir, `${name}-${days}.key`)
-  const certPath = join(dir, `${name}-${days}.crt`)
+  const keyPath = join(dir, `${file}.key`)
+  const certPath = join(dir, `${file}.crt`)
   run([
     'req',
     '-x509',
@@ -40,8 +39,7 @@ export function selfSigned(name = 'idp', days = 365): KeyPair {
     certPath,
     '-days',
     String(days),
-    '-subj',
-    `/CN=${name}/O=Test IdP`,
+    ...extra,
   ])
   const pair = {
     certificate: readFileSync(certPath, 'utf8'),
@@ -49,8 +47,23 @@ export function selfSigned(name = 'idp', days = 365): KeyPair {
     certPath,
     keyPath,
   }
-  cache.set(key, pair)
+  cache.set(file, pair)
   return pair
+}
+
+/** A self-signed certificate valid from now for `days` (default 365). */
+export function selfSigned(name = 'idp', days = 365): KeyPair {
+  return selfSignedOnce(`${name}-${days}`, days, ['-subj', `/CN=${name}/O=Test IdP`])
+}
+
+/** A self-signed TLS server certificate for localhost, 127.0.0.1 and ::1, valid for `days`. */
+export function serverCertificate(name: string, days = 30): KeyPair {
+  return selfSignedOnce(`server-${name}-${days}`, days, [
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+  ])
 }
 
 /** A self-signed certificate whose validity ended in 2021. */
@@ -98,40 +111,6 @@ export function expired(name = 'expired-idp'): KeyPair {
     '20200101000000Z',
     '-enddate',
     '20210101000000Z',
-  ])
-  const pair = {
-    certificate: readFileSync(certPath, 'utf8'),
-    privateKey: readFileSync(keyPath, 'utf8'),
-    certPath,
-    keyPath,
-  }
-  cache.set(key, pair)
-  return pair
-}
-
-/** A self-signed TLS server certificate for localhost, 127.0.0.1 and ::1, valid for `days`. */
-export function serverCertificate(name: string, days = 30): KeyPair {
-  const key = `server:${name}:${days}`
-  const hit = cache.get(key)
-  if (hit) return hit
-  const keyPath = join(dir, `server-${name}-${days}.key`)
-  const certPath = join(dir, `server-${name}-${days}.crt`)
-  run([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-    '-days',
-    String(days),
-    '-subj',
-    `/CN=${name}`,
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
   ])
   const pair = {
     certificate: readFileSync(certPath, 'utf8'),
