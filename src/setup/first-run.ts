@@ -1,7 +1,8 @@
 /**
  * The first run: on an instance without an organization, the set-up code (./code.ts) buys the first
  * org and its first admin, in one transaction that also uses the code up, so two people racing with
- * the same code make one org. Attempts are throttled before anything is checked, with state in the
+ * the same code make one org, and two instances (each with its own code) on one database make one
+ * org too: the transaction takes the store's first-run lock before it counts. Attempts are throttled before anything is checked, with state in the
  * store like the admin sign-in's (src/web/rate-limit.ts): per client address a token bucket over
  * every attempt, and across all clients a ceiling on wrong codes.
  */
@@ -90,6 +91,8 @@ export async function completeFirstRun(
   const adminId = newId()
   const row: OrgRow = { id: newId(), ...org, settings: '{}', created_at: now }
   await store.transaction(async (tx) => {
+    // Serialises first runs across instances: the count below then sees a rival's committed org.
+    await tx.setup.lockFirstRun()
     if ((await tx.setup.orgCountUpTo2()) > 0) {
       throw conflict('ALREADY_SET_UP', 'this instance is already set up; sign in to your organization')
     }

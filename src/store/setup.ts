@@ -81,6 +81,11 @@ export function setupRepository(db: Db) {
     purgeExpiredCodes: (now: number) => purgeCodes.run(now).changes,
     /** How many orgs exist, counted up to 2 (first run: 0; a single-org instance: 1). */
     orgCountUpTo2: () => anyOrg.get()?.n ?? 0,
+    /**
+     * Inside a transaction: holds off every other first run until this one ends, so that the org
+     * count it reads next stays true until it commits. SQLite's transactions are serialised already.
+     */
+    lockFirstRun: () => undefined,
     insertLink: (row: Omit<SetupLinkRow, 'revoked_at' | 'last_used_at'>) =>
       void insertLink.run(row as unknown as Record<string, string | number | null>),
     linkByTokenHash: (hash: string) => linkByHash.get(hash),

@@ -5,6 +5,13 @@ import { changed, first, type PgContext, rows } from './executor.ts'
 
 type Row<T> = T & Record<string, unknown>
 
+/**
+ * The advisory lock of first runs (two keys: clear of the migration lock's one). Two instances that
+ * each print their own set-up code would otherwise both count no org under READ COMMITTED, both
+ * take their own code and both make a "first" org.
+ */
+const FIRST_RUN_LOCK = [42, 1] as const
+
 export function setupRepository(ctx: PgContext): Repositories['setup'] {
   const { sql } = ctx
   return {
@@ -27,6 +34,10 @@ export function setupRepository(ctx: PgContext): Repositories['setup'] {
         (await first<{ n: number }>(sql`SELECT count(*) AS n FROM (SELECT 1 FROM orgs LIMIT 2) AS o`))?.n ??
           0,
       ),
+    async lockFirstRun() {
+      if (!ctx.inTransaction) throw new Error('lockFirstRun belongs inside store.transaction')
+      await sql`SELECT pg_advisory_xact_lock(${FIRST_RUN_LOCK[0]}, ${FIRST_RUN_LOCK[1]})`
+    },
     async insertLink(row) {
       await sql`
         INSERT INTO setup_links (id, org_id, idp, token_hash, created_by, created_at, expires_at)

@@ -6,7 +6,9 @@
  * request, a provisioned account, the first successful sign-in or the last failure's reason).
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { createOrg } from '../../../src/orgs/service.ts'
+import { createOrg, validateOrgInput } from '../../../src/orgs/service.ts'
+import { issueSetupCode } from '../../../src/setup/code.ts'
+import { completeFirstRun, firstRunThrottle } from '../../../src/setup/first-run.ts'
 import { newId } from '../../../src/store/ids.ts'
 import type { Store } from '../../../src/store/index.ts'
 import { eachEngine } from './engines.ts'
@@ -43,6 +45,79 @@ eachEngine((engine) => {
     await store.setup.clearCodes()
     expect(await store.setup.findCode('h3', NOW)).toBeNull()
   })
+
+  test('two instances, each with its own set-up code, finishing first run at once make one org', async () => {
+    for (let round = 0; round < 2; round++) {
+      const a = await engine.open()
+      const b = await engine.openTwin(a)
+      try {
+        const [codeA, codeB] = [await issueSetupCode(a), await issueSetupCode(b)]
+        if (!codeA || !codeB) throw new Error('no set-up code on an empty store')
+        const run = (store: Store, code: string, slug: string) =>
+          completeFirstRun(
+            store,
+            firstRunThrottle(store),
+            { setupCode: code, slug, email: `admin@${slug}.example`, password: 'a long enough password 1' },
+            `198.51.100.${slug.length}`,
+          ).then(
+            () => 'created',
+            (error: { code?: string }) => error.code ?? String(error),
+          )
+        const outcomes = await Promise.all([run(a, codeA.code, 'first'), run(b, codeB.code, 'second-org')])
+        expect(outcomes.sort()).toEqual(['ALREADY_SET_UP', 'created'])
+        expect(await a.setup.orgCountUpTo2()).toBe(1)
+        expect(await a.setup.findCode('any', 0)).toBeNull()
+      } finally {
+        await b.close()
+        await a.close()
+      }
+    }
+  }, 60_000)
+
+  // SQLite serialises whole transactions in the engine: there is no rival to hold off.
+  test.if(engine.name === 'postgres')(
+    'first-run lock: a rival counts orgs only after the holder commits',
+    async () => {
+      const a = await engine.open()
+      const b = await engine.openTwin(a)
+      try {
+        let release = () => {}
+        const gate = new Promise<void>((resolve) => {
+          release = resolve
+        })
+        let holding = () => {}
+        const held = new Promise<void>((resolve) => {
+          holding = resolve
+        })
+        const holder = a.transaction(async (tx) => {
+          await tx.setup.lockFirstRun()
+          holding()
+          await gate
+          await tx.orgs.insert({
+            id: newId(),
+            ...validateOrgInput({ slug: 'held' }),
+            settings: '{}',
+            created_at: NOW,
+          })
+        })
+        await held
+        let rivalCount: number | null = null
+        const rival = b.transaction(async (tx) => {
+          await tx.setup.lockFirstRun()
+          rivalCount = await tx.setup.orgCountUpTo2()
+        })
+        await Bun.sleep(300) // room for the rival to run ahead, were it not held off
+        const countedWhileHeld: number | null = rivalCount
+        release()
+        await Promise.all([holder, rival])
+        expect(countedWhileHeld).toBeNull()
+        expect(rivalCount as number | null).toBe(1)
+      } finally {
+        await b.close()
+        await a.close()
+      }
+    },
+  )
 
   test('links: by hash, newest first per org, revoked once, touched; progress of the org', async () => {
     const acme = await createOrg(store, { slug: 'acme' })
