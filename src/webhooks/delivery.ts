@@ -9,6 +9,8 @@
  *   and the lease renewal, and only from the position the sender read (compare-and-set): a crash
  *   at any moment leaves the cursor before the unacknowledged event, which is sent again with the
  *   same `webhook-id`; a replay or another holder in between makes the stale update change nothing.
+ *   In single-event mode that transaction runs while the next event's request is on the wire (sent
+ *   only after the previous 2xx), so a crash may send up to two events again.
  * - Anything but a 2xx keeps the event at the head: later events wait, the next try comes after a
  *   backoff with jitter (WEBHOOK_RETRY_MS, the last pause repeating), and once the head has failed
  *   for WEBHOOK_FAILURE_WINDOW the endpoint is disabled and audited. Enabling it again resumes from
@@ -250,18 +252,34 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
           if (moved) sent++
         }
       } else {
+        // Opened once per page (a rotation's second secret shows from the next page on).
+        const secrets = await store.webhooks.signingSecrets(current, now())
+        // The previous event's acknowledgement, committed while the next request is on the wire:
+        // the next event goes out only after the previous one's 2xx (feed order), and at most one
+        // acknowledged event is not yet in the cursor (after a crash it is sent again, same id).
+        let unrecorded: (() => Promise<boolean>) | null = null
         for (const event of page) {
           if (stopped || performance.now() >= deadline) break
           if (!wanted(event)) continue
           const messageId = eventMessageId(current.id, event.id)
-          const result = await attempt(sender, current, messageId, messageBody([event], false))
+          const sending = attempt(sender, current, messageId, messageBody([event], false), secrets)
+          if (unrecorded) {
+            const recorded = await unrecorded()
+            unrecorded = null
+            if (!recorded) {
+              await sending
+              moved = false
+              break
+            }
+          }
+          const result = await sending
           if (!result.ok) {
             await failed(current, messageId, [event], result)
             moved = false
             break
           }
-          moved = await acknowledge(current, event.id, messageId, [event], result)
-          if (!moved) break
+          const before = current
+          unrecorded = () => acknowledge(before, event.id, messageId, [event], result)
           sent++
           current = {
             ...current,
@@ -271,6 +289,7 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
             next_attempt_at: null,
           }
         }
+        if (unrecorded && !(await unrecorded())) moved = false
         const last = page.at(-1) as EventRow
         // The rest of the page was filtered out: step over it.
         if (

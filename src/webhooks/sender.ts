@@ -58,9 +58,11 @@ export async function attempt(
   endpoint: WebhookRow,
   messageId: string,
   body: string,
+  /** The endpoint's active secrets when the caller opened them already (one page of events). */
+  opened?: string[],
 ): Promise<AttemptResult> {
   const now = deps.now ?? Date.now
-  const secrets = await deps.store.webhooks.signingSecrets(endpoint, now())
+  const secrets = opened ?? (await deps.store.webhooks.signingSecrets(endpoint, now()))
   const headers = webhookHeaders(secrets, messageId, Math.floor(now() / 1000), body)
   const started = performance.now()
   const result = await outboundPost(
