@@ -12,6 +12,7 @@
 import { Elysia } from 'elysia'
 import type { AppDeps } from '../http/context.ts'
 import { accessPageRoutes } from '../web/access-pages.ts'
+import { adminSsoRoutes } from '../web/admin-sso-routes.ts'
 import { authRoutes } from '../web/auth-routes.ts'
 import { directoryPageRoutes } from '../web/directory-pages.ts'
 import { firstRunRoutes } from '../web/first-run-routes.ts'
@@ -38,6 +39,7 @@ export function adminRoutes(deps: AppDeps) {
       .use(accessRoutes(deps))
       // The console: sign-in, then its pages
       .use(authRoutes({ ...deps, throttle }))
+      .use(adminSsoRoutes(deps))
       .use(integrationPageRoutes(deps))
       .use(directoryPageRoutes(deps))
       .use(accessPageRoutes(deps))
