@@ -17,6 +17,7 @@ import { authRoutes } from '../web/auth-routes.ts'
 import { directoryPageRoutes } from '../web/directory-pages.ts'
 import { firstRunRoutes } from '../web/first-run-routes.ts'
 import { integrationPageRoutes } from '../web/integration-routes.ts'
+import { integrationSettingsPageRoutes } from '../web/integration-settings-page.ts'
 import { LoginThrottle, signInThrottleStores } from '../web/rate-limit.ts'
 import { setupLinkRoutes } from '../web/setup-link-routes.ts'
 import { accessRoutes } from './access-routes.ts'
@@ -41,6 +42,7 @@ export function adminRoutes(deps: AppDeps) {
       .use(authRoutes({ ...deps, throttle }))
       .use(adminSsoRoutes(deps))
       .use(integrationPageRoutes(deps))
+      .use(integrationSettingsPageRoutes(deps))
       .use(directoryPageRoutes(deps))
       .use(accessPageRoutes(deps))
       .use(webhookRoutes(deps))

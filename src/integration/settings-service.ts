@@ -14,6 +14,11 @@ import {
   readSettings,
 } from './settings.ts'
 
+/** The org's settings as stored, with defaults (the defaults alone without an integration). */
+export async function integrationSettingsOf(store: Store, org: Org): Promise<IntegrationSettings> {
+  return readSettings((await store.integrations.get(org.id))?.settings)
+}
+
 export async function updateIntegrationSettings(
   store: Store,
   org: Org,

@@ -8,8 +8,9 @@
  * (`{orgURL}/admin/sso`). Only the answer to a console request opens an admin session, and only
  * for an account whose role is admin (src/admin/sso.ts); every other sign-in opens a user session.
  */
-import { consoleAdminFor, consoleLanding, recordConsoleSignIn } from '../admin/sso.ts'
+
 import { createAccount } from '../accounts/service.ts'
+import { consoleAdminFor, consoleLanding, recordConsoleSignIn } from '../admin/sso.ts'
 import { oktaValues } from '../integration/service.ts'
 import { readSettings } from '../integration/settings.ts'
 import type { Metrics } from '../observability/metrics.ts'

@@ -11,7 +11,12 @@
 import { hashSecret, newSecret, sameDigest } from '../store/ids.ts'
 import type { Repositories } from '../store/index.ts'
 import type { SessionForRequest, SessionKind } from '../store/sessions.ts'
-import { DEFAULT_LIFETIME, lifetimeFromSettings, orgSessionLifetime, type SessionLifetime } from './lifetime.ts'
+import {
+  DEFAULT_LIFETIME,
+  lifetimeFromSettings,
+  orgSessionLifetime,
+  type SessionLifetime,
+} from './lifetime.ts'
 
 /** The defaults of `sessionIdleMinutes` (8 h) and `sessionMaxHours` (7 days). */
 export const IDLE_MS = DEFAULT_LIFETIME.idleMs

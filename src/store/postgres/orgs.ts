@@ -70,8 +70,9 @@ export function adminRepository(ctx: PgContext): Repositories['admins'] {
         SELECT * FROM admins WHERE org_id = ${orgId} AND account_id = ${accountId}
         ORDER BY created_at, id COLLATE "C" LIMIT 1`),
     linkAccount: async (orgId, id, accountId) =>
-      (await changed(sql`UPDATE admins SET account_id = ${accountId} WHERE org_id = ${orgId} AND id = ${id}`)) >
-      0,
+      (await changed(
+        sql`UPDATE admins SET account_id = ${accountId} WHERE org_id = ${orgId} AND id = ${id}`,
+      )) > 0,
     setBreakGlass: async (orgId, id, breakGlass) =>
       (await changed(
         sql`UPDATE admins SET break_glass = ${breakGlass ? 1 : 0} WHERE org_id = ${orgId} AND id = ${id}`,
