@@ -99,7 +99,11 @@ eachEngine((engine) => {
 
   test("the org's current lifetime decides: lowering the maximum or the idle time ends older sessions", async () => {
     const setSettings = (settings: Record<string, unknown>) =>
-      store.integrations.update({ ...integrationRow(ORG), settings: JSON.stringify(settings), updated_at: NOW })
+      store.integrations.update({
+        ...integrationRow(ORG),
+        settings: JSON.stringify(settings),
+        updated_at: NOW,
+      })
     await setSettings({ sessionMaxHours: 24, sessionIdleMinutes: 600 })
     const issued = await issueSession(store, { orgId: ORG, kind: 'user', subjectId: 'acc-life' }, NOW)
     expect(issued.maxAgeSeconds).toBe(24 * 3600)
