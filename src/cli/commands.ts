@@ -48,7 +48,13 @@ export async function runStoreCommand(
       print(
         io,
         flags,
-        { id: admin.id, email: admin.email, password: admin.password, breakGlass: admin.breakGlass },
+        // `breakGlass` only when asked for: the plain answer stays {"id","email","password"}.
+        {
+          id: admin.id,
+          email: admin.email,
+          password: admin.password,
+          ...(admin.breakGlass ? { breakGlass: true } : {}),
+        },
         `Created ${admin.breakGlass ? 'break-glass ' : ''}admin ${admin.email}\nid: ${admin.id}\npassword: ${admin.password}\nSign in at ${config.publicUrl}/orgs/${required(flags, 'org')}/admin/login`,
       )
       return EXIT.ok

@@ -54,7 +54,7 @@ is generated and printed once. With --password-stdin the password is read from s
 (at least 12 characters). --break-glass marks an admin whose password still works while the org
 requires admins to sign in with Okta (requireSsoForAdmins); each such sign-in is audited as
 admin.break_glass_sign_in.
-Output (--json): {"id","email","password","breakGlass"}`,
+Output (--json): {"id","email","password"}, with "breakGlass": true for --break-glass`,
   'admin list': `okta-bridge admin list --org SLUG [--json]
 
 Lists the admins of the org, oldest first: how each came to be (source "password", or "sso" for one
