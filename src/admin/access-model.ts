@@ -44,7 +44,20 @@ export const CreatedApiKeyModel = T.Object(
 )
 
 export const AdminItemModel = T.Object(
-  { id: T.String(), email: T.String({ examples: ['admin@acme.example'] }), createdAt: DateTime },
+  {
+    id: T.String(),
+    email: T.String({ examples: ['admin@acme.example'] }),
+    createdAt: DateTime,
+    source: T.Union([T.Literal('password'), T.Literal('sso')], {
+      description: '`sso`: made by their first console sign-in with Okta (no password)',
+    }),
+    breakGlass: T.Boolean({
+      description: 'May sign in with a password while the org requires SSO for admins',
+    }),
+    accountId: T.Union([T.String(), T.Null()], {
+      description: 'The account this admin signs in with through Okta, once they have',
+    }),
+  },
   { title: 'Admin' },
 )
 
@@ -57,6 +70,12 @@ export const NewAdminBody = T.Object(
   {
     email: T.String({ minLength: 3, maxLength: 320, examples: ['ops@acme.example'] }),
     password: T.Optional(Password),
+    breakGlass: T.Optional(
+      T.Boolean({
+        default: false,
+        description: 'Keep password sign-in for this admin while the org requires SSO for admins',
+      }),
+    ),
   },
   { additionalProperties: false, title: 'NewAdmin' },
 )
@@ -68,6 +87,7 @@ export const CreatedAdminModel = T.Object(
     password: T.Optional(
       T.String({ description: 'Only when none was sent: the generated password, shown only in this answer' }),
     ),
+    breakGlass: T.Boolean(),
   },
   { title: 'CreatedAdmin' },
 )

@@ -87,6 +87,7 @@ export function accessRoutes(deps: AppDeps) {
           email: body.email,
           password: body.password,
           actor,
+          breakGlass: body.breakGlass,
         })
         set.status = 201
         // A password the caller sent is not echoed; a generated one is shown this once.
@@ -94,6 +95,7 @@ export function accessRoutes(deps: AppDeps) {
           id: admin.id,
           email: admin.email,
           ...(admin.generated ? { password: admin.password } : {}),
+          breakGlass: admin.breakGlass,
         }
       },
       {
@@ -105,7 +107,7 @@ export function accessRoutes(deps: AppDeps) {
           tags,
           summary: 'Add an admin',
           description:
-            'Without `password` a strong one is generated and returned once. 409 `ADMIN_EXISTS` for a known email.',
+            'Without `password` a strong one is generated and returned once. `breakGlass: true` keeps password sign-in for this admin while the org requires SSO for admins (`requireSsoForAdmins`). 409 `ADMIN_EXISTS` for a known email.',
         },
       },
     )

@@ -12,10 +12,12 @@
 import { Elysia } from 'elysia'
 import type { AppDeps } from '../http/context.ts'
 import { accessPageRoutes } from '../web/access-pages.ts'
+import { adminSsoRoutes } from '../web/admin-sso-routes.ts'
 import { authRoutes } from '../web/auth-routes.ts'
 import { directoryPageRoutes } from '../web/directory-pages.ts'
 import { firstRunRoutes } from '../web/first-run-routes.ts'
 import { integrationPageRoutes } from '../web/integration-routes.ts'
+import { integrationSettingsPageRoutes } from '../web/integration-settings-page.ts'
 import { LoginThrottle, signInThrottleStores } from '../web/rate-limit.ts'
 import { setupLinkRoutes } from '../web/setup-link-routes.ts'
 import { accessRoutes } from './access-routes.ts'
@@ -38,7 +40,9 @@ export function adminRoutes(deps: AppDeps) {
       .use(accessRoutes(deps))
       // The console: sign-in, then its pages
       .use(authRoutes({ ...deps, throttle }))
+      .use(adminSsoRoutes(deps))
       .use(integrationPageRoutes(deps))
+      .use(integrationSettingsPageRoutes(deps))
       .use(directoryPageRoutes(deps))
       .use(accessPageRoutes(deps))
       .use(webhookRoutes(deps))

@@ -18,6 +18,8 @@ export type AdminPrincipal = {
   org: Org
   /** Who acts, for the audit log: `api-key:<id>` or `admin:<id>`. */
   actor: string
+  /** With the console cookie: the signed-in admin's email and how they signed in (password or Okta). */
+  signedIn?: { email: string; via: 'password' | 'okta' }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -61,7 +63,7 @@ export async function authenticateAdmin(
           'requests authenticated by the admin session cookie must send its CSRF token in X-CSRF-Token',
         )
       }
-      return { org, actor: `admin:${admin.adminId}` }
+      return { org, actor: `admin:${admin.adminId}`, signedIn: { email: admin.email, via: admin.via } }
     }
   }
   throw new ServiceError(

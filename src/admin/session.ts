@@ -18,6 +18,8 @@ export const CSRF_HEADER = 'x-csrf-token'
 export interface SignedInAdmin {
   adminId: string
   email: string
+  /** How this session was opened: with a password, or through Okta (`{orgURL}/admin/sso`). */
+  via: 'password' | 'okta'
   csrfToken: string
   /** The session's token, so a password change can keep this one session. */
   token: string
@@ -35,7 +37,13 @@ export async function currentAdmin(
   if (!session || !token) return null
   const admin = await store.admins.byId(org.id, session.subjectId)
   if (!admin) return null
-  return { adminId: admin.id, email: admin.email, csrfToken: session.csrfToken, token }
+  return {
+    adminId: admin.id,
+    email: admin.email,
+    via: session.accountId ? 'okta' : 'password',
+    csrfToken: session.csrfToken,
+    token,
+  }
 }
 
 /** Ends this request's admin session (if any) and returns the Set-Cookie that clears its cookie. */

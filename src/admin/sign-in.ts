@@ -1,12 +1,15 @@
 /**
  * Admin sign-in and sign-out as the console's sign-in page uses them: the email + password check
- * (argon2id via Bun.password), the session it starts (`session.ts` finds it again), the audit rows
- * of every attempt and sign-out, and where the browser may go after signing in. The page itself
- * (forms, the login CSRF pair, throttles) is src/web/auth-routes.ts.
+ * (argon2id via Bun.password), the org's `requireSsoForAdmins` rule (then a password works only for
+ * break-glass admins, each such sign-in audited as `admin.break_glass_sign_in`), the session it
+ * starts (`session.ts` finds it again), the audit rows of every attempt and sign-out, and where the
+ * browser may go after signing in. The page itself (forms, the login CSRF pair, throttles) is
+ * src/web/auth-routes.ts; sign-in with Okta is src/admin/sso.ts.
  */
+import { readSettings } from '../integration/settings.ts'
 import type { Org } from '../orgs/service.ts'
 import { orgCookieScope, setCookie } from '../pages/cookies.ts'
-import { ABSOLUTE_MS, issueSession } from '../sessions/service.ts'
+import { issueSession } from '../sessions/service.ts'
 import type { Store } from '../store/index.ts'
 
 // Verifying against a real argon2id hash when the email is unknown makes both answers take as long,
@@ -17,38 +20,84 @@ function decoy(): Promise<string> {
   return decoyHash
 }
 
-/** The admin with this email and password in this org, or null. */
+export interface PasswordAdmin {
+  adminId: string
+  breakGlass: boolean
+}
+
+/** The admin with this email and password in this org, or null (an admin made through Okta has none). */
 export async function checkAdminPassword(
   store: Store,
   org: Org,
   email: string,
   password: string,
-): Promise<{ adminId: string } | null> {
+): Promise<PasswordAdmin | null> {
   const admin = await store.admins.byEmail(org.id, email.trim().toLowerCase())
-  if (!admin) {
+  if (!admin || admin.password_hash === '') {
     await Bun.password.verify(password, await decoy()).catch(() => false)
     return null
   }
   const ok = await Bun.password.verify(password, admin.password_hash).catch(() => false)
-  return ok ? { adminId: admin.id } : null
+  return ok ? { adminId: admin.id, breakGlass: admin.break_glass === 1 } : null
 }
 
-/** Starts a session for a signed-in admin (audited); the Set-Cookie that carries it. */
+/** Whether the org requires admins to sign in with Okta (`requireSsoForAdmins`). */
+export async function ssoRequiredForAdmins(store: Store, org: Org): Promise<boolean> {
+  const integration = await store.integrations.get(org.id)
+  return integration !== null && readSettings(integration.settings).requireSsoForAdmins
+}
+
+/**
+ * What a password sign-in may do in this org: go on, go on as a break-glass use (audited), or stop
+ * because the org requires Okta. The answer is the same for a wrong password and for a right one of
+ * an admin who is not break-glass, so the page tells nobody which passwords are right.
+ */
+export type PasswordSignIn =
+  | { allowed: true; admin: PasswordAdmin; breakGlassUse: boolean }
+  | { allowed: false; reason: 'wrong email or password' | 'sso required' }
+
+export function passwordSignIn(found: PasswordAdmin | null, ssoRequired: boolean): PasswordSignIn {
+  if (!found) return { allowed: false, reason: 'wrong email or password' }
+  if (!ssoRequired) return { allowed: true, admin: found, breakGlassUse: false }
+  if (!found.breakGlass) return { allowed: false, reason: 'sso required' }
+  return { allowed: true, admin: found, breakGlassUse: true }
+}
+
+/**
+ * Starts a session for an admin who signed in with a password (audited: `admin.signed_in`, and
+ * `admin.break_glass_sign_in` when the org requires SSO); the Set-Cookie that carries it, whose
+ * Max-Age is the org's `sessionMaxHours`.
+ */
 export async function startAdminSession(
   store: Store,
   org: Org,
   adminId: string,
   publicUrl: string,
+  options: { breakGlassUse?: boolean; client?: string } = {},
 ): Promise<{ cookie: string; csrfToken: string }> {
   const issued = await issueSession(store, { orgId: org.id, kind: 'admin', subjectId: adminId })
+  const client = options.client ? { client: options.client } : {}
   await store.audit.record({
     orgId: org.id,
     kind: 'admin',
     action: 'admin.signed_in',
     outcome: 'success',
     actor: `admin:${adminId}`,
+    data: { method: 'password', ...client },
   })
-  const cookie = setCookie('admin', orgCookieScope(org, publicUrl), issued.token, ABSOLUTE_MS / 1000)
+  if (options.breakGlassUse) {
+    const email = (await store.admins.byId(org.id, adminId))?.email
+    await store.audit.record({
+      orgId: org.id,
+      kind: 'admin',
+      action: 'admin.break_glass_sign_in',
+      outcome: 'success',
+      actor: `admin:${adminId}`,
+      subject: adminId,
+      data: { email, ...client },
+    })
+  }
+  const cookie = setCookie('admin', orgCookieScope(org, publicUrl), issued.token, issued.maxAgeSeconds)
   return { cookie, csrfToken: issued.csrfToken }
 }
 

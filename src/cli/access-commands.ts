@@ -58,8 +58,13 @@ export async function runAccessCommand(
   }
   if (name === 'admin list') {
     const items = await listAdmins(store, await findOrg(store, required(flags, 'org')))
-    const rows = items.map((a) => [a.id, a.email, a.createdAt])
-    print(io, flags, { items }, table(['ID', 'EMAIL', 'CREATED'], rows, 'No admins.'))
+    const rows = items.map((a) => [a.id, a.email, a.createdAt, a.source, a.breakGlass ? 'yes' : 'no'])
+    print(
+      io,
+      flags,
+      { items },
+      table(['ID', 'EMAIL', 'CREATED', 'SOURCE', 'BREAK-GLASS'], rows, 'No admins.'),
+    )
     return EXIT.ok
   }
   if (name === 'admin remove') {

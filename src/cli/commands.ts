@@ -43,12 +43,19 @@ export async function runStoreCommand(
         email: required(flags, 'email'),
         password: await stdinPassword(io, flags),
         actor: 'cli',
+        breakGlass: flags.get('break-glass') === 'true',
       })
       print(
         io,
         flags,
-        { id: admin.id, email: admin.email, password: admin.password },
-        `Created admin ${admin.email}\nid: ${admin.id}\npassword: ${admin.password}\nSign in at ${config.publicUrl}/orgs/${required(flags, 'org')}/admin/login`,
+        // `breakGlass` only when asked for: the plain answer stays {"id","email","password"}.
+        {
+          id: admin.id,
+          email: admin.email,
+          password: admin.password,
+          ...(admin.breakGlass ? { breakGlass: true } : {}),
+        },
+        `Created ${admin.breakGlass ? 'break-glass ' : ''}admin ${admin.email}\nid: ${admin.id}\npassword: ${admin.password}\nSign in at ${config.publicUrl}/orgs/${required(flags, 'org')}/admin/login`,
       )
       return EXIT.ok
     }

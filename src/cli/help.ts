@@ -7,7 +7,7 @@ Usage:
   okta-bridge [serve] [settings]          start the server (the default command)
   okta-bridge setup-code [--json]         a one-time code for the first-run page (no org yet)
   okta-bridge org create --slug SLUG [--name NAME] [--url https://acme.example.com] [--json]
-  okta-bridge admin create --org SLUG --email EMAIL [--password-stdin] [--json]
+  okta-bridge admin create --org SLUG --email EMAIL [--password-stdin] [--break-glass] [--json]
   okta-bridge admin list --org SLUG [--json]
   okta-bridge admin remove --org SLUG --email EMAIL [--force] [--json]
   okta-bridge admin set-password --org SLUG --email EMAIL [--password-stdin] [--json]
@@ -47,16 +47,19 @@ is then served at that origin's root, matched by the Host header).
   --name   display name (defaults to the slug)
   --url    the org's own origin, e.g. https://acme.example.com
 Output (--json): {"id","slug","name","url"}`,
-  'admin create': `okta-bridge admin create --org SLUG --email EMAIL [--password-stdin] [--json]
+  'admin create': `okta-bridge admin create --org SLUG --email EMAIL [--password-stdin] [--break-glass] [--json]
 
 Creates an admin who signs in at {orgURL}/admin/login. Without --password-stdin a strong password
 is generated and printed once. With --password-stdin the password is read from standard input
-(at least 12 characters).
-Output (--json): {"id","email","password"}`,
+(at least 12 characters). --break-glass marks an admin whose password still works while the org
+requires admins to sign in with Okta (requireSsoForAdmins); each such sign-in is audited as
+admin.break_glass_sign_in.
+Output (--json): {"id","email","password"}, with "breakGlass": true for --break-glass`,
   'admin list': `okta-bridge admin list --org SLUG [--json]
 
-Lists the admins of the org, oldest first.
-Output (--json): {"items":[{"id","email","createdAt"}]}`,
+Lists the admins of the org, oldest first: how each came to be (source "password", or "sso" for one
+made by their first console sign-in with Okta) and whether they are break-glass.
+Output (--json): {"items":[{"id","email","createdAt","source","breakGlass","accountId"}]}`,
   'admin remove': `okta-bridge admin remove --org SLUG --email EMAIL [--force] [--json]
 
 Removes an admin and ends all of their console sessions at once (their next request needs a
@@ -122,7 +125,7 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   serve: [],
   'setup-code': [],
   'org create': ['slug', 'name', 'url'],
-  'admin create': ['org', 'email', 'password-stdin'],
+  'admin create': ['org', 'email', 'password-stdin', 'break-glass'],
   'admin list': ['org'],
   'admin remove': ['org', 'email', 'force'],
   'admin set-password': ['org', 'email', 'password-stdin'],

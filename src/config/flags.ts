@@ -3,7 +3,15 @@
  * setting is the config schema's business (`index.ts`); this only splits argv.
  */
 /** Flags that are on by being present and never take a value. */
-const SWITCHES = new Set(['json', 'help', 'version', 'password-stdin', 'force', 'allow-private-outbound'])
+const SWITCHES = new Set([
+  'json',
+  'help',
+  'version',
+  'password-stdin',
+  'force',
+  'break-glass',
+  'allow-private-outbound',
+])
 export const BOOLEAN_WORDS = ['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off']
 
 /** Splits `--name value` / `--name=value` flags out of argv; other words are returned as positionals. */

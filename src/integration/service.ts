@@ -9,7 +9,7 @@ import type { Store } from '../store/index.ts'
 import { syncStatus } from '../sync/status.ts'
 import { acceptCertificate, describeCertificate, parseCertificate } from './certificate.ts'
 import type { IntegrationStatus } from './model.ts'
-import { type IntegrationSettings, readSettings } from './settings.ts'
+import { type IntegrationSettingsChange, mergeSettings, readSettings } from './settings.ts'
 
 export interface OktaValues {
   acsUrl: string
@@ -24,7 +24,7 @@ export interface SetUpInput {
   issuer: string
   certificate: string
   nextCertificate?: string | null
-  settings?: Partial<IntegrationSettings>
+  settings?: IntegrationSettingsChange
 }
 
 /** The values an Okta admin types into the app's SAML and provisioning settings. */
@@ -125,7 +125,9 @@ export async function setUpIntegration(
       )
     }
     const existing = await tx.integrations.get(org.id)
-    const settings = JSON.stringify({ ...readSettings(existing?.settings), ...(input.settings ?? {}) })
+    const settings = JSON.stringify(
+      mergeSettings(readSettings(existing?.settings), input.settings, { configured: existing !== null }),
+    )
     if (existing) {
       await tx.integrations.update({
         org_id: org.id,

@@ -26,6 +26,12 @@ export interface AdminItem {
   id: string
   email: string
   createdAt: string
+  /** 'password', or 'sso' for an admin made by their first console sign-in with Okta. */
+  source: 'password' | 'sso'
+  /** May sign in with a password while the org requires SSO for admins. */
+  breakGlass: boolean
+  /** The account this admin signs in with through Okta, once they have. */
+  accountId: string | null
 }
 
 /** Who acts, as the audit log names it: `cli`, `api-key:<id>` or `admin:<id>`. */
@@ -87,6 +93,9 @@ export async function listAdmins(store: Store, org: Org): Promise<AdminItem[]> {
     id: row.id,
     email: row.email,
     createdAt: iso(row.created_at),
+    source: row.source,
+    breakGlass: row.break_glass === 1,
+    accountId: row.account_id,
   }))
 }
 

@@ -108,12 +108,13 @@ export function hashPassword(password: string): Promise<string> {
 
 /**
  * `actor` is who does it, for the audit log (`cli`, `api-key:<id>`, `admin:<id>`). `generated`
- * says whether the password was made here (callers show only a generated one back).
+ * says whether the password was made here (callers show only a generated one back). A break-glass
+ * admin may still sign in with the password while the org requires SSO for admins.
  */
 export async function createAdmin(
   store: Store,
-  input: { orgSlug: string; email: string; password?: string; actor?: string },
-): Promise<{ id: string; email: string; password: string; generated: boolean }> {
+  input: { orgSlug: string; email: string; password?: string; actor?: string; breakGlass?: boolean },
+): Promise<{ id: string; email: string; password: string; generated: boolean; breakGlass: boolean }> {
   const org = await findOrg(store, input.orgSlug)
   const email = input.email.trim()
   if (!isValidEmail(email)) throw invalid('email', `"${input.email}" is not a valid email address`)
@@ -121,6 +122,7 @@ export async function createAdmin(
   checkPassword(password)
   const passwordHash = await hashPassword(password)
   const id = newId()
+  const breakGlass = input.breakGlass === true
   await store.transaction(async (tx) => {
     if (await tx.admins.byEmail(org.id, email.toLowerCase())) {
       throw conflict('ADMIN_EXISTS', `an admin with email ${email} already exists in ${org.slug}`, 'email')
@@ -132,6 +134,9 @@ export async function createAdmin(
       email_lower: email.toLowerCase(),
       password_hash: passwordHash,
       created_at: Date.now(),
+      source: 'password',
+      break_glass: breakGlass ? 1 : 0,
+      account_id: null,
     })
     await tx.audit.record({
       orgId: org.id,
@@ -140,10 +145,10 @@ export async function createAdmin(
       outcome: 'success',
       actor: input.actor ?? null,
       subject: id,
-      data: { email },
+      data: breakGlass ? { email, breakGlass } : { email },
     })
   })
-  return { id, email, password, generated: input.password === undefined }
+  return { id, email, password, generated: input.password === undefined, breakGlass }
 }
 
 export async function createApiKey(

@@ -43,6 +43,8 @@ export const REASONS = {
   // The person.
   user_not_provisioned: 'not_provisioned',
   user_inactive: 'not_provisioned',
+  // Console sign-in ({orgURL}/admin/sso) by an account that is not mapped to the admin role.
+  not_console_admin: 'not_admin',
   // The org.
   integration_missing: 'not_configured',
 } as const
@@ -98,6 +100,12 @@ export const PERSON_MESSAGES: Record<Audience, { status: number; title: string; 
     title: 'Your account is not provisioned yet',
     message:
       'Your account is not provisioned yet — it can take a few minutes after you are assigned in Okta. Please try again shortly; if it persists, ask your administrator to check your assignment.',
+  },
+  not_admin: {
+    status: 403,
+    title: 'This account cannot open the admin console',
+    message:
+      'Okta signed you in, but your account is not in a group that gives the admin role in this organization, so the console stays closed. Ask an administrator to add you to an admin group in Okta.',
   },
   not_configured: {
     status: 404,

@@ -14,7 +14,6 @@ import { oktaValues } from '../integration/service.ts'
 import { type Org, orgUrl, toOrg } from '../orgs/service.ts'
 import { orgCookieScope, readCookie, setCookie } from '../pages/cookies.ts'
 import { redirect } from '../pages/shell.ts'
-import { ABSOLUTE_MS } from '../sessions/service.ts'
 import { AcsForm } from './form.ts'
 import { spMetadataXml } from './metadata.ts'
 import { rejectionPage } from './pages.ts'
@@ -82,8 +81,10 @@ export function samlRoutes(
           client: clientAddress(request, config.trustProxy),
         })
         if (!outcome.ok) return rejectionPage(outcome.audience, loginUrl)
+        // A console sign-in (the answer to `{orgURL}/admin/sso`) gets the console's cookie.
+        const cookie = outcome.kind === 'admin' ? 'admin' : 'session'
         return redirect(outcome.redirectTo, {
-          'set-cookie': setCookie('session', scope, outcome.session.token, ABSOLUTE_MS / 1000),
+          'set-cookie': setCookie(cookie, scope, outcome.session.token, outcome.session.maxAgeSeconds),
         })
       },
       {

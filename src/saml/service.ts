@@ -3,17 +3,25 @@
  * validation pipeline → one transaction that burns the assertion ID, consumes the AuthnRequest,
  * finds or creates the account and opens the session), and the SP-initiated start. Every outcome
  * is audited with its real reason and counted in metrics; the caller only renders it.
+ *
+ * An AuthnRequest remembers its purpose: 'account' (`{orgURL}/okta/login`) or 'console'
+ * (`{orgURL}/admin/sso`). Only the answer to a console request opens an admin session, and only
+ * for an account whose role is admin (src/admin/sso.ts); every other sign-in opens a user session.
  */
+
 import { createAccount } from '../accounts/service.ts'
+import { consoleAdminFor, consoleLanding, recordConsoleSignIn } from '../admin/sso.ts'
 import { oktaValues } from '../integration/service.ts'
 import { readSettings } from '../integration/settings.ts'
 import type { Metrics } from '../observability/metrics.ts'
 import { type Org, orgUrl } from '../orgs/service.ts'
+import { lifetimeOf } from '../sessions/lifetime.ts'
 import { type IssuedSession, issueSession } from '../sessions/service.ts'
 import type { AccountRow } from '../store/accounts.ts'
 import { hashSecret, newSecret } from '../store/ids.ts'
 import type { Repositories, Store } from '../store/index.ts'
 import type { IntegrationRow } from '../store/integrations.ts'
+import type { SamlRequestPurpose } from '../store/saml.ts'
 import { newRequestId, redirectUrl } from './authn-request.ts'
 import { readAcsForm } from './form.ts'
 import { verifySamlResponse } from './pipeline.ts'
@@ -42,7 +50,14 @@ export interface AcsRequest {
 }
 
 export type AcsOutcome =
-  | { ok: true; account: AccountRow; session: IssuedSession; redirectTo: string }
+  | {
+      ok: true
+      account: AccountRow
+      /** 'admin' for the answer to a console request (`{orgURL}/admin/sso`), 'user' otherwise. */
+      kind: 'user' | 'admin'
+      session: IssuedSession
+      redirectTo: string
+    }
   | { ok: false; reason: RejectionReason; audience: Audience }
 
 async function integrationOf(store: Store, org: Org): Promise<IntegrationRow> {
@@ -51,7 +66,10 @@ async function integrationOf(store: Store, org: Org): Promise<IntegrationRow> {
   return integration
 }
 
-/** The account of this org with this email, active, or a just-in-time one when the org allows it. */
+/**
+ * The account of this org with this email, active, or a just-in-time one when the org does not
+ * require SCIM provisioning (`requireScimProvisioned: false`, the same as `justInTimeProvisioning`).
+ */
 async function accountFor(
   store: Repositories,
   org: Org,
@@ -126,6 +144,7 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
         throw new SamlRejection('replayed', `assertion ${verified.assertionId} was already used`, subject)
       }
       let nextPath: string | null = null
+      let purpose: SamlRequestPurpose = 'account'
       if (verified.requestId !== null) {
         const pending = request.bindingToken
           ? await tx.saml.takeRequest(org.id, verified.requestId, hashSecret(request.bindingToken), now)
@@ -138,16 +157,34 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
           )
         }
         nextPath = pending.next_path
+        purpose = pending.purpose
       }
       let account: AccountRow
       try {
-        account = await accountFor(tx, org, verified.identity, settings.justInTimeProvisioning, now)
+        const jit = settings.justInTimeProvisioning || !settings.requireScimProvisioned
+        account = await accountFor(tx, org, verified.identity, jit, now)
       } catch (error) {
         if (error instanceof SamlRejection) error.subject ??= subject
         throw error
       }
+      if (purpose === 'console' && account.role !== 'admin') {
+        throw new SamlRejection(
+          'not_console_admin',
+          `console sign-in refused: account ${account.id} has the role ${account.role}, not admin (role mappings)`,
+          subject,
+        )
+      }
       await tx.accounts.recordSignIn(org.id, account.id, now)
-      const session = await issueSession(tx, { orgId: org.id, kind: 'user', subjectId: account.id }, now)
+      const lifetime = lifetimeOf(settings)
+      const consoleAdmin =
+        purpose === 'console' ? await consoleAdminFor(tx, org, account, request.client, now) : null
+      const session = consoleAdmin
+        ? await issueSession(
+            tx,
+            { orgId: org.id, kind: 'admin', subjectId: consoleAdmin.id, accountId: account.id, lifetime },
+            now,
+          )
+        : await issueSession(tx, { orgId: org.id, kind: 'user', subjectId: account.id, lifetime }, now)
       await tx.audit.record({
         orgId: org.id,
         kind: 'saml',
@@ -158,6 +195,7 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
         data: {
           email: account.email,
           flow: verified.requestId ? 'sp_initiated' : 'idp_initiated',
+          purpose,
           assertionId: verified.assertionId,
           // The IdP's clock against ours (this row's `at`): what `okta-bridge doctor` reads for skew.
           issueInstant: new Date(verified.issuedAt).toISOString(),
@@ -166,12 +204,21 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
           relayStateIgnored: form.relayState !== null && safeNextUrl(form.relayState, base) === null,
         },
       })
-      return { account, session, nextPath }
+      if (consoleAdmin) await recordConsoleSignIn(tx, org, consoleAdmin, account, request.client)
+      return { account, session, nextPath, console: consoleAdmin !== null }
     })
     metrics.samlLogins.inc({ outcome: 'success' })
-    const redirectTo =
-      safeNextUrl(form.relayState, base) ?? safeNextUrl(committed.nextPath, base) ?? `${base}/account`
-    return { ok: true, account: committed.account, session: committed.session, redirectTo }
+    // A console sign-in lands in the console only (RelayState, which anyone can set, is not followed).
+    const redirectTo = committed.console
+      ? consoleLanding(org, deps.publicUrl, committed.nextPath)
+      : (safeNextUrl(form.relayState, base) ?? safeNextUrl(committed.nextPath, base) ?? `${base}/account`)
+    return {
+      ok: true,
+      account: committed.account,
+      kind: committed.console ? 'admin' : 'user',
+      session: committed.session,
+      redirectTo,
+    }
   } catch (error) {
     if (!(error instanceof SamlRejection)) throw error
     await recordRejection(deps, org, error, request.client)
@@ -192,7 +239,7 @@ export interface LoginStart {
 export async function startSignIn(
   deps: SamlDeps,
   org: Org,
-  input: { next: string | null; bindingToken: string | null; now?: number },
+  input: { next: string | null; bindingToken: string | null; purpose?: SamlRequestPurpose; now?: number },
 ): Promise<LoginStart> {
   const integration = await integrationOf(deps.store, org)
   const now = input.now ?? Date.now()
@@ -210,6 +257,7 @@ export async function startSignIn(
       browser_hash: hashSecret(bindingToken),
       next_path: next ? new URL(next).pathname + new URL(next).search : null,
       expires_at: now + REQUEST_TTL_MS,
+      purpose: input.purpose ?? 'account',
     })
   })
   return {

@@ -1,16 +1,26 @@
 /**
  * Sessions for people in a browser: SSO users (kind 'user', subject = account id) and admins (kind
- * 'admin', subject = admin id). The cookie holds a random token; the store holds its SHA-256. A
- * session is bound to one org: a cookie presented under another org's URL is no session at all.
- * Idle expiry (no request for IDLE_MS) and absolute expiry (ABSOLUTE_MS after sign-in). The cookies
- * that carry the tokens are built and read in src/pages/cookies.ts.
+ * 'admin', subject = admin id; an admin signed in through Okta also carries the account). The cookie
+ * holds a random token; the store holds its SHA-256. A session is bound to one org: a cookie
+ * presented under another org's URL is no session at all. Idle and absolute expiry follow the org's
+ * current `sessionIdleMinutes` / `sessionMaxHours` (./lifetime.ts; IDLE_MS and ABSOLUTE_MS are the
+ * defaults). An admin session opened through Okta also ends once its account is deactivated or no
+ * longer mapped to the admin role. The cookies that carry the tokens are built and read in
+ * src/pages/cookies.ts.
  */
 import { hashSecret, newSecret, sameDigest } from '../store/ids.ts'
 import type { Repositories } from '../store/index.ts'
-import type { SessionKind, SessionRow } from '../store/sessions.ts'
+import type { SessionForRequest, SessionKind } from '../store/sessions.ts'
+import {
+  DEFAULT_LIFETIME,
+  lifetimeFromSettings,
+  orgSessionLifetime,
+  type SessionLifetime,
+} from './lifetime.ts'
 
-export const IDLE_MS = 8 * 3600_000
-export const ABSOLUTE_MS = 7 * 24 * 3600_000
+/** The defaults of `sessionIdleMinutes` (8 h) and `sessionMaxHours` (7 days). */
+export const IDLE_MS = DEFAULT_LIFETIME.idleMs
+export const ABSOLUTE_MS = DEFAULT_LIFETIME.maxMs
 /** last_seen_at is written at most this often, to keep reads cheap. */
 const TOUCH_EVERY_MS = 60_000
 
@@ -18,6 +28,8 @@ export interface IssuedSession {
   token: string
   csrfToken: string
   expiresAt: number
+  /** For the cookie's Max-Age: never longer than the org's `sessionMaxHours`. */
+  maxAgeSeconds: number
 }
 
 export interface ActiveSession {
@@ -26,16 +38,29 @@ export interface ActiveSession {
   subjectId: string
   csrfToken: string
   tokenHash: string
+  /** An admin session opened through Okta: the account it came from. */
+  accountId: string | null
+}
+
+export interface SessionInput {
+  orgId: string
+  kind: SessionKind
+  subjectId: string
+  /** An admin session opened through Okta: the account (the session lives while it is an active admin). */
+  accountId?: string
+  /** The org's lifetime when the caller has it already; otherwise it is read. */
+  lifetime?: SessionLifetime
 }
 
 export async function issueSession(
   store: Repositories,
-  input: { orgId: string; kind: SessionKind; subjectId: string },
+  input: SessionInput,
   now = Date.now(),
 ): Promise<IssuedSession> {
+  const lifetime = input.lifetime ?? (await orgSessionLifetime(store, input.orgId))
   const token = newSecret('')
   const csrfToken = newSecret('')
-  const expiresAt = now + ABSOLUTE_MS
+  const expiresAt = now + lifetime.maxMs
   await store.sessions.insert({
     token_hash: hashSecret(token),
     org_id: input.orgId,
@@ -45,8 +70,22 @@ export async function issueSession(
     created_at: now,
     last_seen_at: now,
     expires_at: expiresAt,
+    account_id: input.accountId ?? null,
   })
-  return { token, csrfToken, expiresAt }
+  return { token, csrfToken, expiresAt, maxAgeSeconds: Math.floor(lifetime.maxMs / 1000) }
+}
+
+/** Whether the session is over at `now`, by the org's current lifetime and its account's state. */
+function ended(row: SessionForRequest, now: number): boolean {
+  const lifetime = lifetimeFromSettings(row.integration_settings)
+  if (row.expires_at <= now || row.created_at + lifetime.maxMs <= now) return true
+  if (row.last_seen_at + lifetime.idleMs <= now) return true
+  // Opened through Okta: only while the account is active (and, for the console, an admin).
+  if (row.account_id !== null) {
+    if (row.account_active !== 1) return true
+    if (row.kind === 'admin' && row.account_role !== 'admin') return true
+  }
+  return false
 }
 
 /** The live session for this token in this org and of this kind, or null (expired ones are deleted). */
@@ -59,10 +98,11 @@ export async function verifySession(
 ): Promise<ActiveSession | null> {
   if (!token || token.length > 200) return null
   const digest = hashSecret(token)
-  const row: SessionRow | null = await store.sessions.byHash(digest)
+  // One read: the row, the org's settings and (opened through Okta) the account's state.
+  const row = await store.sessions.forRequest(digest)
   if (!row || !sameDigest(row.token_hash, digest)) return null
   if (row.org_id !== orgId || row.kind !== kind) return null
-  if (row.expires_at <= now || row.last_seen_at + IDLE_MS <= now) {
+  if (ended(row, now)) {
     await store.sessions.remove(digest)
     return null
   }
@@ -73,6 +113,7 @@ export async function verifySession(
     subjectId: row.subject_id,
     csrfToken: row.csrf_token,
     tokenHash: digest,
+    accountId: row.account_id,
   }
 }
 

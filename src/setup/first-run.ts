@@ -112,6 +112,9 @@ export async function completeFirstRun(
       email_lower: email.toLowerCase(),
       password_hash: passwordHash,
       created_at: now,
+      source: 'password',
+      break_glass: 0,
+      account_id: null,
     })
     // First run is over: no other code may make a second "first" org.
     await tx.setup.clearCodes()

@@ -18,13 +18,22 @@ export interface OrgWithScimToken {
   firstScimRequestAt: number | null
 }
 
+/** How an admin came to be: given a password, or made by their first console sign-in through Okta. */
+export type AdminSource = 'password' | 'sso'
+
 export interface AdminRow {
   id: string
   org_id: string
   email: string
   email_lower: string
+  /** '' for an admin made through Okta, who has no password. */
   password_hash: string
   created_at: number
+  source: AdminSource
+  /** 1: may sign in with a password while the org requires SSO for admins. */
+  break_glass: number
+  /** The account this admin signs in with through Okta, once they have. */
+  account_id: string | null
 }
 
 export interface ApiKeyRow {
@@ -87,9 +96,14 @@ export function orgRepository(db: Db) {
 
 export function adminRepository(db: Db) {
   const insert = db.query(
-    `INSERT INTO admins (id, org_id, email, email_lower, password_hash, created_at)
-     VALUES ($id, $org_id, $email, $email_lower, $password_hash, $created_at)`,
+    `INSERT INTO admins (id, org_id, email, email_lower, password_hash, created_at, source, break_glass, account_id)
+     VALUES ($id, $org_id, $email, $email_lower, $password_hash, $created_at, $source, $break_glass, $account_id)`,
   )
+  const byAccount = db.query<AdminRow, [string, string]>(
+    'SELECT * FROM admins WHERE org_id = ? AND account_id = ? ORDER BY created_at, id LIMIT 1',
+  )
+  const linkAccount = db.query('UPDATE admins SET account_id = ? WHERE org_id = ? AND id = ?')
+  const setBreakGlass = db.query('UPDATE admins SET break_glass = ? WHERE org_id = ? AND id = ?')
   const byEmail = db.query<AdminRow, [string, string]>(
     'SELECT * FROM admins WHERE org_id = ? AND email_lower = ?',
   )
@@ -100,10 +114,17 @@ export function adminRepository(db: Db) {
   const setPassword = db.query('UPDATE admins SET password_hash = ? WHERE org_id = ? AND id = ?')
   return {
     insert(row: AdminRow): void {
-      insert.run(row as unknown as Record<string, string | number>)
+      insert.run(row as unknown as Record<string, string | number | null>)
     },
     byEmail: (orgId: string, emailLower: string) => byEmail.get(orgId, emailLower),
     byId: (orgId: string, id: string) => byId.get(orgId, id),
+    /** The admin who signs in through Okta with this account, or null. */
+    byAccount: (orgId: string, accountId: string) => byAccount.get(orgId, accountId),
+    /** Links the admin to the account they sign in with through Okta; returns whether the row exists. */
+    linkAccount: (orgId: string, id: string, accountId: string) =>
+      linkAccount.run(accountId, orgId, id).changes > 0,
+    setBreakGlass: (orgId: string, id: string, breakGlass: boolean) =>
+      setBreakGlass.run(breakGlass ? 1 : 0, orgId, id).changes > 0,
     /** Oldest first; an org has a handful of admins, so no paging. */
     list: (orgId: string) => list.all(orgId),
     count: (orgId: string) => count.get(orgId)?.n ?? 0,

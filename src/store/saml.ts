@@ -5,12 +5,16 @@
  */
 import type { Db } from './database.ts'
 
+/** What an SP-initiated sign-in is for: the person's account pages, or the admin console. */
+export type SamlRequestPurpose = 'account' | 'console'
+
 export interface SamlRequestRow {
   org_id: string
   request_id: string
   browser_hash: string
   next_path: string | null
   expires_at: number
+  purpose: SamlRequestPurpose
 }
 
 export function samlRepository(db: Db) {
@@ -22,8 +26,8 @@ export function samlRepository(db: Db) {
   )
   const pruneReplay = db.query('DELETE FROM saml_replay WHERE expires_at <= ?')
   const insertRequest = db.query(
-    `INSERT INTO saml_requests (org_id, request_id, browser_hash, next_path, expires_at)
-     VALUES ($org_id, $request_id, $browser_hash, $next_path, $expires_at)`,
+    `INSERT INTO saml_requests (org_id, request_id, browser_hash, next_path, expires_at, purpose)
+     VALUES ($org_id, $request_id, $browser_hash, $next_path, $expires_at, $purpose)`,
   )
   const takeRequest = db.query<SamlRequestRow, [string, string, string, number]>(
     `DELETE FROM saml_requests WHERE org_id = ? AND request_id = ? AND browser_hash = ? AND expires_at > ?

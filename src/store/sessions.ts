@@ -12,14 +12,33 @@ export interface SessionRow {
   created_at: number
   last_seen_at: number
   expires_at: number
+  /** An admin session opened through Okta: the account it came from (null otherwise). */
+  account_id: string | null
+}
+
+/**
+ * A session as a request checks it, in one read: the row, the org's integration settings (the
+ * session lifetime lives there) and, for an admin session opened through Okta, its account's state.
+ */
+export interface SessionForRequest extends SessionRow {
+  integration_settings: string | null
+  account_active: number | null
+  account_role: string | null
 }
 
 export function sessionRepository(db: Db) {
   const insert = db.query(
-    `INSERT INTO sessions (token_hash, org_id, kind, subject_id, csrf_token, created_at, last_seen_at, expires_at)
-     VALUES ($token_hash, $org_id, $kind, $subject_id, $csrf_token, $created_at, $last_seen_at, $expires_at)`,
+    `INSERT INTO sessions (token_hash, org_id, kind, subject_id, csrf_token, created_at, last_seen_at, expires_at, account_id)
+     VALUES ($token_hash, $org_id, $kind, $subject_id, $csrf_token, $created_at, $last_seen_at, $expires_at, $account_id)`,
   )
   const byHash = db.query<SessionRow, [string]>('SELECT * FROM sessions WHERE token_hash = ?')
+  const forRequest = db.query<SessionForRequest, [string]>(
+    `SELECT s.*, i.settings AS integration_settings, a.active AS account_active, a.role AS account_role
+     FROM sessions s
+       LEFT JOIN integrations i ON i.org_id = s.org_id
+       LEFT JOIN accounts a ON s.account_id IS NOT NULL AND a.org_id = s.org_id AND a.id = s.account_id
+     WHERE s.token_hash = ?`,
+  )
   const touch = db.query('UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?')
   const remove = db.query('DELETE FROM sessions WHERE token_hash = ?')
   const removeSubject = db.query('DELETE FROM sessions WHERE org_id = ? AND subject_id = ? AND kind = ?')
@@ -29,9 +48,11 @@ export function sessionRepository(db: Db) {
   const removeExpired = db.query('DELETE FROM sessions WHERE expires_at <= ?')
   return {
     insert(row: SessionRow): void {
-      insert.run(row as unknown as Record<string, string | number>)
+      insert.run(row as unknown as Record<string, string | number | null>)
     },
     byHash: (hash: string) => byHash.get(hash),
+    /** The session with what checking it needs (settings, Okta account), in one read; see `SessionForRequest`. */
+    forRequest: (hash: string) => forRequest.get(hash),
     touch: (hash: string, at: number) => void touch.run(at, hash),
     remove: (hash: string) => void remove.run(hash),
     /** Ends every session of one account (or admin) of one org; returns how many. */

@@ -10,11 +10,14 @@ import { Elysia, t } from 'elysia'
 import { currentAdmin, endAdminSession } from '../admin/session.ts'
 import {
   checkAdminPassword,
+  passwordSignIn,
   recordSignInFailure,
   recordSignOut,
   safeNext,
+  ssoRequiredForAdmins,
   startAdminSession,
 } from '../admin/sign-in.ts'
+import { consoleSsoAvailable } from '../admin/sso.ts'
 import { clientAddress } from '../http/client-address.ts'
 import type { AppDeps } from '../http/context.ts'
 import { resolveOrg } from '../http/org-routing.ts'
@@ -57,12 +60,17 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
     const org = await resolveOrg(store, slug)
     const basePath = basePathOf(org, config.publicUrl)
     const csrf = newSecret('')
+    const [sso, ssoRequired] = await Promise.all([
+      consoleSsoAvailable(store, org),
+      ssoRequiredForAdmins(store, org),
+    ])
     const body = loginForm({
       basePath,
       csrfToken: csrf,
       next: safeNext(next, basePath),
       email: extra.email,
       error: extra.error,
+      sso: sso ? { required: ssoRequired } : undefined,
     })
     return htmlResponse('console', page({ title: 'Sign in', org, basePath }, body), status, {
       'set-cookie': loginCsrfCookie(csrf, orgCookieScope(org, config.publicUrl)),
@@ -131,16 +139,24 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
             })
           }
           const found = await checkAdminPassword(store, org, email, body.password)
-          if (!found) {
+          const ssoRequired = await ssoRequiredForAdmins(store, org)
+          const decision = passwordSignIn(found, ssoRequired)
+          if (!decision.allowed) {
             await throttle.failed(attempt)
-            await recordSignInFailure(store, org, { email, client, reason: 'wrong email or password' })
-            return renderLogin(params.slug, body.next, 401, {
+            await recordSignInFailure(store, org, { email, client, reason: decision.reason })
+            // Under requireSsoForAdmins one message for every refusal: it tells no one which passwords are right.
+            return renderLogin(params.slug, body.next, ssoRequired ? 403 : 401, {
               email: body.email,
-              error: 'That email and password do not match an admin of this organization.',
+              error: ssoRequired
+                ? 'This organization requires admins to sign in with Okta: use “Sign in with Okta” below. A password works here only for break-glass admins.'
+                : 'That email and password do not match an admin of this organization.',
             })
           }
           await throttle.succeeded(attempt)
-          const { cookie } = await startAdminSession(store, org, found.adminId, config.publicUrl)
+          const { cookie } = await startAdminSession(store, org, decision.admin.adminId, config.publicUrl, {
+            breakGlassUse: decision.breakGlassUse,
+            client,
+          })
           const scope = orgCookieScope(org, config.publicUrl)
           return redirect(safeNext(body.next, basePath), {
             'set-cookie': [cookie, loginCsrfCookie('', scope, 0)],
@@ -157,7 +173,7 @@ export function authRoutes(deps: AppDeps & { throttle: LoginThrottle }) {
               303: 'Signed in: admin session cookie set, redirect to `next` or the integration page',
               400: 'The form is malformed (page)',
               401: 'Wrong email or password (the form again)',
-              403: 'The form expired (the form again)',
+              403: 'The form expired, or the org requires Okta sign-in for admins who are not break-glass (the form again)',
               404: 'No such organization (page)',
               429: 'Too many attempts from this client or for this email (the form again, Retry-After)',
             },

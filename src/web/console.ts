@@ -104,7 +104,7 @@ export function frame(context: ConsoleContext, title: string, active?: NavKey, f
     title,
     org: context.org,
     basePath: context.basePath,
-    admin: { email: context.admin.email, csrfToken: context.admin.csrfToken },
+    admin: { email: context.admin.email, csrfToken: context.admin.csrfToken, via: context.admin.via },
     active,
     flashes,
   }

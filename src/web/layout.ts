@@ -43,7 +43,7 @@ export interface Frame {
   /** Path of the org URL as the browser sees it: `/orgs/acme`, or '' for an org on its own origin. */
   basePath: string
   /** Present when an admin is signed in: shows the navigation and the sign-out button. */
-  admin?: { email: string; csrfToken: string }
+  admin?: { email: string; csrfToken: string; via?: 'password' | 'okta' }
   active?: NavKey
   flashes?: Flash[]
 }
@@ -66,7 +66,7 @@ function navigation(frame: Frame): SafeHtml {
   return html`<nav aria-label="Console"><ul>${links}</ul></nav>
 <form method="post" action="${frame.basePath}/admin/logout" class="signout">
 <input type="hidden" name="_csrf" value="${frame.admin.csrfToken}">
-<span class="who">${frame.admin.email}</span>
+<span class="who">${frame.admin.email}${frame.admin.via === 'okta' ? html` <span class="badge" title="Signed in with Okta">Okta</span>` : html``}</span>
 <button type="submit" class="link">Sign out</button>
 </form>`
 }

@@ -174,12 +174,19 @@ describe('admins', () => {
       const list = await call(app, 'GET', '/acme/admins', acme.auth)
       expect(list.status).toBe(200)
       expect(list.body.items.map((a: Body) => a.email)).toEqual(['first@acme.example', 'second@acme.example'])
-      expect(Object.keys(list.body.items[0]).sort()).toEqual(['createdAt', 'email', 'id'])
+      expect(Object.keys(list.body.items[0]).sort()).toEqual([
+        'accountId',
+        'breakGlass',
+        'createdAt',
+        'email',
+        'id',
+        'source',
+      ])
       expect(list.text).not.toContain('argon2')
 
       const generated = await call(app, 'POST', '/acme/admins', acme.auth, { email: 'ops@acme.example' })
       expect(generated.status).toBe(201)
-      expect(Object.keys(generated.body).sort()).toEqual(['email', 'id', 'password'])
+      expect(Object.keys(generated.body).sort()).toEqual(['breakGlass', 'email', 'id', 'password'])
       expect(
         (await signedIn(app, 'ops@acme.example', generated.body.password)).cookies.has('okb_admin'),
       ).toBe(true)
@@ -189,7 +196,7 @@ describe('admins', () => {
         password: 'a long enough password',
       })
       expect(given.status).toBe(201)
-      expect(Object.keys(given.body).sort()).toEqual(['email', 'id'])
+      expect(Object.keys(given.body).sort()).toEqual(['breakGlass', 'email', 'id'])
 
       const dup = await call(app, 'POST', '/acme/admins', acme.auth, { email: first.email.toUpperCase() })
       expect(dup.status).toBe(409)

@@ -106,8 +106,17 @@ describe('okta-bridge admin list|remove|set-password', () => {
       const second = json(cli('admin', 'create', '--org', 'acme', '--email', 'second@acme.example', '--json'))
       const list = json(cli('admin', 'list', '--org', 'acme', '--json'))
       expect(list.items.map((a: Body) => a.email)).toEqual(['first@acme.example', 'second@acme.example'])
-      expect(Object.keys(list.items[0]).sort()).toEqual(['createdAt', 'email', 'id'])
-      expect(cli('admin', 'list', '--org', 'acme').stdout).toMatch(/^ID +EMAIL +CREATED\n/)
+      expect(Object.keys(list.items[0]).sort()).toEqual([
+        'accountId',
+        'breakGlass',
+        'createdAt',
+        'email',
+        'id',
+        'source',
+      ])
+      expect(cli('admin', 'list', '--org', 'acme').stdout).toMatch(
+        /^ID +EMAIL +CREATED +SOURCE +BREAK-GLASS\n/,
+      )
 
       const tab = browser()
       expect((await tab.signIn('/orgs/acme', second.email, second.password)).status).toBe(303)

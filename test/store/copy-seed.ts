@@ -105,6 +105,7 @@ export async function seedStore(store: Store, now = Date.now()): Promise<Org[]> 
       browser_hash: `browser-${slug}`,
       next_path: '/admin',
       expires_at: now + 300_000,
+      purpose: 'console',
     })
     await store.transaction((tx) =>
       tx.throttles.step('sign-in', `${slug}:203.0.113.7`, now, () => ({

@@ -16,6 +16,8 @@ import { seedAdmin } from './console-client.ts'
 // Routes under the console prefix that need no session (or answer JSON), each for its own reason.
 const WITHOUT_SESSION = new Set([
   'GET /orgs/:slug/admin/login',
+  // Sign-in with Okta: starts the SAML flow (its own throttle), lands in the console.
+  'GET /orgs/:slug/admin/sso',
   'POST /orgs/:slug/admin/login',
   'POST /orgs/:slug/admin/logout',
   'GET /orgs/:slug/admin',

@@ -61,10 +61,22 @@ export function adminRepository(ctx: PgContext): Repositories['admins'] {
   return {
     async insert(row) {
       await sql`
-        INSERT INTO admins (id, org_id, email, email_lower, password_hash, created_at)
+        INSERT INTO admins (id, org_id, email, email_lower, password_hash, created_at, source, break_glass, account_id)
         VALUES (${row.id}, ${row.org_id}, ${row.email}, ${row.email_lower}, ${row.password_hash},
-          ${row.created_at})`
+          ${row.created_at}, ${row.source}, ${row.break_glass}, ${row.account_id})`
     },
+    byAccount: (orgId, accountId) =>
+      first<Row<AdminRow>>(sql`
+        SELECT * FROM admins WHERE org_id = ${orgId} AND account_id = ${accountId}
+        ORDER BY created_at, id COLLATE "C" LIMIT 1`),
+    linkAccount: async (orgId, id, accountId) =>
+      (await changed(
+        sql`UPDATE admins SET account_id = ${accountId} WHERE org_id = ${orgId} AND id = ${id}`,
+      )) > 0,
+    setBreakGlass: async (orgId, id, breakGlass) =>
+      (await changed(
+        sql`UPDATE admins SET break_glass = ${breakGlass ? 1 : 0} WHERE org_id = ${orgId} AND id = ${id}`,
+      )) > 0,
     byEmail: (orgId, emailLower) =>
       first<Row<AdminRow>>(sql`SELECT * FROM admins WHERE org_id = ${orgId} AND email_lower = ${emailLower}`),
     byId: (orgId, id) =>

@@ -23,8 +23,9 @@ export function samlRepository(ctx: PgContext): Repositories['saml'] {
       (await changed(sql`DELETE FROM saml_requests WHERE expires_at <= ${now}`)),
     async insertRequest(row) {
       await sql`
-        INSERT INTO saml_requests (org_id, request_id, browser_hash, next_path, expires_at)
-        VALUES (${row.org_id}, ${row.request_id}, ${row.browser_hash}, ${row.next_path}, ${row.expires_at})`
+        INSERT INTO saml_requests (org_id, request_id, browser_hash, next_path, expires_at, purpose)
+        VALUES (${row.org_id}, ${row.request_id}, ${row.browser_hash}, ${row.next_path}, ${row.expires_at},
+                ${row.purpose})`
     },
     takeRequest: (orgId, requestId, browserHash, now) =>
       first<Row<SamlRequestRow>>(sql`

@@ -1,6 +1,6 @@
 /** Server-side sessions on PostgreSQL: the twin of `../sessions.ts` (only token hashes are stored). */
 import type { Repositories } from '../contract.ts'
-import type { SessionRow } from '../sessions.ts'
+import type { SessionForRequest, SessionRow } from '../sessions.ts'
 import { changed, first, type PgContext } from './executor.ts'
 
 type Row<T> = T & Record<string, unknown>
@@ -10,11 +10,18 @@ export function sessionRepository(ctx: PgContext): Repositories['sessions'] {
   return {
     async insert(row) {
       await sql`
-        INSERT INTO sessions (token_hash, org_id, kind, subject_id, csrf_token, created_at, last_seen_at, expires_at)
+        INSERT INTO sessions (token_hash, org_id, kind, subject_id, csrf_token, created_at, last_seen_at, expires_at, account_id)
         VALUES (${row.token_hash}, ${row.org_id}, ${row.kind}, ${row.subject_id}, ${row.csrf_token},
-                ${row.created_at}, ${row.last_seen_at}, ${row.expires_at})`
+                ${row.created_at}, ${row.last_seen_at}, ${row.expires_at}, ${row.account_id})`
     },
     byHash: (hash) => first<Row<SessionRow>>(sql`SELECT * FROM sessions WHERE token_hash = ${hash}`),
+    forRequest: (hash) =>
+      first<Row<SessionForRequest>>(sql`
+        SELECT s.*, i.settings AS integration_settings, a.active AS account_active, a.role AS account_role
+        FROM sessions s
+          LEFT JOIN integrations i ON i.org_id = s.org_id
+          LEFT JOIN accounts a ON s.account_id IS NOT NULL AND a.org_id = s.org_id AND a.id = s.account_id
+        WHERE s.token_hash = ${hash}`),
     async touch(hash, at) {
       await sql`UPDATE sessions SET last_seen_at = ${at} WHERE token_hash = ${hash}`
     },

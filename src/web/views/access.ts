@@ -93,7 +93,7 @@ function adminsCard(input: AccessPageInput): SafeHtml {
   const rows = input.admins.map((admin) => {
     const self = admin.id === input.selfAdminId
     return html`<tr>
-<td>${admin.email}${self ? html` <span class="badge">you</span>` : html``}</td>
+<td>${admin.email}${self ? html` <span class="badge">you</span>` : html``}${admin.source === 'sso' ? html` <span class="badge" title="Made by their first sign-in with Okta; no password">Okta</span>` : html``}${admin.breakGlass ? html` <span class="badge" title="May sign in with a password while admins must use Okta">break-glass</span>` : html``}</td>
 <td>${formatTime(admin.createdAt)}</td>
 <td>${
       onlyOne

@@ -223,6 +223,11 @@ ${csrfField(input.csrfToken)}
 <button type="submit">Re-sync now</button>
 </form>
 </section>
+<section class="card" aria-labelledby="settings-link-title">
+<h2 id="settings-link-title">Sign-in and session settings</h2>
+<p>Who may sign in (SCIM provisioning or just-in-time, admins with Okta), session lifetime, SAML details.</p>
+<p><a class="button" id="settings-link" href="${input.basePath}/admin/integration/settings">Open the settings</a></p>
+</section>
 <section class="card" aria-labelledby="token-manage-title">
 <h2 id="token-manage-title">SCIM token</h2>
 <p>The token was shown once when it was made. Rotating makes a new one and the old one stops working at once: Okta's provisioning fails until you paste the new token there.</p>

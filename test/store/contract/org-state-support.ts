@@ -72,6 +72,7 @@ export function sessionRow(orgId: string, tokenHash: string, subjectId: string, 
     created_at: 1_000,
     last_seen_at: 1_000,
     expires_at: 10 ** 13,
+    account_id: null,
   }
   return row
 }

@@ -24,6 +24,9 @@ const adminRow = (orgId: string, id: string, email: string, created_at = T): Adm
   email_lower: email.toLowerCase(),
   password_hash: `hash-${id}`,
   created_at,
+  source: 'password',
+  break_glass: 0,
+  account_id: null,
 })
 
 const keyRow = (orgId: string, id: string, created_at = T): Omit<ApiKeyRow, 'last_used_at'> => ({

@@ -28,6 +28,7 @@ const request = (orgId: string, requestId: string, extra: Partial<SamlRequestRow
   browser_hash: `browser-of-${requestId}`,
   next_path: '/app',
   expires_at: LATER,
+  purpose: 'account',
   ...extra,
 })
 

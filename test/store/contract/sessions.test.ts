@@ -120,6 +120,7 @@ eachEngine((engine) => {
       subjectId: 'acc-9',
       csrfToken: issued.csrfToken,
       tokenHash: hashSecret(issued.token),
+      accountId: null,
     })
     expect(await verifySession(twin, issued.token, OTHER, 'user', NOW + 1)).toBeNull()
     expect(await verifySession(twin, issued.token, ORG, 'admin', NOW + 1)).toBeNull()
