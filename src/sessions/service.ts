@@ -26,11 +26,20 @@ export interface ActiveSession {
   subjectId: string
   csrfToken: string
   tokenHash: string
+  /** The SAML subject of a user session opened by a SAML sign-in, else null. */
+  saml: SamlSubject | null
+}
+
+/** The SAML subject a user session came from, for single logout (see `src/saml/logout.ts`). */
+export interface SamlSubject {
+  nameId: string
+  nameIdFormat: string | null
+  sessionIndex: string | null
 }
 
 export async function issueSession(
   store: Repositories,
-  input: { orgId: string; kind: SessionKind; subjectId: string },
+  input: { orgId: string; kind: SessionKind; subjectId: string; saml?: SamlSubject | null },
   now = Date.now(),
 ): Promise<IssuedSession> {
   const token = newSecret('')
@@ -45,6 +54,9 @@ export async function issueSession(
     created_at: now,
     last_seen_at: now,
     expires_at: expiresAt,
+    name_id: input.saml?.nameId ?? null,
+    name_id_format: input.saml?.nameIdFormat ?? null,
+    session_index: input.saml?.sessionIndex ?? null,
   })
   return { token, csrfToken, expiresAt }
 }
@@ -73,6 +85,9 @@ export async function verifySession(
     subjectId: row.subject_id,
     csrfToken: row.csrf_token,
     tokenHash: digest,
+    saml: row.name_id
+      ? { nameId: row.name_id, nameIdFormat: row.name_id_format, sessionIndex: row.session_index }
+      : null,
   }
 }
 

@@ -72,6 +72,9 @@ export function sessionRow(orgId: string, tokenHash: string, subjectId: string, 
     created_at: 1_000,
     last_seen_at: 1_000,
     expires_at: 10 ** 13,
+    name_id: null,
+    name_id_format: null,
+    session_index: null,
   }
   return row
 }
