@@ -77,7 +77,11 @@ export async function seedStore(store: Store, now = Date.now()): Promise<Org[]> 
     const account = (await store.accounts.byScimUser(org.id, users[0] as string)) ?? null
     if (!account) throw new Error('seed: the feed batch created no account')
     const saml = { nameId: account.email, nameIdFormat: null, sessionIndex: `_session-${slug}` }
-    const session = await issueSession(store, { orgId: org.id, kind: 'user', subjectId: account.id, saml }, now)
+    const session = await issueSession(
+      store,
+      { orgId: org.id, kind: 'user', subjectId: account.id, saml },
+      now,
+    )
     await issueSession(store, { orgId: org.id, kind: 'admin', subjectId: admin.id }, now)
     await store.linkedIdentities.insert({
       id: `li-${slug}`,
