@@ -123,11 +123,16 @@ export function readRedirect(location: string) {
   }
 }
 
-/** Whether the Redirect URL's Signature verifies, with node:crypto, for this certificate. */
+/**
+ * Whether the Redirect URL's Signature verifies, with node:crypto, for this certificate, over the
+ * query bytes before `&Signature=` exactly as they are in the URL.
+ */
 export function redirectSignatureVerifies(location: string, certificate: string): boolean {
-  const read = readRedirect(location)
-  if (!read.signedBytes || !read.signature || read.sigAlg !== RSA_SHA256) return false
-  return createVerify('RSA-SHA256').update(read.signedBytes).verify(certificate, read.signature, 'base64')
+  const raw = new URL(location).search.slice(1)
+  const at = raw.indexOf('&Signature=')
+  if (at < 0 || !raw.includes(`&SigAlg=${encodeURIComponent(RSA_SHA256)}`)) return false
+  const signature = decodeURIComponent(raw.slice(at + '&Signature='.length))
+  return createVerify('RSA-SHA256').update(raw.slice(0, at)).verify(certificate, signature, 'base64')
 }
 
 /** The value of an attribute or element text in XML we sent (tests read our own simple output). */
