@@ -2,9 +2,11 @@
  * The signed-in person's pages, thin over `service.ts`:
  * - `GET  {orgURL}/account`  the account page; without a session, off to SP-initiated sign-in
  * - `GET  {orgURL}/me`       the same person as JSON, for downstream apps (401 JSON without one)
- * - `POST {orgURL}/logout`   ends the session (same-origin form or fetch only)
+ * - `POST {orgURL}/logout`   ends the session (same-origin form or fetch only); a form post then
+ *   goes on to the IdP with a signed LogoutRequest when the org has single logout (src/saml/logout.ts)
  */
 import { Elysia, t } from 'elysia'
+import { clientAddress } from '../http/client-address.ts'
 import type { AppDeps } from '../http/context.ts'
 import { ErrorBody, errorJson } from '../http/errors.ts'
 import { resolveOrg } from '../http/org-routing.ts'
@@ -12,7 +14,7 @@ import { type Org, orgUrl } from '../orgs/service.ts'
 import { clearCookie, orgCookieScope } from '../pages/cookies.ts'
 import type { SafeHtml } from '../pages/html.ts'
 import { messagePage, redirect } from '../pages/shell.ts'
-import { endSession } from '../sessions/service.ts'
+import { signOut } from '../saml/logout.ts'
 import { sameDigest } from '../store/ids.ts'
 import { accountConnectSection } from '../web/account-connect.ts'
 import { accountPage } from './page.ts'
@@ -146,6 +148,8 @@ export function accountRoutes(deps: AppDeps) {
         const signedIn = await signedInAccount(store, org, request.headers.get('cookie'), config.publicUrl)
         const body = (await request.text()).slice(0, 4096)
         const form = new URLSearchParams(body)
+        const browser = (request.headers.get('accept') ?? '').includes('text/html')
+        const cleared = clearCookie('session', scope)
         if (signedIn) {
           if (!sameOriginOrToken(request, base, signedIn.session.csrfToken, form)) {
             return messagePage(
@@ -154,10 +158,15 @@ export function accountRoutes(deps: AppDeps) {
               'Please use the Sign out button on your account page.',
             )
           }
-          await endSession(store, signedIn.token)
+          // The session ends here first; single logout then continues at the IdP.
+          const { redirectTo } = await signOut(
+            { store, metrics: deps.metrics, publicUrl: config.publicUrl },
+            org,
+            { session: signedIn.session, client: clientAddress(request, config.trustProxy), toIdp: browser },
+          )
+          if (redirectTo) return redirect(redirectTo, { 'set-cookie': cleared })
         }
-        const cleared = clearCookie('session', scope)
-        if (!(request.headers.get('accept') ?? '').includes('text/html')) {
+        if (!browser) {
           return new Response(null, { status: 204, headers: { 'set-cookie': cleared } })
         }
         return messagePage(
@@ -177,6 +186,8 @@ export function accountRoutes(deps: AppDeps) {
         detail: {
           tags: ['Account'],
           summary: 'Sign out (ends the session; same-origin form with its CSRF token, or same-origin fetch)',
+          description:
+            "The session ends at once. A form post (Accept: text/html) of an org with single logout (settings `sloUrl` and an SP key) then goes on with a 303 to the IdP's Single Logout URL carrying a signed LogoutRequest; the IdP's LogoutResponse comes back to `{orgURL}/okta/slo`.",
           security: [{ session: [] }],
           requestBody: {
             required: false,
@@ -189,6 +200,9 @@ export function accountRoutes(deps: AppDeps) {
           responses: {
             200: { description: 'Signed-out page' },
             204: { description: 'Signed out' },
+            303: {
+              description: "Signed out here; on to the IdP's Single Logout URL with a signed LogoutRequest",
+            },
             403: { description: 'Not from the org’s own page and no CSRF token (HTML page)' },
             404: { description: 'No such organization (JSON or HTML page)' },
           },

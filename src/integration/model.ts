@@ -37,6 +37,18 @@ export const IntegrationStatusModel = T.Object(
     scimBaseUrl: T.String({ description: 'SCIM connector base URL to type into Okta' }),
     metadataUrl: T.String(),
     loginUrl: T.String({ description: 'SP-initiated sign-in' }),
+    singleLogoutUrl: T.String({
+      description: 'Single Logout URL to type into Okta (Enable Single Logout), `{orgURL}/okta/slo`',
+    }),
+    singleLogout: T.Object(
+      {
+        enabled: T.Boolean({ description: 'Signing out here also signs out at the IdP' }),
+        problem: T.Union([T.String(), T.Null()], {
+          description: 'Why not, e.g. single logout needs an SP key (POST …/okta/sp-keys)',
+        }),
+      },
+      { title: 'SingleLogoutStatus' },
+    ),
     connectedUsers: T.Integer({ description: 'Active users provisioned through SCIM' }),
     groups: T.Integer(),
     sync: SyncStatusModel,

@@ -4,12 +4,19 @@
  */
 import { conflict, invalid, ServiceError } from '../errors.ts'
 import { type Org, orgUrl } from '../orgs/service.ts'
+import { singleLogoutProblem } from '../saml/slo-endpoint.ts'
 import { hashSecret, newSecret } from '../store/ids.ts'
 import type { Store } from '../store/index.ts'
+import type { IntegrationRow } from '../store/integrations.ts'
 import { syncStatus } from '../sync/status.ts'
 import { acceptCertificate, describeCertificate, parseCertificate } from './certificate.ts'
 import type { IntegrationStatus } from './model.ts'
-import { type IntegrationSettingsChange, mergeSettings, readSettings } from './settings.ts'
+import {
+  type IntegrationSettings,
+  type IntegrationSettingsChange,
+  mergeSettings,
+  readSettings,
+} from './settings.ts'
 
 export interface OktaValues {
   acsUrl: string
@@ -17,6 +24,8 @@ export interface OktaValues {
   scimBaseUrl: string
   metadataUrl: string
   loginUrl: string
+  /** Our Single Logout service (Okta's "Single Logout URL"). */
+  singleLogoutUrl: string
 }
 
 export interface SetUpInput {
@@ -36,28 +45,48 @@ export function oktaValues(org: Org, publicUrl: string): OktaValues {
     scimBaseUrl: `${base}/okta/scim`,
     metadataUrl: `${base}/okta/metadata`,
     loginUrl: `${base}/okta/login`,
+    singleLogoutUrl: `${base}/okta/slo`,
   }
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
-export function validateSsoUrl(raw: string): string {
-  const field = 'ssoUrl'
+/** An absolute https URL (http only for localhost) without credentials: the IdP's SSO or SLO URL. */
+export function validateSsoUrl(raw: string, field = 'ssoUrl'): string {
   let url: URL
   try {
     url = new URL(raw.trim())
   } catch {
     throw invalid(
       field,
-      'ssoUrl must be an absolute URL, e.g. https://acme.okta.com/app/acme_app/exk.../sso/saml',
+      `${field} must be an absolute URL, e.g. https://acme.okta.com/app/acme_app/exk.../${field === 'ssoUrl' ? 'sso' : 'slo'}/saml`,
     )
   }
   if (url.protocol === 'http:' && !LOCAL_HOSTS.has(url.hostname)) {
-    throw invalid(field, 'ssoUrl must use https (http is accepted only for localhost)')
+    throw invalid(field, `${field} must use https (http is accepted only for localhost)`)
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(field, 'ssoUrl must use https')
-  if (url.username || url.password) throw invalid(field, 'ssoUrl must not contain credentials')
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(field, `${field} must use https`)
+  if (url.username || url.password) throw invalid(field, `${field} must not contain credentials`)
   return url.toString()
+}
+
+/**
+ * The merged settings, checked against the row they go into: the SLO URL is a URL like the SSO
+ * URL, and signed AuthnRequests need the SP key that signs them.
+ */
+export function checkedSettings(
+  existing: IntegrationRow | null,
+  change: IntegrationSettingsChange | undefined,
+): IntegrationSettings {
+  const settings = mergeSettings(readSettings(existing?.settings), change, { configured: existing !== null })
+  if (settings.sloUrl !== null) settings.sloUrl = validateSsoUrl(settings.sloUrl, 'settings.sloUrl')
+  if (settings.signAuthnRequests && !existing?.sp_certificate) {
+    throw invalid(
+      'settings.signAuthnRequests',
+      'signAuthnRequests needs an SP key to sign with: create one first (POST …/okta/sp-keys), then turn this on',
+    )
+  }
+  return settings
 }
 
 function validateIssuer(raw: string): string {
@@ -80,6 +109,7 @@ export async function integrationStatus(
     store.integrations.countGroups(org.id),
     syncStatus(store, org.id, now),
   ])
+  const problem = singleLogoutProblem(row)
   const describe = (pem: string | null | undefined) =>
     pem ? describeCertificate(parseCertificate(pem, 'certificate'), now) : null
   return {
@@ -90,6 +120,7 @@ export async function integrationStatus(
     nextCertificate: describe(row?.next_certificate),
     settings: row ? readSettings(row.settings) : null,
     ...oktaValues(org, publicUrl),
+    singleLogout: { enabled: row !== null && problem === null, problem },
     connectedUsers,
     groups,
     sync,
@@ -125,9 +156,7 @@ export async function setUpIntegration(
       )
     }
     const existing = await tx.integrations.get(org.id)
-    const settings = JSON.stringify(
-      mergeSettings(readSettings(existing?.settings), input.settings, { configured: existing !== null }),
-    )
+    const settings = JSON.stringify(checkedSettings(existing, input.settings))
     if (existing) {
       await tx.integrations.update({
         org_id: org.id,

@@ -1,18 +1,14 @@
 /**
  * Changing an org's integration settings without touching its Okta values: what the console's
  * settings form saves (the admin API changes them with `settings` in `PUT …/okta`, the same
- * `mergeSettings` rule). Audited as `integration.settings_changed` with the names and new values of
+ * `checkedSettings` rule: the JIT pair, SSO enforcement, the SLO URL, signed requests' SP key). Audited as `integration.settings_changed` with the names and new values of
  * what changed.
  */
 import { ServiceError } from '../errors.ts'
 import type { Org } from '../orgs/service.ts'
 import type { Store } from '../store/index.ts'
-import {
-  type IntegrationSettings,
-  type IntegrationSettingsChange,
-  mergeSettings,
-  readSettings,
-} from './settings.ts'
+import { checkedSettings } from './service.ts'
+import { type IntegrationSettings, type IntegrationSettingsChange, readSettings } from './settings.ts'
 
 /** The org's settings as stored, with defaults (the defaults alone without an integration). */
 export async function integrationSettingsOf(store: Store, org: Org): Promise<IntegrationSettings> {
@@ -36,7 +32,7 @@ export async function updateIntegrationSettings(
       )
     }
     const current = readSettings(existing.settings)
-    const next = mergeSettings(current, change, { configured: true })
+    const next = checkedSettings(existing, change)
     const changed = Object.fromEntries(
       (Object.keys(next) as Array<keyof IntegrationSettings>)
         .filter((key) => next[key] !== current[key])

@@ -28,6 +28,16 @@ export const IntegrationSettingsSchema = T.Object(
       default: false,
       description: 'Create unknown users from the assertion (the opposite of requireScimProvisioned)',
     }),
+    sloUrl: T.Union([T.String({ minLength: 1, maxLength: 1024 }), T.Null()], {
+      default: null,
+      description:
+        "The IdP's Single Logout URL (Okta: Sign On → View SAML setup instructions, “Identity Provider Single Logout URL”); null: sign-out stays local",
+    }),
+    signAuthnRequests: T.Boolean({
+      default: false,
+      description:
+        'Sign SP-initiated AuthnRequests (HTTP-Redirect, RSA-SHA256) with the SP key; needs an SP key',
+    }),
     autoLinkDuplicates: T.Boolean({
       default: false,
       description: 'Link a provisioned user to an existing account with the same email automatically',

@@ -146,6 +146,10 @@ export function createMetrics() {
       'SCIM operations by resource, operation and status',
     ),
     samlLogins: registry.counter('okta_bridge_saml_logins_total', 'SAML sign-ins by outcome'),
+    samlLogouts: registry.counter(
+      'okta_bridge_saml_logouts_total',
+      'SAML sign-outs by flow (sp_initiated, idp_initiated, logout_response) and outcome',
+    ),
     webhookDeliveries: registry.counter(
       'okta_bridge_webhook_deliveries_total',
       'Webhook requests by outcome (delivered, http_error, timeout, network_error, refused)',

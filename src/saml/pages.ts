@@ -1,8 +1,11 @@
 /**
  * What the person sees when the ACS or the sign-in start refuses: the friendly text for the
- * reason's group (never the internal reason), with a way forward where there is one.
+ * reason's group (never the internal reason), with a way forward where there is one; and the pages
+ * of single logout.
  */
-import { messagePage } from '../pages/shell.ts'
+import { type CookieScope, clearCookie } from '../pages/cookies.ts'
+import { messagePage, redirect } from '../pages/shell.ts'
+import type { SloOutcome } from './logout.ts'
 import { type Audience, PERSON_MESSAGES } from './rejection.ts'
 
 export function rejectionPage(
@@ -16,4 +19,30 @@ export function rejectionPage(
       ? { href: loginUrl, label: 'Sign in again' }
       : undefined
   return messagePage(status, title, message, link, headers)
+}
+
+/**
+ * What `{orgURL}/okta/slo` answers: the redirect carrying our LogoutResponse to the IdP, the
+ * signed-out page, or the refusal page (nothing was ended, so the session cookie stays). Every
+ * answer but a refusal also clears this org's session cookie, whose session is gone.
+ */
+export function signOutPage(outcome: SloOutcome, orgUrl: string, scope: CookieScope): Response {
+  const cleared = { 'set-cookie': clearCookie('session', scope) }
+  if (outcome.kind === 'redirect') return redirect(outcome.location, cleared, 302)
+  if (outcome.page === 'not_configured') return rejectionPage('not_configured', '/')
+  if (outcome.page === 'refused') {
+    return messagePage(
+      400,
+      'Sign-out request refused',
+      'This sign-out request could not be accepted, so nothing was changed here. To sign out, use the Sign out button on your account page.',
+      { href: `${orgUrl}/account`, label: 'Your account' },
+    )
+  }
+  return messagePage(
+    200,
+    'You are signed out',
+    'You have been signed out of this organization.',
+    { href: `${orgUrl}/account`, label: 'Sign in again' },
+    cleared,
+  )
 }

@@ -11,6 +11,7 @@
  * It is pure (no store, no clock of its own): replay and request consumption happen when the
  * sign-in is committed, in one transaction (see `service.ts`).
  */
+import type { SamlSubject } from '../sessions/service.ts'
 import { SamlRejection } from './rejection.ts'
 import { checkAudience } from './steps/audience.ts'
 import { checkConditionsTime } from './steps/conditions.ts'
@@ -19,6 +20,7 @@ import { checkDestination } from './steps/destination.ts'
 import { readIdentity, type SignedInIdentity } from './steps/identity.ts'
 import { expectedRequestId } from './steps/in-response-to.ts'
 import { checkIssuer } from './steps/issuer.ts'
+import { readSessionSubject } from './steps/session-subject.ts'
 import { verifySignature } from './steps/signature.ts'
 import { checkStatus } from './steps/status.ts'
 import { assertionChild, checkStructure } from './steps/structure.ts'
@@ -54,6 +56,8 @@ export interface VerifiedResponse {
   /** The AuthnRequest this answers, or null for an IdP-initiated sign-in. */
   requestId: string | null
   identity: SignedInIdentity
+  /** NameID, Format and SessionIndex for the session (single logout); null without a NameID. */
+  subject: SamlSubject | null
   signed: { response: boolean; assertion: boolean; encrypted: boolean }
 }
 
@@ -127,6 +131,7 @@ export function verifySamlResponse(xml: string, expect: SamlExpectations): Verif
     issuedAt,
     requestId,
     identity,
+    subject: readSessionSubject(assertion),
     signed: {
       response: shape.responseSignature !== null,
       assertion: assertionSigned,

@@ -40,6 +40,10 @@ export const REASONS = {
   idp_initiated_disabled: 'sp_only',
   replayed: 'stale',
   email_missing: 'broken',
+  // Single logout messages (LogoutRequest / LogoutResponse at {orgURL}/okta/slo).
+  not_a_logout_message: 'broken',
+  name_id_missing: 'broken',
+  logout_failed: 'broken',
   // The person.
   user_not_provisioned: 'not_provisioned',
   user_inactive: 'not_provisioned',

@@ -3,24 +3,51 @@
  * - `POST {orgURL}/okta/auth`   ACS (HTTP-POST binding); always answers with a page or a 303
  * - `GET  {orgURL}/okta/login`  SP-initiated start (HTTP-Redirect AuthnRequest), `?next=/path`
  * - `GET  {orgURL}/okta/metadata`  SP metadata
- * Both unauthenticated endpoints are rate limited per client before any other work. Inbound SAML
- * logout messages are deliberately not accepted anywhere.
+ * - `GET|POST {orgURL}/okta/slo`  Single Logout: the IdP's LogoutRequest (HTTP-Redirect or HTTP-POST)
+ *   or its LogoutResponse to ours (`logout.ts`)
+ * The unauthenticated endpoints (ACS, login, SLO) share one rate limit per client, checked before
+ * any other work.
  */
 import { Elysia, t } from 'elysia'
 import { clientAddress } from '../http/client-address.ts'
 import type { AppDeps } from '../http/context.ts'
 import { StoreThrottle, type ThrottleStore, tokenBucket } from '../http/throttle.ts'
 import { oktaValues } from '../integration/service.ts'
+import { readSettings } from '../integration/settings.ts'
 import { type Org, orgUrl, toOrg } from '../orgs/service.ts'
 import { orgCookieScope, readCookie, setCookie } from '../pages/cookies.ts'
 import { redirect } from '../pages/shell.ts'
 import { AcsForm } from './form.ts'
+import { handleSlo } from './logout.ts'
 import { spMetadataXml } from './metadata.ts'
-import { rejectionPage } from './pages.ts'
+import { rejectionPage, signOutPage } from './pages.ts'
 import { SamlRejection } from './rejection.ts'
 import { completeSignIn, REQUEST_TTL_MS, recordRejection, startSignIn } from './service.ts'
 
 const Params = t.Object({ slug: t.String({ description: 'Organization slug', examples: ['acme'] }) })
+const sloDoc = (method: 'GET' | 'POST', binding: string) => ({
+  tags: ['SAML'],
+  summary:
+    method === 'GET'
+      ? 'Single Logout (HTTP-Redirect): an IdP LogoutRequest, or the LogoutResponse to ours'
+      : 'Single Logout (HTTP-POST): an IdP LogoutRequest, or the LogoutResponse to ours',
+  description: `${binding}. A LogoutRequest must be signed by the IdP (its certificate, current or next): it ends that NameID's sessions in this org and is answered with a signed LogoutResponse (302 to the IdP's SLO URL) when the org has an SP key and \`sloUrl\`. A LogoutResponse lands on the signed-out page. Refusals: an HTML page, the reason in the audit log (\`action: logout\`).`,
+  security: [],
+  responses: {
+    200: {
+      description: 'Signed out (HTML page)',
+      content: { 'text/html': { schema: { type: 'string' as const } } },
+    },
+    302: { description: "Signed LogoutResponse to the IdP's Single Logout URL (HTTP-Redirect binding)" },
+    400: {
+      description: 'Refused: unsigned, wrongly signed, replayed or malformed (HTML page); nothing ended',
+    },
+    404: { description: 'No such organization, or its integration is not set up (HTML page)' },
+    413: { description: 'The form is larger than the body limit (HTML page)' },
+    429: { description: 'Too many attempts from this client (HTML page)' },
+  },
+})
+
 const LoginQuery = t.Object({
   next: t.Optional(t.String({ maxLength: 1024, description: 'Path under the org to land on after sign-in' })),
 })
@@ -56,11 +83,30 @@ export function samlRoutes(
         org,
         new SamlRejection('rate_limited', `client ${client} exceeded the sign-in rate`),
         client,
+        new URL(request.url).pathname.endsWith('/slo') ? 'logout' : 'sign_in',
       )
     } else deps.metrics.samlLogins.inc({ outcome: 'rate_limited' })
     return rejectionPage('busy', `${orgUrl(org, config.publicUrl)}/okta/login`, {
       'retry-after': String(decision.retryAfterSeconds),
     })
+  }
+
+  /** Single Logout, either binding: a redirect to the IdP with our LogoutResponse, or a page. */
+  const slo = async (slug: string, request: Request, method: 'GET' | 'POST'): Promise<Response> => {
+    const org = await orgOf(slug)
+    if (!org) return rejectionPage('not_configured', '/')
+    const refused = await throttled(org, request)
+    if (refused) return refused
+    const url = request.url
+    const queryAt = url.indexOf('?')
+    const outcome = await handleSlo(samlDeps, org, {
+      method,
+      rawQuery: queryAt < 0 ? '' : url.slice(queryAt + 1),
+      contentType: request.headers.get('content-type'),
+      body: method === 'POST' ? await request.text() : '',
+      client: clientAddress(request, config.trustProxy),
+    })
+    return signOutPage(outcome, orgUrl(org, config.publicUrl), orgCookieScope(org, config.publicUrl))
   }
 
   return new Elysia({ prefix: '/orgs/:slug/okta', normalize: false })
@@ -157,7 +203,10 @@ export function samlRoutes(
         const org = await orgOf(params.slug)
         if (!org) return rejectionPage('not_configured', '/')
         const integration = await store.integrations.get(org.id)
-        const xml = spMetadataXml(oktaValues(org, config.publicUrl), integration?.sp_certificate ?? null)
+        const xml = spMetadataXml(oktaValues(org, config.publicUrl), {
+          spCertificate: integration?.sp_certificate ?? null,
+          authnRequestsSigned: integration ? readSettings(integration.settings).signAuthnRequests : false,
+        })
         return new Response(xml, {
           headers: {
             'content-type': 'application/samlmetadata+xml; charset=utf-8',
@@ -169,7 +218,7 @@ export function samlRoutes(
         params: Params,
         detail: {
           tags: ['SAML'],
-          summary: 'SP metadata (entity ID, ACS, NameID format, encryption certificate)',
+          summary: 'SP metadata (entity ID, ACS, Single Logout, NameID format, SP certificate)',
           security: [],
           responses: {
             200: {
@@ -181,4 +230,25 @@ export function samlRoutes(
         },
       },
     )
+    .get('/slo', ({ params, request }) => slo(params.slug, request, 'GET'), {
+      params: Params,
+      detail: sloDoc(
+        'GET',
+        'HTTP-Redirect binding: `SAMLRequest` or `SAMLResponse`, `RelayState`, `SigAlg`, `Signature` in the query',
+      ),
+    })
+    .post('/slo', ({ params, request }) => slo(params.slug, request, 'POST'), {
+      parse: 'none',
+      params: Params,
+      detail: {
+        ...sloDoc(
+          'POST',
+          'HTTP-POST binding: the form carries `SAMLRequest` or `SAMLResponse` (base64) and `RelayState`',
+        ),
+        requestBody: {
+          required: true,
+          content: { 'application/x-www-form-urlencoded': { schema: { type: 'object' as const } } },
+        },
+      },
+    })
 }

@@ -99,11 +99,12 @@ export async function recordRejection(
   org: Org,
   rejection: SamlRejection,
   client: string,
+  action: 'sign_in' | 'logout' = 'sign_in',
 ): Promise<void> {
   await deps.store.audit.record({
     orgId: org.id,
     kind: 'saml',
-    action: 'sign_in',
+    action,
     outcome: 'failure',
     actor: client,
     subject: rejection.subject,
@@ -178,13 +179,18 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
       const lifetime = lifetimeOf(settings)
       const consoleAdmin =
         purpose === 'console' ? await consoleAdminFor(tx, org, account, request.client, now) : null
+      // A console session ends with a console sign-out; single logout ends the account's sessions.
       const session = consoleAdmin
         ? await issueSession(
             tx,
             { orgId: org.id, kind: 'admin', subjectId: consoleAdmin.id, accountId: account.id, lifetime },
             now,
           )
-        : await issueSession(tx, { orgId: org.id, kind: 'user', subjectId: account.id, lifetime }, now)
+        : await issueSession(
+            tx,
+            { orgId: org.id, kind: 'user', subjectId: account.id, lifetime, saml: verified.subject },
+            now,
+          )
       await tx.audit.record({
         orgId: org.id,
         kind: 'saml',
@@ -249,6 +255,10 @@ export async function startSignIn(
     input.bindingToken && /^[A-Za-z0-9_-]{43}$/.test(input.bindingToken) ? input.bindingToken : newSecret('')
   const next = safeNextUrl(input.next, base)
   const id = newRequestId()
+  // Signed only when the org asks for it (set-up refuses the setting without an SP key).
+  const signingKey = readSettings(integration.settings).signAuthnRequests
+    ? await deps.store.integrations.spPrivateKey(integration)
+    : null
   await deps.store.transaction(async (tx) => {
     await tx.saml.prune(now)
     await tx.saml.insertRequest({
@@ -261,13 +271,10 @@ export async function startSignIn(
     })
   })
   return {
-    location: redirectUrl({
-      id,
-      ssoUrl: integration.sso_url,
-      acsUrl: values.acsUrl,
-      issuer: values.audience,
-      now,
-    }),
+    location: redirectUrl(
+      { id, ssoUrl: integration.sso_url, acsUrl: values.acsUrl, issuer: values.audience, now },
+      signingKey,
+    ),
     bindingToken,
   }
 }

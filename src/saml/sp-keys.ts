@@ -1,13 +1,17 @@
 /**
- * The org's SP encryption key pair, generated on an admin's request: a 2048-bit RSA key and a
- * self-signed certificate (see `x509.ts`) valid for ten years. The certificate goes into Okta
- * ("Encryption Certificate") and the SP metadata; the private key stays in the store and decrypts
- * EncryptedAssertions. Generating again replaces both (Okta must get the new certificate).
+ * The org's SP key pair, generated on an admin's request: a 2048-bit RSA key and a self-signed
+ * certificate (see `x509.ts`) valid for ten years. The certificate goes into Okta ("Encryption
+ * Certificate", and "Signature Certificate" for single logout) and the SP metadata (use="encryption"
+ * and use="signing"); the private key stays in the store, decrypts EncryptedAssertions and signs
+ * what we send the IdP (AuthnRequests when `signAuthnRequests`, LogoutRequests, LogoutResponses).
+ * Generating again replaces both (Okta must get the new certificate). Removing it while
+ * AuthnRequests are signed is refused; single logout then falls back to local sign-out.
  */
 import { generateKeyPairSync } from 'node:crypto'
 import { ServiceError } from '../errors.ts'
 import { describeCertificate, parseCertificate } from '../integration/certificate.ts'
 import type { CertificateInfo } from '../integration/model.ts'
+import { readSettings } from '../integration/settings.ts'
 import type { Org } from '../orgs/service.ts'
 import type { Store } from '../store/index.ts'
 import { selfSignedCertificate } from './x509.ts'
@@ -68,7 +72,16 @@ export async function removeSpKeys(
   now = Date.now(),
 ): Promise<SpKeyStatus> {
   await store.transaction(async (tx) => {
-    if (!(await tx.integrations.get(org.id))) throw notConfigured()
+    const integration = await tx.integrations.get(org.id)
+    if (!integration) throw notConfigured()
+    if (readSettings(integration.settings).signAuthnRequests) {
+      throw new ServiceError(
+        409,
+        'SP_KEY_IN_USE',
+        'AuthnRequests are signed with this key: set signAuthnRequests to false first',
+        'signAuthnRequests',
+      )
+    }
     await tx.saml.clearSpKeys(org.id, now)
     await tx.audit.record({
       orgId: org.id,

@@ -40,6 +40,15 @@ export interface ActiveSession {
   tokenHash: string
   /** An admin session opened through Okta: the account it came from. */
   accountId: string | null
+  /** The SAML subject of a user session opened by a SAML sign-in, else null. */
+  saml: SamlSubject | null
+}
+
+/** The SAML subject a user session came from, for single logout (see `src/saml/logout.ts`). */
+export interface SamlSubject {
+  nameId: string
+  nameIdFormat: string | null
+  sessionIndex: string | null
 }
 
 export interface SessionInput {
@@ -50,6 +59,8 @@ export interface SessionInput {
   accountId?: string
   /** The org's lifetime when the caller has it already; otherwise it is read. */
   lifetime?: SessionLifetime
+  /** A user session opened by a SAML sign-in: its subject, for single logout. */
+  saml?: SamlSubject | null
 }
 
 export async function issueSession(
@@ -71,6 +82,9 @@ export async function issueSession(
     last_seen_at: now,
     expires_at: expiresAt,
     account_id: input.accountId ?? null,
+    name_id: input.saml?.nameId ?? null,
+    name_id_format: input.saml?.nameIdFormat ?? null,
+    session_index: input.saml?.sessionIndex ?? null,
   })
   return { token, csrfToken, expiresAt, maxAgeSeconds: Math.floor(lifetime.maxMs / 1000) }
 }
@@ -114,6 +128,9 @@ export async function verifySession(
     csrfToken: row.csrf_token,
     tokenHash: digest,
     accountId: row.account_id,
+    saml: row.name_id
+      ? { nameId: row.name_id, nameIdFormat: row.name_id_format, sessionIndex: row.session_index }
+      : null,
   }
 }
 

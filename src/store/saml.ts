@@ -1,6 +1,7 @@
 /**
  * SAML state: the replay cache (assertion IDs already used, kept until they expire, so a restart
- * does not reopen the window), outstanding AuthnRequests bound to one browser, the SP key pair,
+ * does not reopen the window; LogoutRequest IDs too), outstanding AuthnRequests bound to one
+ * browser, the LogoutRequests we sent and await an answer to, the SP key pair,
  * and the read-only query the account page needs (the groups of an account).
  */
 import type { Db } from './database.ts'
@@ -15,6 +16,15 @@ export interface SamlRequestRow {
   next_path: string | null
   expires_at: number
   purpose: SamlRequestPurpose
+}
+
+/** A LogoutRequest we sent to the IdP, outstanding until its LogoutResponse comes back (or it expires). */
+export interface SamlLogoutRequestRow {
+  org_id: string
+  request_id: string
+  /** The account whose sign-out it carries (null when unknown). */
+  subject_id: string | null
+  expires_at: number
 }
 
 export function samlRepository(db: Db) {
@@ -34,6 +44,14 @@ export function samlRepository(db: Db) {
      RETURNING *`,
   )
   const pruneRequests = db.query('DELETE FROM saml_requests WHERE expires_at <= ?')
+  const insertLogoutRequest = db.query(
+    `INSERT INTO saml_logout_requests (org_id, request_id, subject_id, expires_at)
+     VALUES ($org_id, $request_id, $subject_id, $expires_at)`,
+  )
+  const takeLogoutRequest = db.query<SamlLogoutRequestRow, [string, string, number]>(
+    `DELETE FROM saml_logout_requests WHERE org_id = ? AND request_id = ? AND expires_at > ? RETURNING *`,
+  )
+  const pruneLogoutRequests = db.query('DELETE FROM saml_logout_requests WHERE expires_at <= ?')
   const clearSpKeys = db.query(
     'UPDATE integrations SET sp_private_key = NULL, sp_certificate = NULL, updated_at = ? WHERE org_id = ?',
   )
@@ -49,13 +67,20 @@ export function samlRepository(db: Db) {
       return remember.run(orgId, assertionId, expiresAt, now).changes === 1
     },
     /** Removes expired replay entries and requests of every org; returns how many. */
-    prune: (now: number) => pruneReplay.run(now).changes + pruneRequests.run(now).changes,
+    prune: (now: number) =>
+      pruneReplay.run(now).changes + pruneRequests.run(now).changes + pruneLogoutRequests.run(now).changes,
     insertRequest(row: SamlRequestRow): void {
       insertRequest.run(row as unknown as Record<string, string | number | null>)
     },
     /** Consumes the outstanding request of this browser; null when unknown, expired or used. */
     takeRequest: (orgId: string, requestId: string, browserHash: string, now: number) =>
       takeRequest.get(orgId, requestId, browserHash, now),
+    insertLogoutRequest(row: SamlLogoutRequestRow): void {
+      insertLogoutRequest.run(row as unknown as Record<string, string | number | null>)
+    },
+    /** Consumes a LogoutRequest we sent; null when unknown, expired or already answered. */
+    takeLogoutRequest: (orgId: string, requestId: string, now: number) =>
+      takeLogoutRequest.get(orgId, requestId, now),
     clearSpKeys: (orgId: string, at: number) => void clearSpKeys.run(at, orgId),
     groupsOf: (orgId: string, accountId: string) => groupsOf.all(orgId, accountId).map((g) => g.display_name),
   }

@@ -1,7 +1,7 @@
 /**
  * Settings → Okta Integration → Sign-in and session settings (`{orgURL}/admin/integration/settings`):
  * one form for every integration setting that is not an Okta value — SAML acceptance
- * (allowIdpInitiated, allowSha1, clockSkewSeconds, emailAttribute), who may sign in
+ * (allowIdpInitiated, allowSha1, clockSkewSeconds, emailAttribute, signAuthnRequests, sloUrl), who may sign in
  * (requireScimProvisioned, the inverse of justInTimeProvisioning; requireSsoForAdmins), sessions
  * (sessionIdleMinutes, sessionMaxHours) and sync (autoLinkDuplicates). It saves through
  * `updateIntegrationSettings`, the same `mergeSettings` rule as `settings` in `PUT /api/v1/orgs/{slug}/okta`.
@@ -37,6 +37,8 @@ const SettingsForm = t.Object({
   requireSsoForAdmins: Box,
   sessionIdleMinutes: Whole,
   sessionMaxHours: Whole,
+  sloUrl: t.Optional(t.String({ maxLength: 2000 })),
+  signAuthnRequests: Box,
 })
 type SettingsFormBody = typeof SettingsForm.static
 
@@ -48,6 +50,7 @@ const BOOLEANS = [
   'requireScimProvisioned',
   'autoLinkDuplicates',
   'requireSsoForAdmins',
+  'signAuthnRequests',
 ] as const
 const INTEGERS = ['clockSkewSeconds', 'sessionIdleMinutes', 'sessionMaxHours'] as const
 
@@ -72,6 +75,9 @@ function changeFromForm(form: SettingsFormBody): { change: IntegrationSettingsCh
   const attribute = (form.emailAttribute ?? '').trim()
   if (attribute.length > 200) errors.emailAttribute = 'At most 200 characters.'
   change.emailAttribute = attribute === '' ? null : attribute
+  const slo = (form.sloUrl ?? '').trim()
+  if (slo.length > 1024) errors.sloUrl = 'At most 1024 characters.'
+  change.sloUrl = slo === '' ? null : slo
   return { change: change as IntegrationSettingsChange, errors }
 }
 
@@ -110,6 +116,9 @@ ${field({ name: 'sessionMaxHours', label: 'End a session this many hours after s
 ${field({ name: 'emailAttribute', label: 'Email attribute', value: text('emailAttribute'), error: errors.emailAttribute, hint: 'Empty: the NameID is the email. Otherwise the name of the assertion attribute that holds it.' })}
 ${field({ name: 'clockSkewSeconds', label: 'Allowed clock skew (seconds)', value: text('clockSkewSeconds'), error: errors.clockSkewSeconds, hint: '0 to 600; default 60' })}
 ${box('allowSha1', values.allowSha1 === true, 'Accept RSA-SHA1 signatures', 'Not recommended: switch Okta to RSA-SHA256 instead.')}
+${box('signAuthnRequests', values.signAuthnRequests === true, 'Sign AuthnRequests', 'Needs an SP key (Encryption and signing key on the integration page); give Okta its certificate as the Signature Certificate.')}
+${errors.signAuthnRequests ? html`<p class="field-error" id="f-signAuthnRequests-error">${errors.signAuthnRequests}</p>` : html``}
+${field({ name: 'sloUrl', label: 'IdP single logout URL', value: text('sloUrl'), error: errors.sloUrl, hint: "Okta's Single Logout URL (from the app's metadata). Empty: signing out ends the session here only." })}
 </section>
 <section class="card" aria-labelledby="sync-title">
 <h2 id="sync-title">Sync</h2>
@@ -125,6 +134,7 @@ const valuesOf = (settings: IntegrationSettings): Record<string, string | boolea
   sessionIdleMinutes: String(settings.sessionIdleMinutes),
   sessionMaxHours: String(settings.sessionMaxHours),
   emailAttribute: settings.emailAttribute ?? '',
+  sloUrl: settings.sloUrl ?? '',
 })
 
 export function integrationSettingsPageRoutes(deps: AppDeps) {

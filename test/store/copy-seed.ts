@@ -76,7 +76,12 @@ export async function seedStore(store: Store, now = Date.now()): Promise<Org[]> 
 
     const account = (await store.accounts.byScimUser(org.id, users[0] as string)) ?? null
     if (!account) throw new Error('seed: the feed batch created no account')
-    const session = await issueSession(store, { orgId: org.id, kind: 'user', subjectId: account.id }, now)
+    const saml = { nameId: account.email, nameIdFormat: null, sessionIndex: `_session-${slug}` }
+    const session = await issueSession(
+      store,
+      { orgId: org.id, kind: 'user', subjectId: account.id, saml },
+      now,
+    )
     await issueSession(store, { orgId: org.id, kind: 'admin', subjectId: admin.id }, now)
     await store.linkedIdentities.insert({
       id: `li-${slug}`,
@@ -106,6 +111,12 @@ export async function seedStore(store: Store, now = Date.now()): Promise<Org[]> 
       next_path: '/admin',
       expires_at: now + 300_000,
       purpose: 'console',
+    })
+    await store.saml.insertLogoutRequest({
+      org_id: org.id,
+      request_id: `_logout-${slug}`,
+      subject_id: account.id,
+      expires_at: now + 300_000,
     })
     await store.transaction((tx) =>
       tx.throttles.step('sign-in', `${slug}:203.0.113.7`, now, () => ({

@@ -89,7 +89,7 @@ const DIGEST_METHODS: Record<Digest, string> = {
   sha384: 'http://www.w3.org/2001/04/xmldsig-more#sha384',
 }
 
-function signatureTemplate(id: string, digest: Digest): string {
+export function signatureTemplate(id: string, digest: Digest): string {
   const signatureMethod = SIGNATURE_METHODS[digest]
   const digestMethod = DIGEST_METHODS[digest]
   return `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="${signatureMethod}"/><ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="xs"/></ds:Transform></ds:Transforms><ds:DigestMethod Algorithm="${digestMethod}"/><ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature>`
@@ -106,8 +106,8 @@ function xmlsec(args: string[]): void {
   if (result.exitCode !== 0) throw new Error(`xmlsec1 ${args[0]} failed: ${result.stderr.toString()}`)
 }
 
-/** Signs the first unsigned signature template in `xml` with xmlsec1. */
-function signFirstTemplate(xml: string, key: KeyPair): string {
+/** Signs the first unsigned signature template in `xml` with xmlsec1 (IDs of Response, Assertion, logout messages). */
+export function signFirstTemplate(xml: string, key: KeyPair): string {
   const input = tempFile('unsigned.xml', xml)
   const output = tempFile('signed.xml')
   xmlsec([
@@ -118,6 +118,10 @@ function signFirstTemplate(xml: string, key: KeyPair): string {
     'urn:oasis:names:tc:SAML:2.0:assertion:Assertion',
     '--id-attr:ID',
     'urn:oasis:names:tc:SAML:2.0:protocol:Response',
+    '--id-attr:ID',
+    'urn:oasis:names:tc:SAML:2.0:protocol:LogoutRequest',
+    '--id-attr:ID',
+    'urn:oasis:names:tc:SAML:2.0:protocol:LogoutResponse',
     '--output',
     output,
     input,

@@ -7,7 +7,8 @@ import { attribute, NS, onlyChild, textOf, type XmlElement } from '../xml.ts'
 
 const ENTITY_FORMAT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity'
 
-function issuerOf(element: XmlElement): string | null {
+/** The element's Issuer (entity format or none), null when it has none. */
+export function issuerOf(element: XmlElement): string | null {
   const issuer = onlyChild(element, NS.assertion, 'Issuer')
   if (!issuer) return null
   const format = attribute(issuer, 'Format')

@@ -5,7 +5,7 @@
  * (the other waits for the first's commit on the key, then finds a live entry or nothing).
  */
 import type { Repositories } from '../contract.ts'
-import type { SamlRequestRow } from '../saml.ts'
+import type { SamlLogoutRequestRow, SamlRequestRow } from '../saml.ts'
 import { changed, first, type PgContext, rows } from './executor.ts'
 
 type Row<T> = T & Record<string, unknown>
@@ -20,7 +20,8 @@ export function samlRepository(ctx: PgContext): Repositories['saml'] {
         WHERE saml_replay.expires_at <= ${now}`)) === 1,
     prune: async (now) =>
       (await changed(sql`DELETE FROM saml_replay WHERE expires_at <= ${now}`)) +
-      (await changed(sql`DELETE FROM saml_requests WHERE expires_at <= ${now}`)),
+      (await changed(sql`DELETE FROM saml_requests WHERE expires_at <= ${now}`)) +
+      (await changed(sql`DELETE FROM saml_logout_requests WHERE expires_at <= ${now}`)),
     async insertRequest(row) {
       await sql`
         INSERT INTO saml_requests (org_id, request_id, browser_hash, next_path, expires_at, purpose)
@@ -32,6 +33,16 @@ export function samlRepository(ctx: PgContext): Repositories['saml'] {
         DELETE FROM saml_requests
         WHERE org_id = ${orgId} AND request_id = ${requestId} AND browser_hash = ${browserHash}
           AND expires_at > ${now}
+        RETURNING *`),
+    async insertLogoutRequest(row) {
+      await sql`
+        INSERT INTO saml_logout_requests (org_id, request_id, subject_id, expires_at)
+        VALUES (${row.org_id}, ${row.request_id}, ${row.subject_id}, ${row.expires_at})`
+    },
+    takeLogoutRequest: (orgId, requestId, now) =>
+      first<Row<SamlLogoutRequestRow>>(sql`
+        DELETE FROM saml_logout_requests
+        WHERE org_id = ${orgId} AND request_id = ${requestId} AND expires_at > ${now}
         RETURNING *`),
     async clearSpKeys(orgId, at) {
       await sql`UPDATE integrations SET sp_private_key = NULL, sp_certificate = NULL, updated_at = ${at}

@@ -1,7 +1,7 @@
 /** Server-side sessions on PostgreSQL: the twin of `../sessions.ts` (only token hashes are stored). */
 import type { Repositories } from '../contract.ts'
 import type { SessionForRequest, SessionRow } from '../sessions.ts'
-import { changed, first, type PgContext } from './executor.ts'
+import { changed, first, type PgContext, rows } from './executor.ts'
 
 type Row<T> = T & Record<string, unknown>
 
@@ -10,9 +10,11 @@ export function sessionRepository(ctx: PgContext): Repositories['sessions'] {
   return {
     async insert(row) {
       await sql`
-        INSERT INTO sessions (token_hash, org_id, kind, subject_id, csrf_token, created_at, last_seen_at, expires_at, account_id)
+        INSERT INTO sessions (token_hash, org_id, kind, subject_id, csrf_token, created_at, last_seen_at, expires_at,
+                              account_id, name_id, name_id_format, session_index)
         VALUES (${row.token_hash}, ${row.org_id}, ${row.kind}, ${row.subject_id}, ${row.csrf_token},
-                ${row.created_at}, ${row.last_seen_at}, ${row.expires_at}, ${row.account_id})`
+                ${row.created_at}, ${row.last_seen_at}, ${row.expires_at}, ${row.account_id},
+                ${row.name_id}, ${row.name_id_format}, ${row.session_index})`
     },
     byHash: (hash) => first<Row<SessionRow>>(sql`SELECT * FROM sessions WHERE token_hash = ${hash}`),
     forRequest: (hash) =>
@@ -37,5 +39,16 @@ export function sessionRepository(ctx: PgContext): Repositories['sessions'] {
         DELETE FROM sessions WHERE org_id = ${orgId} AND subject_id = ${subjectId} AND kind = ${kind}
           AND token_hash <> ${keepHash}`),
     removeExpired: (now) => changed(sql`DELETE FROM sessions WHERE expires_at <= ${now}`),
+    removeForNameId: async (orgId, nameId, sessionIndexes) =>
+      (
+        await rows<{ subject_id: string }>(
+          sessionIndexes === null
+            ? sql`DELETE FROM sessions WHERE org_id = ${orgId} AND name_id = ${nameId} AND kind = 'user'
+                  RETURNING subject_id`
+            : sql`DELETE FROM sessions WHERE org_id = ${orgId} AND name_id = ${nameId} AND kind = 'user'
+                    AND session_index = ANY(${sessionIndexes}::text[])
+                  RETURNING subject_id`,
+        )
+      ).map((row) => row.subject_id),
   }
 }

@@ -148,6 +148,9 @@ ${copyable('unique-id', 'Unique identifier field for users', 'email')}
 ${copyable('auth-mode', 'Authentication Mode', 'HTTP Header')}
 </dl>
 <p class="hint">SP metadata: <code>${status.metadataUrl}</code> · SP-initiated sign-in: <code>${status.loginUrl}</code></p>
+<p class="hint" id="single-logout">Single Logout URL (Okta: <em>Enable Single Logout</em>): <code>${status.singleLogoutUrl}</code> · ${
+    status.singleLogout.enabled ? 'single logout is on' : status.singleLogout.problem
+  }</p>
 </section>`
 }
 

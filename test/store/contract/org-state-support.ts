@@ -73,6 +73,9 @@ export function sessionRow(orgId: string, tokenHash: string, subjectId: string, 
     last_seen_at: 1_000,
     expires_at: 10 ** 13,
     account_id: null,
+    name_id: null,
+    name_id_format: null,
+    session_index: null,
   }
   return row
 }

@@ -1,7 +1,8 @@
 /**
  * The SAML state contract (`store.saml`), on both engines: the replay cache accepts an assertion ID
  * once per org until it expires (then it may be used again), outstanding AuthnRequests are consumed
- * once, only by the browser that started them and only before they expire, `prune` removes what
+ * once, only by the browser that started them and only before they expire, so are the LogoutRequests
+ * we sent (once, per org, before they expire), `prune` removes what
  * expired in every org, the SP key pair is cleared for one org, and an account's groups come from
  * its org's directory. Two instances on one database handling the same assertion, or the ACS of the
  * same AuthnRequest, at once: exactly one succeeds (what lets an SP-initiated sign-in start on one
@@ -140,6 +141,29 @@ eachEngine((engine) => {
       expect(await pruned.saml.rememberAssertion(ORG, '_live', LATER, NOW)).toBe(false)
       expect(await pruned.saml.takeRequest(OTHER, '_old-r', 'browser-of-_old-r', NOW - 1)).toBeNull()
       expect(await pruned.saml.takeRequest(ORG, '_live-r', 'browser-of-_live-r', NOW)).not.toBeNull()
+    } finally {
+      await pruned.close()
+    }
+  })
+
+  test('a LogoutRequest we sent is answered once, in its org, before it expires; prune takes expired ones', async () => {
+    const sent = { org_id: ORG, request_id: '_lo1', subject_id: 'acc-1', expires_at: LATER }
+    await store.saml.insertLogoutRequest(sent)
+    await store.saml.insertLogoutRequest({ ...sent, org_id: OTHER, subject_id: null })
+    expect(await twin.saml.takeLogoutRequest(ORG, '_lo1', LATER)).toBeNull()
+    const answers = await atOnce([store, twin], 10, (s) => s.saml.takeLogoutRequest(ORG, '_lo1', NOW))
+    expect(answers.filter((row) => row !== null)).toEqual([sent])
+    expect(await twin.saml.takeLogoutRequest(OTHER, '_lo1', NOW)).toEqual({
+      ...sent,
+      org_id: OTHER,
+      subject_id: null,
+    })
+    const pruned = await engine.open()
+    try {
+      await pruned.saml.insertLogoutRequest({ ...sent, expires_at: NOW })
+      await pruned.saml.insertLogoutRequest({ ...sent, request_id: '_lo2', expires_at: NOW + 1 })
+      expect(await pruned.saml.prune(NOW)).toBe(1)
+      expect(await pruned.saml.takeLogoutRequest(ORG, '_lo2', NOW)).not.toBeNull()
     } finally {
       await pruned.close()
     }

@@ -3,7 +3,8 @@
  * exactly as written, whichever instance issued it; touching moves only `last_seen_at`; ending one
  * session, every session of a subject (of one kind, in one org) or every one but the caller's own
  * takes effect at once on the other instance too (no instance may keep a revoked session alive);
- * `removeExpired` takes the sessions whose time has come, in every org. Through the sessions
+ * `removeExpired` takes the sessions whose time has come, in every org; `removeForNameId` ends the
+ * user sessions of one SAML subject in one org (only the named SessionIndexes when given). Through the sessions
  * feature (`src/sessions/service.ts`): a session issued on one instance is live on the other, is no
  * session under another org or kind, and is gone for both once it expired (absolute or idle).
  */
@@ -121,6 +122,7 @@ eachEngine((engine) => {
       csrfToken: issued.csrfToken,
       tokenHash: hashSecret(issued.token),
       accountId: null,
+      saml: null,
     })
     expect(await verifySession(twin, issued.token, OTHER, 'user', NOW + 1)).toBeNull()
     expect(await verifySession(twin, issued.token, ORG, 'admin', NOW + 1)).toBeNull()
@@ -154,5 +156,52 @@ eachEngine((engine) => {
     expect(await verifySession(store, idle.token, ORG, 'user', later + IDLE_MS - 1)).not.toBeNull()
     expect(await verifySession(store, idle.token, ORG, 'user', later + 2 * IDLE_MS)).toBeNull()
     expect(await twin.sessions.byHash(hashSecret(idle.token))).toBeNull()
+  })
+
+  test('a SAML subject reads back with its session; removeForNameId ends that subject in that org only', async () => {
+    const saml = (
+      hash: string,
+      org: string,
+      nameId: string,
+      index: string | null,
+      kind: 'user' | 'admin' = 'user',
+    ) => ({
+      ...sessionRow(org, hash, `acc-of-${hash}`, kind),
+      name_id: nameId,
+      name_id_format: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      session_index: index,
+    })
+    const first = saml('h-n1', ORG, 'ada@example.com', '_idx1')
+    await store.sessions.insert(first)
+    expect(await twin.sessions.byHash('h-n1')).toEqual(first)
+    await store.sessions.insert(saml('h-n2', ORG, 'ada@example.com', '_idx2'))
+    await store.sessions.insert(saml('h-n3', ORG, 'ada@example.com', null))
+    await store.sessions.insert(saml('h-n4', OTHER, 'ada@example.com', '_idx1'))
+    await store.sessions.insert(saml('h-n5', ORG, 'grace@example.com', '_idx1'))
+    await store.sessions.insert(saml('h-n6', ORG, 'ADA@example.com', '_idx1'))
+    await store.sessions.insert(saml('h-n7', ORG, 'ada@example.com', '_idx1', 'admin'))
+    // Only the named SessionIndexes of this NameID, user sessions, this org.
+    expect(await twin.sessions.removeForNameId(ORG, 'ada@example.com', ['_idx1', '_none'])).toEqual([
+      'acc-of-h-n1',
+    ])
+    expect(await store.sessions.byHash('h-n2')).not.toBeNull()
+    expect(await twin.sessions.removeForNameId(ORG, 'ada@example.com', [])).toEqual([])
+    // Without SessionIndexes every session of the NameID in the org ends.
+    expect((await store.sessions.removeForNameId(ORG, 'ada@example.com', null)).sort()).toEqual([
+      'acc-of-h-n2',
+      'acc-of-h-n3',
+    ])
+    for (const kept of ['h-n4', 'h-n5', 'h-n6', 'h-n7'])
+      expect(await store.sessions.byHash(kept)).not.toBeNull()
+  })
+
+  test('a session issued for a SAML subject verifies with it', async () => {
+    const subject = { nameId: 'ada@example.com', nameIdFormat: null, sessionIndex: '_s1' }
+    const issued = await issueSession(
+      store,
+      { orgId: ORG, kind: 'user', subjectId: 'acc-10', saml: subject },
+      NOW,
+    )
+    expect((await verifySession(twin, issued.token, ORG, 'user', NOW + 1))?.saml).toEqual(subject)
   })
 })
