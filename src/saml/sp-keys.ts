@@ -4,6 +4,7 @@
  * ("Encryption Certificate") and the SP metadata; the private key stays in the store and decrypts
  * EncryptedAssertions. Generating again replaces both (Okta must get the new certificate).
  */
+import { recordRotation } from '../integration/certificate-events.ts'
 import { generateKeyPairSync } from 'node:crypto'
 import { ServiceError } from '../errors.ts'
 import { describeCertificate, parseCertificate } from '../integration/certificate.ts'
@@ -118,5 +119,6 @@ export function retireCurrentCertificate(
       outcome: 'success',
       actor,
     })
+    await recordRotation(tx, org.id, integration.certificate, integration.next_certificate, 'admin', now)
   })
 }

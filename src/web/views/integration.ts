@@ -147,7 +147,7 @@ ${copyable('scim-base-url', 'SCIM connector base URL', status.scimBaseUrl)}
 ${copyable('unique-id', 'Unique identifier field for users', 'email')}
 ${copyable('auth-mode', 'Authentication Mode', 'HTTP Header')}
 </dl>
-<p class="hint">SP metadata: <code>${status.metadataUrl}</code> · SP-initiated sign-in: <code>${status.loginUrl}</code></p>
+<p class="hint">SP metadata: <code>${status.spMetadataUrl}</code> · SP-initiated sign-in: <code>${status.loginUrl}</code></p>
 </section>`
 }
 
