@@ -14,7 +14,9 @@ import { OKTA_ISSUER, OKTA_SSO_URL } from './saml.ts'
 const dir = mkdtempSync(join(tmpdir(), 'okb-metadata-'))
 let counter = 0
 
-const body = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '')
+/** The base64 body of the PEM block (openssl ca writes a text dump before it). */
+const body = (pem: string) =>
+  (/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem)?.[1] ?? pem).replace(/\s+/g, '')
 
 export interface MetadataOptions {
   certificates: string[]
