@@ -57,7 +57,10 @@ export async function recordRotation(
  * The threshold a certificate has reached at `now` (the smallest one passed), with every larger one
  * it passed on the way; null while it is further than 30 days away, or once it has expired.
  */
-export function expiryThreshold(notAfterMs: number, now: number): { announce: number; passed: number[] } | null {
+export function expiryThreshold(
+  notAfterMs: number,
+  now: number,
+): { announce: number; passed: number[] } | null {
   const left = notAfterMs - now
   if (left <= 0) return null
   const passed = EXPIRY_THRESHOLDS_DAYS.filter((days) => left <= days * DAY_MS)

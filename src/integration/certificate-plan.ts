@@ -22,7 +22,8 @@ export const sameCertificate = (a: string | null | undefined, b: string | null |
  * signing certificates the metadata lists (`offered`, in its order, at least one).
  */
 export function planCertificates(existing: CertificatePair | null, offered: string[]): CertificatePair {
-  const listed = (pem: string | null | undefined) => offered.find((candidate) => sameCertificate(candidate, pem))
+  const listed = (pem: string | null | undefined) =>
+    offered.find((candidate) => sameCertificate(candidate, pem))
   const first = offered[0] as string
   const current = (existing && listed(existing.current)) ?? (existing && listed(existing.next)) ?? first
   const others = offered.filter((candidate) => !sameCertificate(candidate, current))

@@ -101,7 +101,9 @@ export function createMetadataRefresh(deps: MetadataRefreshDeps): MetadataRefres
       try {
         result.expiringAnnounced = await checkCertificateExpiry(store, now, () => !stopped)
       } catch (error) {
-        log.error('IdP certificate expiry check', { error: error instanceof Error ? error.message : String(error) })
+        log.error('IdP certificate expiry check', {
+          error: error instanceof Error ? error.message : String(error),
+        })
       }
     }
     return result

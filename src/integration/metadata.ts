@@ -18,7 +18,13 @@ import {
   outboundGet,
   parseOutboundUrl,
 } from '../outbound/fetch.ts'
-import { type Endpoint, type IdpMetadata, MAX_METADATA_BYTES, MetadataRefusal, parseIdpMetadata } from '../saml/idp-metadata.ts'
+import {
+  type Endpoint,
+  type IdpMetadata,
+  MAX_METADATA_BYTES,
+  MetadataRefusal,
+  parseIdpMetadata,
+} from '../saml/idp-metadata.ts'
 import { newId } from '../store/ids.ts'
 import type { Repositories, Store } from '../store/index.ts'
 import type { IntegrationRow } from '../store/integrations.ts'
@@ -90,7 +96,8 @@ export async function fetchMetadataText(
       policy,
     )
   } catch (error) {
-    if (error instanceof OutboundRefused) throw new MetadataRefusal(`the metadata URL is refused: ${error.message}`)
+    if (error instanceof OutboundRefused)
+      throw new MetadataRefusal(`the metadata URL is refused: ${error.message}`)
     const name = error instanceof Error ? error.name : ''
     if (name === 'TimeoutError' || name === 'AbortError')
       throw new MetadataRefusal(`the metadata URL did not answer within ${Math.round(timeoutMs / 1000)} s`)
@@ -166,7 +173,9 @@ export async function setUpFromMetadata(
   const existing = await store.integrations.get(org.id)
   let parsed: IdpMetadata
   try {
-    const text = url ? await fetchMetadataText(url, deps.policy, deps.timeoutMs) : (input.metadataXml as string)
+    const text = url
+      ? await fetchMetadataText(url, deps.policy, deps.timeoutMs)
+      : (input.metadataXml as string)
     parsed = parseIdpMetadata(text, { now, trustedCertificates: trustedOf(existing) })
   } catch (error) {
     if (error instanceof MetadataRefusal) throw invalid(field, error.message)
@@ -175,7 +184,13 @@ export async function setUpFromMetadata(
   const { ssoUrl, issuer, slo } = valuesOf(parsed, field)
   return store.transaction(async (tx) => {
     const plan = planCertificates(pairOf(await tx.integrations.get(org.id)), parsed.certificates)
-    const values = { ssoUrl, issuer, certificate: plan.current, nextCertificate: plan.next, settings: input.settings }
+    const values = {
+      ssoUrl,
+      issuer,
+      certificate: plan.current,
+      nextCertificate: plan.next,
+      settings: input.settings,
+    }
     const saved = await saveIntegration(tx, org, values, actor, now, 'metadata')
     await tx.idpMetadata.recordSuccess({
       org_id: org.id,
@@ -203,7 +218,9 @@ function changesOf(row: IntegrationRow, ssoUrl: string, issuer: string, plan: Ce
   if (row.sso_url !== ssoUrl) changed.push('ssoUrl')
   if (row.issuer !== issuer) changed.push('issuer')
   if (!sameCertificate(row.certificate, plan.current)) changed.push('certificate')
-  if (!(plan.next === null ? row.next_certificate === null : sameCertificate(row.next_certificate, plan.next)))
+  if (
+    !(plan.next === null ? row.next_certificate === null : sameCertificate(row.next_certificate, plan.next))
+  )
     changed.push('nextCertificate')
   return changed
 }
@@ -299,7 +316,10 @@ export async function refreshMetadataNow(
   deps: MetadataDeps,
   now = Date.now(),
 ): Promise<RefreshOutcome> {
-  const [row, integration] = await Promise.all([store.idpMetadata.get(org.id), store.integrations.get(org.id)])
+  const [row, integration] = await Promise.all([
+    store.idpMetadata.get(org.id),
+    store.integrations.get(org.id),
+  ])
   if (!integration)
     throw new ServiceError(404, 'NOT_CONFIGURED', 'the Okta integration is not set up for this organization')
   if (!row?.url) {

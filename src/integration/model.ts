@@ -31,7 +31,8 @@ export const IntegrationStatusModel = T.Object(
     nextCertificate: T.Union([CertificateInfoModel, T.Null()]),
     settings: T.Union([IntegrationSettingsSchema, T.Null()]),
     metadataUrl: T.Union([T.String(), T.Null()], {
-      description: "The IdP metadata URL the integration is refreshed from; null when set up by hand or from pasted XML",
+      description:
+        'The IdP metadata URL the integration is refreshed from; null when set up by hand or from pasted XML',
     }),
     metadataFetchedAt: T.Union([T.String({ format: 'date-time' }), T.Null()], {
       description: 'When the IdP metadata was last read successfully (fetched or pasted)',

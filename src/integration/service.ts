@@ -96,7 +96,9 @@ export async function integrationStatus(
     metadataUrl: metadata?.url ?? null,
     metadataFetchedAt: metadata ? new Date(metadata.fetched_at).toISOString() : null,
     metadataError: metadata?.error ?? null,
-    metadataNextRefreshAt: metadata?.next_refresh_at ? new Date(metadata.next_refresh_at).toISOString() : null,
+    metadataNextRefreshAt: metadata?.next_refresh_at
+      ? new Date(metadata.next_refresh_at).toISOString()
+      : null,
     idpSloUrl: metadata?.slo_url ?? null,
     idpSloBinding: (metadata?.slo_binding as 'HTTP-Redirect' | 'HTTP-POST' | null | undefined) ?? null,
     ...oktaValues(org, publicUrl),
@@ -154,7 +156,8 @@ export async function saveIntegration(
       sso_url: values.ssoUrl,
       issuer: values.issuer,
       certificate: values.certificate,
-      next_certificate: values.nextCertificate === undefined ? existing.next_certificate : values.nextCertificate,
+      next_certificate:
+        values.nextCertificate === undefined ? existing.next_certificate : values.nextCertificate,
       settings,
       updated_at: now,
     })

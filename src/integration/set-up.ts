@@ -32,8 +32,7 @@ export function configureIntegration(
 ): Promise<{ scimToken: string | null }> {
   const manual = (['ssoUrl', 'issuer', 'certificate'] as const).filter((name) => input[name] !== undefined)
   const byMetadata = (['metadataUrl', 'metadataXml'] as const).filter((name) => given(input[name]))
-  if (byMetadata.length > 1)
-    throw invalid('metadataXml', 'give metadataUrl or metadataXml, not both')
+  if (byMetadata.length > 1) throw invalid('metadataXml', 'give metadataUrl or metadataXml, not both')
   const [metadataField] = byMetadata
   if (metadataField) {
     const mixed = [...manual, ...(input.nextCertificate !== undefined ? ['nextCertificate'] : [])]

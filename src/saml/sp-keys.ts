@@ -4,10 +4,11 @@
  * ("Encryption Certificate") and the SP metadata; the private key stays in the store and decrypts
  * EncryptedAssertions. Generating again replaces both (Okta must get the new certificate).
  */
-import { recordRotation } from '../integration/certificate-events.ts'
+
 import { generateKeyPairSync } from 'node:crypto'
 import { ServiceError } from '../errors.ts'
 import { describeCertificate, parseCertificate } from '../integration/certificate.ts'
+import { recordRotation } from '../integration/certificate-events.ts'
 import type { CertificateInfo } from '../integration/model.ts'
 import type { Org } from '../orgs/service.ts'
 import type { Store } from '../store/index.ts'

@@ -14,7 +14,8 @@ import { OKTA_SSO_URL } from '../support/saml.ts'
 const a = () => selfSigned('parse-a')
 const b = () => selfSigned('parse-b')
 const now = Date.now()
-const read = (xml: string, trusted: string[] = []) => parseIdpMetadata(xml, { now, trustedCertificates: trusted })
+const read = (xml: string, trusted: string[] = []) =>
+  parseIdpMetadata(xml, { now, trustedCertificates: trusted })
 const refusal = (xml: string, trusted: string[] = []) => {
   try {
     read(xml, trusted)
@@ -61,11 +62,20 @@ describe('parseIdpMetadata', () => {
 
   test('the hardened parser bounds apply: too deep is refused before parsing', () => {
     const deep = `${'<x>'.repeat(100)}${'</x>'.repeat(100)}`
-    expect(refusal(idpMetadataXml({ certificates: [a().certificate] }).replace('<md:NameIDFormat>', `${deep}<md:NameIDFormat>`))).toContain('deeper than 64')
+    expect(
+      refusal(
+        idpMetadataXml({ certificates: [a().certificate] }).replace(
+          '<md:NameIDFormat>',
+          `${deep}<md:NameIDFormat>`,
+        ),
+      ),
+    ).toContain('deeper than 64')
   })
 
   test('a root that is not metadata, and no SAML 2.0 protocol, are refused', () => {
-    expect(refusal('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>')).toContain('not SAML 2.0 metadata')
+    expect(refusal('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>')).toContain(
+      'not SAML 2.0 metadata',
+    )
     const saml1 = idpMetadataXml({ certificates: [a().certificate] }).replace(
       'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"',
       'protocolSupportEnumeration="urn:oasis:names:tc:SAML:1.1:protocol"',
@@ -86,11 +96,9 @@ describe('parseIdpMetadata', () => {
 })
 
 describe('planCertificates', () => {
-  const [A, B, C] = ['AAAA', 'BBBB', 'CCCC'].map((body) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`) as [
-    string,
-    string,
-    string,
-  ]
+  const [A, B, C] = ['AAAA', 'BBBB', 'CCCC'].map(
+    (body) => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`,
+  ) as [string, string, string]
   test('first set-up: the first listed is current, the second next', () => {
     expect(planCertificates(null, [A])).toEqual({ current: A, next: null })
     expect(planCertificates(null, [A, B])).toEqual({ current: A, next: B })

@@ -35,13 +35,25 @@ type Status = Record<string, unknown> & {
 const fingerprint = (key: ReturnType<typeof keyA>) => new X509Certificate(key.certificate).fingerprint256
 
 async function put(body: Record<string, unknown>, slug = 'acme', headers = auth) {
-  const response = await app.request(`/api/v1/orgs/${slug}/okta`, { method: 'PUT', ...jsonBody(body, headers) })
-  return { status: response.status, body: (await response.json()) as Status & { error?: Record<string, string> } }
+  const response = await app.request(`/api/v1/orgs/${slug}/okta`, {
+    method: 'PUT',
+    ...jsonBody(body, headers),
+  })
+  return {
+    status: response.status,
+    body: (await response.json()) as Status & { error?: Record<string, string> },
+  }
 }
 
 async function refresh(slug = 'acme', headers = auth) {
-  const response = await app.request(`/api/v1/orgs/${slug}/okta/metadata/refresh`, { method: 'POST', headers })
-  return { status: response.status, body: (await response.json()) as Status & { error?: Record<string, string> } }
+  const response = await app.request(`/api/v1/orgs/${slug}/okta/metadata/refresh`, {
+    method: 'POST',
+    headers,
+  })
+  return {
+    status: response.status,
+    body: (await response.json()) as Status & { error?: Record<string, string> },
+  }
 }
 
 const signIn = (key: ReturnType<typeof keyA>) =>
@@ -147,7 +159,9 @@ describe('set up by metadata URL, then rotate by refresh', () => {
   })
 
   test('signed metadata is verified with the trusted certificate: signed by B passes, by C is refused', async () => {
-    idp.serve(signMetadata(idpMetadataXml({ certificates: [keyB().certificate, keyC().certificate] }), keyB()))
+    idp.serve(
+      signMetadata(idpMetadataXml({ certificates: [keyB().certificate, keyC().certificate] }), keyB()),
+    )
     const good = await refresh()
     expect(good.body.metadataError).toBeNull()
     expect(good.body.nextCertificate?.fingerprintSha256).toBe(fingerprint(keyC()))
@@ -194,6 +208,8 @@ describe('set up by metadata URL, then rotate by refresh', () => {
     const feed = (await (await app.request('/api/v1/orgs/acme/events', { headers: auth })).json()) as {
       events: Array<{ type: string; data: Record<string, unknown> }>
     }
-    expect(feed.events.filter((e) => e.type === 'integration.certificate_rotated').at(-1)?.data.via).toBe('admin')
+    expect(feed.events.filter((e) => e.type === 'integration.certificate_rotated').at(-1)?.data.via).toBe(
+      'admin',
+    )
   })
 })

@@ -38,11 +38,15 @@ async function put(
   body: Record<string, unknown>,
   slug = 'acme',
 ) {
-  const response = await target.request(`/api/v1/orgs/${slug}/okta`, { method: 'PUT', ...jsonBody(body, headers) })
+  const response = await target.request(`/api/v1/orgs/${slug}/okta`, {
+    method: 'PUT',
+    ...jsonBody(body, headers),
+  })
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
 }
 
-const errorOf = (body: Record<string, unknown>) => body.error as { code: string; message: string; field?: string }
+const errorOf = (body: Record<string, unknown>) =>
+  body.error as { code: string; message: string; field?: string }
 
 describe('metadata that cannot be used is refused, naming the field', () => {
   const cases: Array<[string, () => string, string]> = [
@@ -53,7 +57,10 @@ describe('metadata that cannot be used is refused, naming the field', () => {
       () =>
         `<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">${[1, 2]
           .map((n) =>
-            idpMetadataXml({ certificates: [cert()], entityId: `http://idp${n}.example` }).replace(/^<\?xml[^>]*>/, ''),
+            idpMetadataXml({ certificates: [cert()], entityId: `http://idp${n}.example` }).replace(
+              /^<\?xml[^>]*>/,
+              '',
+            ),
           )
           .join('')}</md:EntitiesDescriptor>`,
       '2 identity providers',
@@ -68,7 +75,11 @@ describe('metadata that cannot be used is refused, naming the field', () => {
       () => idpMetadataXml({ certificates: [cert()], use: 'encryption' }),
       'no signing certificate',
     ],
-    ['no IdP at all', () => '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"/>', 'no identity provider'],
+    [
+      'no IdP at all',
+      () => '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"/>',
+      'no identity provider',
+    ],
   ]
   for (const [name, xml, message] of cases) {
     test(`${name}, by URL and pasted`, async () => {
@@ -87,7 +98,12 @@ describe('metadata that cannot be used is refused, naming the field', () => {
 
   test('a document over 1 MB is refused without reading it all', async () => {
     const padding = `<!--${'x'.repeat(1024 * 1024)}-->`
-    idp.serve(idpMetadataXml({ certificates: [cert()] }).replace('<md:IDPSSODescriptor', `${padding}<md:IDPSSODescriptor`))
+    idp.serve(
+      idpMetadataXml({ certificates: [cert()] }).replace(
+        '<md:IDPSSODescriptor',
+        `${padding}<md:IDPSSODescriptor`,
+      ),
+    )
     const { status, body } = await put(app, auth, { metadataUrl: idp.url() })
     expect(status).toBe(400)
     expect(errorOf(body).message).toContain('larger than 1 MB')
@@ -149,7 +165,10 @@ describe('metadata that cannot be used is refused, naming the field', () => {
     expect(body.scimToken).toBeString()
     expect(body.metadataUrl).toBeNull()
     expect(body.metadataFetchedAt).toBeString()
-    const refresh = await app.request('/api/v1/orgs/acme/okta/metadata/refresh', { method: 'POST', headers: auth })
+    const refresh = await app.request('/api/v1/orgs/acme/okta/metadata/refresh', {
+      method: 'POST',
+      headers: auth,
+    })
     expect(refresh.status).toBe(409)
     expect(((await refresh.json()) as { error: { code: string } }).error.code).toBe('NO_METADATA_URL')
   })

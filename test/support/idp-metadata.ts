@@ -90,7 +90,8 @@ export interface MetadataServer {
 }
 
 export function metadataServer(): MetadataServer {
-  let handler: (request: Request) => Response | Promise<Response> = () => new Response('not set', { status: 404 })
+  let handler: (request: Request) => Response | Promise<Response> = () =>
+    new Response('not set', { status: 404 })
   let requests = 0
   const server = Bun.serve({
     port: 0,
