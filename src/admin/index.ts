@@ -15,6 +15,7 @@ import { accessPageRoutes } from '../web/access-pages.ts'
 import { authRoutes } from '../web/auth-routes.ts'
 import { directoryPageRoutes } from '../web/directory-pages.ts'
 import { firstRunRoutes } from '../web/first-run-routes.ts'
+import { integrationMetadataRoutes } from '../web/integration-metadata.ts'
 import { integrationPageRoutes } from '../web/integration-routes.ts'
 import { LoginThrottle, signInThrottleStores } from '../web/rate-limit.ts'
 import { setupLinkRoutes } from '../web/setup-link-routes.ts'
@@ -39,6 +40,7 @@ export function adminRoutes(deps: AppDeps) {
       // The console: sign-in, then its pages
       .use(authRoutes({ ...deps, throttle }))
       .use(integrationPageRoutes(deps))
+      .use(integrationMetadataRoutes(deps))
       .use(directoryPageRoutes(deps))
       .use(accessPageRoutes(deps))
       .use(webhookRoutes(deps))
