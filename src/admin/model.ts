@@ -52,6 +52,9 @@ export const SetUpBody = T.Object(
   },
   {
     additionalProperties: false,
+    // Every field is optional (three ways to set up), and Elysia fills an invalid body's stand-in
+    // with the settings' defaults (`{}`): at least one field keeps that stand-in failing.
+    minProperties: 1,
     title: 'IntegrationSetUp',
     description: 'Either `ssoUrl` + `issuer` + `certificate`, or `metadataUrl`, or `metadataXml`.',
   },
