@@ -1,7 +1,7 @@
 /**
  * The composition root and the binary's entry point: reads the config once, opens the store, wires
- * the features, starts the HTTP server, the sync scheduler and webhook delivery; or runs one CLI
- * command.
+ * the features, starts the HTTP server, the sync scheduler, webhook delivery and the IdP metadata
+ * refresh; or runs one CLI command.
  */
 import pkg from '../package.json'
 import { runStoreCommand, UsageError } from './cli/commands.ts'
@@ -15,6 +15,7 @@ import { createApp, createFetch } from './http/app.ts'
 import type { AppDeps } from './http/context.ts'
 import { metricsAccess, metricsListener } from './http/operations.ts'
 import { startTlsFront, type TlsFront } from './http/tls-front.ts'
+import { startMetadataRefresh } from './integration/metadata-refresh.ts'
 import { createLogger, type Logger } from './observability/log.ts'
 import { createMetrics } from './observability/metrics.ts'
 import { createSecretBox } from './secrets/secret-box.ts'
@@ -148,6 +149,8 @@ export async function startServer(
   // Webhook delivery: its own small loop on this thread (it waits on the network, not the CPU).
   const webhooks = startWebhookDelivery({ store, log, metrics, config })
   const housekeeping = startHousekeeping({ store, config, log })
+  // IdP metadata refreshes and certificate expiry notices: a small loop of its own on this thread.
+  const idpMetadata = startMetadataRefresh({ store, log, metrics, config })
   let stopping: Promise<void> | null = null
   return {
     url,
@@ -180,6 +183,7 @@ export async function startServer(
           scheduler.stop(),
           webhooks.stop(),
           housekeeping.stop(),
+          idpMetadata.stop(),
         ])
         await store.close()
         log.info('stopped')

@@ -16,6 +16,7 @@ import { adminSsoRoutes } from '../web/admin-sso-routes.ts'
 import { authRoutes } from '../web/auth-routes.ts'
 import { directoryPageRoutes } from '../web/directory-pages.ts'
 import { firstRunRoutes } from '../web/first-run-routes.ts'
+import { integrationMetadataRoutes } from '../web/integration-metadata.ts'
 import { integrationPageRoutes } from '../web/integration-routes.ts'
 import { integrationSettingsPageRoutes } from '../web/integration-settings-page.ts'
 import { LoginThrottle, signInThrottleStores } from '../web/rate-limit.ts'
@@ -43,6 +44,7 @@ export function adminRoutes(deps: AppDeps) {
       .use(adminSsoRoutes(deps))
       .use(integrationPageRoutes(deps))
       .use(integrationSettingsPageRoutes(deps))
+      .use(integrationMetadataRoutes(deps))
       .use(directoryPageRoutes(deps))
       .use(accessPageRoutes(deps))
       .use(webhookRoutes(deps))

@@ -56,6 +56,11 @@ export const ConfigSchema = T.Object({
     description:
       'Let outbound requests (webhooks, IdP metadata) reach loopback, private and link-local addresses',
   }),
+  metadataRefreshIntervalSeconds: T.Integer({
+    minimum: 60,
+    maximum: 7 * 24 * 3600,
+    description: 'How often IdP metadata set up by URL is fetched again, in seconds (±10 % jitter)',
+  }),
   webhookTimeoutMs: T.Integer({
     minimum: 100,
     maximum: 120_000,

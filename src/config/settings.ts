@@ -172,6 +172,13 @@ export const SETTINGS: Setting[] = [
     help: 'webhooks and metadata fetches may reach loopback/private/link-local addresses (0)',
   },
   {
+    key: 'metadataRefreshIntervalSeconds',
+    flag: 'metadata-refresh-interval',
+    env: 'METADATA_REFRESH_INTERVAL',
+    kind: 'integer',
+    help: 'seconds between fetches of IdP metadata set up by URL, ±10 % jitter (3600)',
+  },
+  {
     key: 'webhookTimeoutMs',
     flag: 'webhook-timeout-ms',
     env: 'WEBHOOK_TIMEOUT_MS',

@@ -30,12 +30,27 @@ export const IntegrationStatusModel = T.Object(
     certificate: T.Union([CertificateInfoModel, T.Null()]),
     nextCertificate: T.Union([CertificateInfoModel, T.Null()]),
     settings: T.Union([IntegrationSettingsSchema, T.Null()]),
+    metadataUrl: T.Union([T.String(), T.Null()], {
+      description:
+        'The IdP metadata URL the integration is refreshed from; null when set up by hand or from pasted XML',
+    }),
+    metadataFetchedAt: T.Union([T.String({ format: 'date-time' }), T.Null()], {
+      description: 'When the IdP metadata was last read successfully (fetched or pasted)',
+    }),
+    metadataError: T.Union([T.String(), T.Null()], {
+      description: 'Why the last refresh failed (the last good values stay in use); null after a good one',
+    }),
+    metadataNextRefreshAt: T.Union([T.String({ format: 'date-time' }), T.Null()]),
+    idpSloUrl: T.Union([T.String(), T.Null()], {
+      description: "The IdP's SingleLogoutService from its metadata",
+    }),
+    idpSloBinding: T.Union([T.Literal('HTTP-Redirect'), T.Literal('HTTP-POST'), T.Null()]),
     acsUrl: T.String({
       description: 'Single Sign On URL (also Recipient and Destination) to type into Okta',
     }),
     audience: T.String({ description: 'Audience URI (SP Entity ID) to type into Okta' }),
     scimBaseUrl: T.String({ description: 'SCIM connector base URL to type into Okta' }),
-    metadataUrl: T.String(),
+    spMetadataUrl: T.String({ description: 'Our SP metadata, for IdPs that read it' }),
     loginUrl: T.String({ description: 'SP-initiated sign-in' }),
     singleLogoutUrl: T.String({
       description: 'Single Logout URL to type into Okta (Enable Single Logout), `{orgURL}/okta/slo`',

@@ -1,15 +1,17 @@
 /**
  * The Okta integration aggregate: set-up from the three values Okta shows, the status an admin
- * reads, SCIM token rotation, and removal. Plain functions over the store.
+ * reads, SCIM token rotation, and removal. Plain functions over the store. Set-up from the IdP's
+ * metadata (./metadata.ts) writes through `saveIntegration` here too.
  */
 import { conflict, invalid, ServiceError } from '../errors.ts'
 import { type Org, orgUrl } from '../orgs/service.ts'
 import { singleLogoutProblem } from '../saml/slo-endpoint.ts'
 import { hashSecret, newSecret } from '../store/ids.ts'
-import type { Store } from '../store/index.ts'
+import type { Repositories, Store } from '../store/index.ts'
 import type { IntegrationRow } from '../store/integrations.ts'
 import { syncStatus } from '../sync/status.ts'
 import { acceptCertificate, describeCertificate, parseCertificate } from './certificate.ts'
+import { type RotationVia, recordRotation } from './certificate-events.ts'
 import type { IntegrationStatus } from './model.ts'
 import {
   type IntegrationSettings,
@@ -22,7 +24,8 @@ export interface OktaValues {
   acsUrl: string
   audience: string
   scimBaseUrl: string
-  metadataUrl: string
+  /** Our SP metadata (`metadataUrl` in the status is the IdP's). */
+  spMetadataUrl: string
   loginUrl: string
   /** Our Single Logout service (Okta's "Single Logout URL"). */
   singleLogoutUrl: string
@@ -43,7 +46,7 @@ export function oktaValues(org: Org, publicUrl: string): OktaValues {
     acsUrl: `${base}/okta/auth`,
     audience: base,
     scimBaseUrl: `${base}/okta/scim`,
-    metadataUrl: `${base}/okta/metadata`,
+    spMetadataUrl: `${base}/okta/metadata`,
     loginUrl: `${base}/okta/login`,
     singleLogoutUrl: `${base}/okta/slo`,
   }
@@ -89,7 +92,7 @@ export function checkedSettings(
   return settings
 }
 
-function validateIssuer(raw: string): string {
+export function validateIssuer(raw: string): string {
   const issuer = raw.trim()
   if (!issuer)
     throw invalid('issuer', 'issuer must not be empty: paste the Identity Provider Issuer from Okta')
@@ -103,13 +106,14 @@ export async function integrationStatus(
   publicUrl: string,
   now = Date.now(),
 ): Promise<IntegrationStatus> {
-  const [row, connectedUsers, groups, sync] = await Promise.all([
+  const [row, metadata, connectedUsers, groups, sync] = await Promise.all([
     store.integrations.get(org.id),
+    store.idpMetadata.get(org.id),
     store.integrations.countActiveScimUsers(org.id),
     store.integrations.countGroups(org.id),
     syncStatus(store, org.id, now),
   ])
-  const problem = singleLogoutProblem(row)
+  const problem = singleLogoutProblem(row, metadata)
   const describe = (pem: string | null | undefined) =>
     pem ? describeCertificate(parseCertificate(pem, 'certificate'), now) : null
   return {
@@ -119,6 +123,14 @@ export async function integrationStatus(
     certificate: describe(row?.certificate),
     nextCertificate: describe(row?.next_certificate),
     settings: row ? readSettings(row.settings) : null,
+    metadataUrl: metadata?.url ?? null,
+    metadataFetchedAt: metadata ? new Date(metadata.fetched_at).toISOString() : null,
+    metadataError: metadata?.error ?? null,
+    metadataNextRefreshAt: metadata?.next_refresh_at
+      ? new Date(metadata.next_refresh_at).toISOString()
+      : null,
+    idpSloUrl: metadata?.slo_url ?? null,
+    idpSloBinding: (metadata?.slo_binding as 'HTTP-Redirect' | 'HTTP-POST' | null | undefined) ?? null,
     ...oktaValues(org, publicUrl),
     singleLogout: { enabled: row !== null && problem === null, problem },
     connectedUsers,
@@ -129,9 +141,108 @@ export async function integrationStatus(
   }
 }
 
+/** Validated values to write into the integration's row. */
+export interface IntegrationValues {
+  ssoUrl: string
+  issuer: string
+  certificate: string
+  /** undefined keeps the next certificate that is set; null drops it. */
+  nextCertificate: string | null | undefined
+  settings?: Partial<IntegrationSettings>
+}
+
+/** What a save changed that the caller announces: the SCIM token of a first set-up, a rotation. */
+export interface SavedIntegration {
+  scimToken: string | null
+  /** The current certificate before the save (null on first set-up). */
+  previousCertificate: string | null
+  created: boolean
+}
+
 /**
- * Creates or updates the integration. The SCIM token is generated on first set-up only and returned
- * that once (the store keeps its hash); later updates keep the token.
+ * Writes the integration's row inside `tx`: inserts it (with a new SCIM token, returned that once;
+ * the store keeps its hash) or updates it, and audits. The caller announces a rotation last
+ * (`announceRotation`), after anything else it writes.
+ */
+export async function saveIntegration(
+  tx: Repositories,
+  org: Org,
+  values: IntegrationValues,
+  actor: string,
+  now: number,
+  via: RotationVia = 'admin',
+): Promise<SavedIntegration> {
+  const state = await tx.syncState.get(org.id)
+  if (state?.removal_running === 1) {
+    throw conflict(
+      'REMOVAL_IN_PROGRESS',
+      'the previous integration is still being removed; try again when it is done',
+    )
+  }
+  const existing = await tx.integrations.get(org.id)
+  const settings = JSON.stringify(checkedSettings(existing, values.settings))
+  if (existing) {
+    await tx.integrations.update({
+      org_id: org.id,
+      sso_url: values.ssoUrl,
+      issuer: values.issuer,
+      certificate: values.certificate,
+      next_certificate:
+        values.nextCertificate === undefined ? existing.next_certificate : values.nextCertificate,
+      settings,
+      updated_at: now,
+    })
+    await tx.audit.record({
+      orgId: org.id,
+      kind: 'admin',
+      action: 'integration.updated',
+      outcome: 'success',
+      actor,
+      ...(via === 'metadata' ? { data: { via } } : {}),
+    })
+    return { scimToken: null, previousCertificate: existing.certificate, created: false }
+  }
+  const scimToken = newSecret('okb_scim_')
+  await tx.integrations.insert({
+    org_id: org.id,
+    sso_url: values.ssoUrl,
+    issuer: values.issuer,
+    certificate: values.certificate,
+    next_certificate: values.nextCertificate ?? null,
+    scim_token_hash: hashSecret(scimToken),
+    settings,
+    sp_private_key: null,
+    sp_certificate: null,
+    created_at: now,
+    updated_at: now,
+  })
+  await tx.syncState.ensure(org.id)
+  await tx.audit.record({
+    orgId: org.id,
+    kind: 'admin',
+    action: 'integration.created',
+    outcome: 'success',
+    actor,
+    ...(via === 'metadata' ? { data: { via } } : {}),
+  })
+  return { scimToken, previousCertificate: null, created: true }
+}
+
+/** The feed entry of a save that changed the current certificate: call it last in the transaction. */
+export function announceRotation(
+  tx: Repositories,
+  org: Org,
+  saved: SavedIntegration,
+  certificate: string,
+  via: RotationVia,
+  now: number,
+): Promise<boolean> {
+  return recordRotation(tx, org.id, saved.previousCertificate, certificate, via, now)
+}
+
+/**
+ * Creates or updates the integration from the three values Okta shows. The integration is then set
+ * up by hand: a metadata URL it had is forgotten (no more refreshes).
  */
 export async function setUpIntegration(
   store: Store,
@@ -148,57 +259,17 @@ export async function setUpIntegration(
       ? null
       : acceptCertificate(input.nextCertificate, 'nextCertificate', now).pem
   return store.transaction(async (tx) => {
-    const state = await tx.syncState.get(org.id)
-    if (state?.removal_running === 1) {
-      throw conflict(
-        'REMOVAL_IN_PROGRESS',
-        'the previous integration is still being removed; try again when it is done',
-      )
-    }
-    const existing = await tx.integrations.get(org.id)
-    const settings = JSON.stringify(checkedSettings(existing, input.settings))
-    if (existing) {
-      await tx.integrations.update({
-        org_id: org.id,
-        sso_url: ssoUrl,
-        issuer,
-        certificate,
-        next_certificate: input.nextCertificate === undefined ? existing.next_certificate : next,
-        settings,
-        updated_at: now,
-      })
-      await tx.audit.record({
-        orgId: org.id,
-        kind: 'admin',
-        action: 'integration.updated',
-        outcome: 'success',
-        actor,
-      })
-      return { scimToken: null }
-    }
-    const scimToken = newSecret('okb_scim_')
-    await tx.integrations.insert({
-      org_id: org.id,
-      sso_url: ssoUrl,
+    const values = {
+      ssoUrl,
       issuer,
       certificate,
-      next_certificate: next,
-      scim_token_hash: hashSecret(scimToken),
-      settings,
-      sp_private_key: null,
-      sp_certificate: null,
-      created_at: now,
-      updated_at: now,
-    })
-    await tx.syncState.ensure(org.id)
-    await tx.audit.record({
-      orgId: org.id,
-      kind: 'admin',
-      action: 'integration.created',
-      outcome: 'success',
-      actor,
-    })
-    return { scimToken }
+      nextCertificate: input.nextCertificate === undefined ? undefined : next,
+      settings: input.settings,
+    }
+    const saved = await saveIntegration(tx, org, values, actor, now)
+    if (!saved.created) await tx.idpMetadata.remove(org.id)
+    await announceRotation(tx, org, saved, certificate, 'admin', now)
+    return { scimToken: saved.scimToken }
   })
 }
 

@@ -163,6 +163,10 @@ export function createMetrics() {
       'From an event being written to its acknowledged delivery',
       [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
     ),
+    idpMetadataRefreshes: registry.counter(
+      'okta_bridge_idp_metadata_refreshes_total',
+      'IdP metadata refreshes by outcome (success, failure)',
+    ),
     storeDuration: registry.histogram(
       'okta_bridge_store_seconds',
       'Store operation timings',

@@ -81,6 +81,24 @@ export async function resolveDestination(url: URL, policy: OutboundPolicy): Prom
   return first
 }
 
+/**
+ * True when every address the URL's host has is not public (loopback, private, link-local…): where
+ * plain http is allowed for IdP metadata, with ALLOW_PRIVATE_OUTBOUND.
+ */
+export async function isPrivateDestination(url: URL): Promise<boolean> {
+  const host = bare(url.hostname)
+  let addresses: string[]
+  if (isIP(host)) addresses = [host]
+  else {
+    try {
+      addresses = (await lookup(host, { all: true })).map((entry) => entry.address)
+    } catch {
+      return false
+    }
+  }
+  return addresses.length > 0 && addresses.every((address) => privateAddressReason(address) !== null)
+}
+
 /** Checks a URL an admin saves: its shape, and (unless allowed) that it resolves to public addresses. */
 export async function checkOutboundUrl(raw: string, policy: OutboundPolicy): Promise<URL> {
   const url = parseOutboundUrl(raw)
@@ -117,28 +135,61 @@ async function readCapped(response: Response, max: number): Promise<{ body: stri
   return { body: new TextDecoder().decode(bytes).replace(/\uFFFD+$/, ''), truncated }
 }
 
+/** Sends one request to the address the policy checked (the URL's host kept for Host and SNI). */
+async function send(
+  url: URL,
+  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; timeoutMs: number },
+  maxBodyBytes: number,
+  policy: OutboundPolicy,
+): Promise<OutboundAnswer> {
+  const signal = AbortSignal.timeout(init.timeoutMs)
+  const address = await resolveDestination(url, policy)
+  const pinned = new URL(url)
+  if (address !== null) pinned.hostname = isIP(address) === 6 ? `[${address}]` : address
+  const response = await fetch(pinned, {
+    method: init.method,
+    headers: { ...init.headers, host: url.host },
+    ...(init.body === undefined ? {} : { body: init.body }),
+    redirect: 'manual',
+    signal,
+    ...(url.protocol === 'https:' ? { tls: { serverName: bare(url.hostname) } } : {}),
+  })
+  const { body, truncated } = await readCapped(response, maxBodyBytes)
+  return { status: response.status, body, truncated }
+}
+
 /**
  * POSTs `body` to `raw` under the policy. Throws OutboundRefused for a refused destination; a
  * network failure or the timeout rejects like fetch does (an AbortError/TimeoutError for the latter).
  */
-export async function outboundPost(
+export function outboundPost(
   raw: string,
   request: { headers: Record<string, string>; body: string; timeoutMs: number; maxBodyBytes: number },
   policy: OutboundPolicy,
 ): Promise<OutboundAnswer> {
   const url = parseOutboundUrl(raw)
-  const signal = AbortSignal.timeout(request.timeoutMs)
-  const address = await resolveDestination(url, policy)
-  const pinned = new URL(url)
-  if (address !== null) pinned.hostname = isIP(address) === 6 ? `[${address}]` : address
-  const response = await fetch(pinned, {
-    method: 'POST',
-    headers: { ...request.headers, host: url.host },
-    body: request.body,
-    redirect: 'manual',
-    signal,
-    ...(url.protocol === 'https:' ? { tls: { serverName: bare(url.hostname) } } : {}),
-  })
-  const { body, truncated } = await readCapped(response, request.maxBodyBytes)
-  return { status: response.status, body, truncated }
+  return send(
+    url,
+    { method: 'POST', headers: request.headers, body: request.body, timeoutMs: request.timeoutMs },
+    request.maxBodyBytes,
+    policy,
+  )
+}
+
+/**
+ * GETs `raw` under the policy (IdP metadata): the same checks, pinning, timeout and bounded answer
+ * as `outboundPost`; a redirect is the answer, never followed.
+ */
+export function outboundGet(
+  raw: string,
+  request: { headers: Record<string, string>; timeoutMs: number; maxBodyBytes: number },
+  policy: OutboundPolicy,
+): Promise<OutboundAnswer> {
+  const url = parseOutboundUrl(raw)
+  return send(
+    url,
+    { method: 'GET', headers: request.headers, timeoutMs: request.timeoutMs },
+    request.maxBodyBytes,
+    policy,
+  )
 }

@@ -39,7 +39,7 @@ import {
 import { redirectTo, verifyRedirectSignature } from './redirect-binding.ts'
 import { SamlRejection } from './rejection.ts'
 import { REQUEST_TTL_MS, type SamlDeps } from './service.ts'
-import { idpSloEndpoint } from './slo-endpoint.ts'
+import { idpSloEndpoint, type SloFromMetadata } from './slo-endpoint.ts'
 import { attribute, type XmlElement } from './xml.ts'
 
 type Flow = 'sp_initiated' | 'idp_initiated' | 'logout_response'
@@ -90,7 +90,7 @@ export async function signOut(
   const now = input.now ?? Date.now()
   const { session } = input
   const integration = await store.integrations.get(org.id)
-  const endpoint = integration ? idpSloEndpoint(integration) : null
+  const endpoint = integration ? idpSloEndpoint(integration, await store.idpMetadata.get(org.id)) : null
   const key =
     integration && endpoint && session.saml ? await store.integrations.spPrivateKey(integration) : null
   const localOnly = !input.toIdp
@@ -144,6 +144,7 @@ interface Context {
   deps: SamlDeps
   org: Org
   integration: IntegrationRow
+  sloFromMetadata: SloFromMetadata
   message: IncomingLogout
   client: string
   now: number
@@ -158,7 +159,7 @@ async function answerFor(
   status: LogoutStatus,
   message?: string,
 ): Promise<string | null> {
-  const endpoint = idpSloEndpoint(ctx.integration)
+  const endpoint = idpSloEndpoint(ctx.integration, ctx.sloFromMetadata)
   const key = endpoint ? await ctx.deps.store.integrations.spPrivateKey(ctx.integration) : null
   if (!endpoint || !key) return null
   const xml = logoutResponseXml({
@@ -336,6 +337,7 @@ export async function handleSlo(
     deps,
     org,
     integration,
+    sloFromMetadata: await deps.store.idpMetadata.get(org.id),
     message,
     client: input.client,
     now,

@@ -7,9 +7,11 @@
  * Generating again replaces both (Okta must get the new certificate). Removing it while
  * AuthnRequests are signed is refused; single logout then falls back to local sign-out.
  */
+
 import { generateKeyPairSync } from 'node:crypto'
 import { ServiceError } from '../errors.ts'
 import { describeCertificate, parseCertificate } from '../integration/certificate.ts'
+import { recordRotation } from '../integration/certificate-events.ts'
 import type { CertificateInfo } from '../integration/model.ts'
 import { readSettings } from '../integration/settings.ts'
 import type { Org } from '../orgs/service.ts'
@@ -131,5 +133,6 @@ export function retireCurrentCertificate(
       outcome: 'success',
       actor,
     })
+    await recordRotation(tx, org.id, integration.certificate, integration.next_certificate, 'admin', now)
   })
 }

@@ -7,7 +7,7 @@
 import type { Idp } from './model.ts'
 
 /** A value of ours the IT admin types into the IdP. */
-export type OurValue = 'acsUrl' | 'audience' | 'scimBaseUrl' | 'loginUrl' | 'metadataUrl'
+export type OurValue = 'acsUrl' | 'audience' | 'scimBaseUrl' | 'loginUrl' | 'spMetadataUrl'
 
 export interface IdpGuide {
   idp: Idp
@@ -135,7 +135,7 @@ export const GUIDES: Record<Idp, IdpGuide> = {
     values: [
       { label: 'Assertion Consumer Service (ACS) URL', value: 'acsUrl' },
       { label: 'SP Entity ID (Audience)', value: 'audience' },
-      { label: 'SP metadata', value: 'metadataUrl' },
+      { label: 'SP metadata', value: 'spMetadataUrl' },
       { label: 'NameID format', fixed: EMAIL_FORMAT },
       { label: 'SCIM 2.0 base URL', value: 'scimBaseUrl' },
     ],

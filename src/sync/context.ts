@@ -28,6 +28,9 @@ export type EventType =
   | 'group.deleted'
   | 'membership.added'
   | 'membership.removed'
+  // Written by the integration (src/integration/certificate-events.ts), not by the scheduler.
+  | 'integration.certificate_expiring'
+  | 'integration.certificate_rotated'
 
 /** Above this many members, a group rename or deletion recomputes roles by a full reconcile. */
 export const MAX_INLINE_ROLE_RECOMPUTE = 2000

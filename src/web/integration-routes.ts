@@ -45,41 +45,52 @@ const SetUpForm = t.Object({
 const RemoveForm = t.Object({ _csrf: Csrf, confirmSlug: t.String({ maxLength: 200 }) })
 const CsrfForm = t.Object({ _csrf: Csrf })
 const Saved = t.Object(
-  { saved: t.Optional(t.String()), removing: t.Optional(t.String()), resynced: t.Optional(t.String()) },
+  {
+    saved: t.Optional(t.String()),
+    refreshed: t.Optional(t.String()),
+    removing: t.Optional(t.String()),
+    resynced: t.Optional(t.String()),
+  },
   { additionalProperties: true },
 )
 
 const page = (context: ConsoleContext) => `${context.basePath}/admin/integration`
 
+export interface RenderOptions {
+  values?: SetUpValues
+  errors?: FieldErrors
+  scimToken?: string
+  status?: number
+  flashes?: Flash[]
+}
+
+/** The integration page for the signed-in admin (also rendered by ./integration-metadata.ts's forms). */
+export async function renderIntegrationPage(
+  deps: Pick<AppDeps, 'store' | 'config'>,
+  context: ConsoleContext,
+  options: RenderOptions = {},
+): Promise<Response> {
+  const status = await integrationStatus(deps.store, context.org, deps.config.publicUrl)
+  const body = integrationPage({
+    basePath: context.basePath,
+    slug: context.org.slug,
+    csrfToken: context.admin.csrfToken,
+    status,
+    apiStatusUrl: `${context.basePath}/admin/integration/status.json`,
+    values: options.values ?? valuesFromStatus(status),
+    errors: options.errors ?? {},
+    scimToken: options.scimToken,
+  })
+  return consolePage(context, 'Okta integration', 'integration', body, {
+    status: options.status,
+    flashes: options.flashes,
+  })
+}
+
 export function integrationPageRoutes(deps: AppDeps) {
   const { store, config } = deps
-
-  const render = async (
-    context: ConsoleContext,
-    options: {
-      values?: SetUpValues
-      errors?: FieldErrors
-      scimToken?: string
-      status?: number
-      flashes?: Flash[]
-    } = {},
-  ): Promise<Response> => {
-    const status = await integrationStatus(store, context.org, config.publicUrl)
-    const body = integrationPage({
-      basePath: context.basePath,
-      slug: context.org.slug,
-      csrfToken: context.admin.csrfToken,
-      status,
-      apiStatusUrl: `${context.basePath}/admin/integration/status.json`,
-      values: options.values ?? valuesFromStatus(status),
-      errors: options.errors ?? {},
-      scimToken: options.scimToken,
-    })
-    return consolePage(context, 'Okta integration', 'integration', body, {
-      status: options.status,
-      flashes: options.flashes,
-    })
-  }
+  const render = (context: ConsoleContext, options: RenderOptions = {}) =>
+    renderIntegrationPage(deps, context, options)
 
   return (
     new Elysia({ prefix: '/orgs/:slug/admin/integration', normalize: false })
@@ -116,11 +127,13 @@ export function integrationPageRoutes(deps: AppDeps) {
           const merged = Number(query.resynced)
           const flash = query.saved
             ? 'Saved.'
-            : query.removing
-              ? 'The integration is removed; its users are being deleted.'
-              : Number.isInteger(merged) && merged >= 0
-                ? `Re-sync started: ${formatCount(merged, 'duplicate pair')} merged, full reconcile running.`
-                : undefined
+            : query.refreshed
+              ? 'The metadata was read again.'
+              : query.removing
+                ? 'The integration is removed; its users are being deleted.'
+                : Number.isInteger(merged) && merged >= 0
+                  ? `Re-sync started: ${formatCount(merged, 'duplicate pair')} merged, full reconcile running.`
+                  : undefined
           return render(context, { flashes: flash ? [{ kind: 'ok', text: flash }] : [] })
         },
         {
@@ -142,6 +155,8 @@ export function integrationPageRoutes(deps: AppDeps) {
             issuer: body.issuer,
             certificate: body.certificate,
             nextCertificate: body.nextCertificate ?? '',
+            metadataUrl: '',
+            metadataXml: '',
           }
           const nextCertificate =
             body.retireNext === '1'

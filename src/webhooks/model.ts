@@ -20,6 +20,8 @@ export const EVENT_TYPES = [
   'group.deleted',
   'membership.added',
   'membership.removed',
+  'integration.certificate_expiring',
+  'integration.certificate_rotated',
 ] as const satisfies readonly EventType[]
 
 // Fails to compile when the feed gains a type this list does not have.

@@ -104,7 +104,7 @@ for (const orgCase of Object.values(orgs)) {
         acsUrl: `${orgCase.orgUrl}/okta/auth`,
         audience: orgCase.orgUrl,
         scimBaseUrl: `${orgCase.orgUrl}/okta/scim`,
-        metadataUrl: `${orgCase.orgUrl}/okta/metadata`,
+        spMetadataUrl: `${orgCase.orgUrl}/okta/metadata`,
         loginUrl: `${orgCase.orgUrl}/okta/login`,
       })
     })

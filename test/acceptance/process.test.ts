@@ -181,7 +181,7 @@ describe('the server (PRODUCT.md §3, §4, §8)', () => {
       acsUrl: `${base}/orgs/acme/okta/auth`,
       audience: `${base}/orgs/acme`,
       scimBaseUrl: `${base}/orgs/acme/okta/scim`,
-      metadataUrl: `${base}/orgs/acme/okta/metadata`,
+      spMetadataUrl: `${base}/orgs/acme/okta/metadata`,
       loginUrl: `${base}/orgs/acme/okta/login`,
     })
     scimToken = status.scimToken

@@ -1,7 +1,7 @@
 /**
  * What the `store copy` tests copy: a store with rows in every table, written the way the product
  * writes them — orgs, admins and API keys by the org service, the integration and SP keys (sealed
- * with SECRET_KEY) by their services, the SCIM directory through the store's directory repository,
+ * with SECRET_KEY) by their services, IdP metadata and an expiry notice by their repository, the SCIM directory through the store's directory repository,
  * accounts, events, sync state, the group mirror, leases and audit rows by the sync scheduler's
  * own feed batch, sessions by the session service — and the rest (SAML caches, OAuth states,
  * linked identities, duplicates, throttles) by their repositories, webhook endpoints (secrets sealed,
@@ -50,6 +50,16 @@ export async function seedStore(store: Store, now = Date.now()): Promise<Org[]> 
       now,
     )
     await generateSpKeys(store, org, 'cli', now)
+    await store.idpMetadata.recordSuccess({
+      org_id: org.id,
+      url: `https://${slug}.okta.com/app/exk1/sso/saml/metadata`,
+      entity_id: `http://www.okta.com/${slug}`,
+      slo_url: `https://${slug}.okta.com/app/exk1/slo/saml`,
+      slo_binding: 'HTTP-Redirect',
+      fetched_at: now,
+      next_refresh_at: now + 3_600_000,
+    })
+    await store.idpMetadata.noteExpiry(org.id, `fingerprint-${slug}`, 30, now)
     await store.roles.replace(org.id, [{ group: 'Admins', role: 'admin' }])
 
     const directory = directoryWriter(store, org.id)

@@ -1,7 +1,7 @@
 /**
  * The ordered list of schema migrations. Files are numbered; each is applied once, in order, inside
  * a transaction, and recorded in `schema_migrations`. Ranges by feature keep parallel work apart:
- * 001–009 foundation, 010–019 SCIM, 020–029 SAML and sessions, 030–039 sync, 040–049 web console, 050–059 store, 060–069 throttles, 070–079 webhooks, 110 console SSO.
+ * 001–009 foundation, 010–019 SCIM, 020–029 SAML and sessions, 030–039 sync, 040–049 web console, 050–059 store, 060–069 throttles, 070–079 webhooks, 080 setup links, 090 IdP metadata, 095 sign-in attempts, 100 single logout, 110 console SSO.
  */
 import * as m001 from './001_init.ts'
 import * as m020 from './020_saml_expiry.ts'
@@ -13,6 +13,7 @@ import * as m051 from './051_audit_retention.ts'
 import * as m060 from './060_throttles.ts'
 import * as m070 from './070_webhooks.ts'
 import * as m080 from './080_setup.ts'
+import * as m090 from './090_idp_metadata.ts'
 import * as m100 from './100_saml_logout.ts'
 import * as m110 from './110_admin_sso.ts'
 
@@ -33,6 +34,7 @@ export const migrations: Migration[] = [
   { version: 60, name: 'throttles', up: m060.up },
   { version: 70, name: 'webhooks', up: m070.up },
   { version: 80, name: 'setup', up: m080.up },
+  { version: 90, name: 'idp_metadata', up: m090.up },
   { version: 100, name: 'saml_logout', up: m100.up },
   { version: 110, name: 'admin_sso', up: m110.up },
 ]

@@ -11,6 +11,7 @@ import { directoryReadRepository } from './directory-read.ts'
 import { duplicateRepository } from './duplicates.ts'
 import { eventRepository } from './events.ts'
 import type { PgContext } from './executor.ts'
+import { idpMetadataRepository } from './idp-metadata.ts'
 import { integrationRepository } from './integrations.ts'
 import { leaseRepository } from './leases.ts'
 import { linkedIdentityRepository } from './linked-identities.ts'
@@ -52,5 +53,6 @@ export function postgresRepositories(ctx: PgContext): Repositories {
     throttles: throttleRepository(ctx),
     webhooks: webhookRepository(ctx),
     setup: setupRepository(ctx),
+    idpMetadata: idpMetadataRepository(ctx),
   }
 }

@@ -10,6 +10,7 @@ import type { Db } from '../database.ts'
 import { directoryReadRepository } from '../directory-read.ts'
 import { duplicateRepository } from '../duplicates.ts'
 import { eventRepository } from '../events.ts'
+import { idpMetadataRepository } from '../idp-metadata.ts'
 import { integrationRepository } from '../integrations.ts'
 import { leaseRepository } from '../leases.ts'
 import { linkedIdentityRepository } from '../linked-identities.ts'
@@ -52,6 +53,7 @@ export function sqliteRepositories(db: Db, secrets: SecretBox | null) {
     throttles: throttleRepository(db),
     webhooks: webhookRepository(db, secrets),
     setup: setupRepository(db),
+    idpMetadata: idpMetadataRepository(db),
   }
 }
 

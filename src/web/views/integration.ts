@@ -9,6 +9,7 @@ import type { IntegrationStatus } from '../../integration/model.ts'
 import { html, type SafeHtml } from '../../pages/html.ts'
 import { formatCount, formatDuration, formatTime } from '../format.ts'
 import { copyable, csrfField, type FieldErrors, field } from './forms.ts'
+import { metadataCard, setUpChoices } from './integration-metadata.ts'
 
 /** A certificate this close to expiry gets a warning. */
 export const CERTIFICATE_WARNING_DAYS = 30
@@ -18,6 +19,8 @@ export interface SetUpValues {
   issuer: string
   certificate: string
   nextCertificate: string
+  metadataUrl: string
+  metadataXml: string
 }
 
 export interface IntegrationPageInput {
@@ -38,6 +41,8 @@ export function valuesFromStatus(status: IntegrationStatus): SetUpValues {
     issuer: status.issuer ?? '',
     certificate: '',
     nextCertificate: '',
+    metadataUrl: status.metadataUrl ?? '',
+    metadataXml: '',
   }
 }
 
@@ -120,7 +125,9 @@ ${
       )} (${formatTime(cert.notAfter)}). ${
         next
           ? 'The next certificate is already in place; sign-ins keep working when Okta switches.'
-          : 'In Okta, create the new certificate (Sign On → SAML Signing Certificates), paste it below as the next certificate, then activate it in Okta.'
+          : status.metadataUrl
+            ? 'The IdP metadata is read again on a schedule: the new certificate becomes the next one as soon as the IdP lists it (or press Refresh now below).'
+            : 'In Okta, create the new certificate (Sign On → SAML Signing Certificates), paste it below as the next certificate, then activate it in Okta.'
       }</p>`
     : html``
 }
@@ -147,7 +154,7 @@ ${copyable('scim-base-url', 'SCIM connector base URL', status.scimBaseUrl)}
 ${copyable('unique-id', 'Unique identifier field for users', 'email')}
 ${copyable('auth-mode', 'Authentication Mode', 'HTTP Header')}
 </dl>
-<p class="hint">SP metadata: <code>${status.metadataUrl}</code> · SP-initiated sign-in: <code>${status.loginUrl}</code></p>
+<p class="hint">SP metadata: <code>${status.spMetadataUrl}</code> · SP-initiated sign-in: <code>${status.loginUrl}</code></p>
 <p class="hint" id="single-logout">Single Logout URL (Okta: <em>Enable Single Logout</em>): <code>${status.singleLogoutUrl}</code> · ${
     status.singleLogout.enabled ? 'single logout is on' : status.singleLogout.problem
   }</p>
@@ -163,7 +170,7 @@ function steps(configured: boolean): SafeHtml {
 <li>In the Okta Admin Console open <em>Applications → Applications</em> and press <em>Create App Integration</em>. Choose <em>SAML 2.0</em>, then <em>Next</em>.</li>
 <li><em>General Settings</em>: give the app a name, then <em>Next</em>.</li>
 <li><em>Configure SAML</em>: paste the <strong>Single sign-on URL</strong> (keep “Use this for Recipient URL and Destination URL” ticked) and the <strong>Audience URI (SP Entity ID)</strong> from above. Set <em>Name ID format</em> to <em>EmailAddress</em> and <em>Application username</em> to <em>Email</em>. <em>Next</em>, then <em>Finish</em>.</li>
-<li>On the app's <em>Sign On</em> tab open <em>View SAML setup instructions</em> and copy the <strong>Identity Provider Single Sign-On URL</strong>, the <strong>Identity Provider Issuer</strong> and the <strong>X.509 Certificate</strong> into the form below. Press <em>Save</em>.</li>
+<li>On the app's <em>Sign On</em> tab copy the <strong>Identity Provider metadata</strong> link into <em>Metadata URL</em> below (the signing certificates are then kept up to date). Or open <em>View SAML setup instructions</em> and copy the <strong>Identity Provider Single Sign-On URL</strong>, the <strong>Identity Provider Issuer</strong> and the <strong>X.509 Certificate</strong> into the three fields.</li>
 <li>Copy the SCIM token shown after saving. On the app's <em>General</em> tab, <em>App Settings → Edit</em>, set <em>Provisioning</em> to <em>SCIM</em> and save.</li>
 <li>On the <em>Provisioning</em> tab, <em>Integration → Edit</em>: paste the <strong>SCIM connector base URL</strong>, set <strong>Unique identifier field for users</strong> to <code>email</code>, tick <em>Push New Users</em>, <em>Push Profile Updates</em> and <em>Push Groups</em>, choose <strong>Authentication Mode: HTTP Header</strong> and paste the token. <em>Test Connector Configuration</em>, then <em>Save</em>.</li>
 <li><em>Provisioning → To App → Edit</em>: enable <em>Create Users</em>, <em>Update User Attributes</em> and <em>Deactivate Users</em>. Then assign people and groups on the <em>Assignments</em> tab and push groups on <em>Push Groups</em>. The connected users count above goes up as Okta pushes them.</li>
@@ -172,12 +179,11 @@ function steps(configured: boolean): SafeHtml {
 </section>`
 }
 
-function setUpForm(input: IntegrationPageInput): SafeHtml {
+/** The three values typed by hand: the third choice of the set-up card. */
+function manualForm(input: IntegrationPageInput): SafeHtml {
   const { values, errors, status } = input
   const configured = status.configured
-  return html`<section class="card" aria-labelledby="setup-title">
-<h2 id="setup-title">${configured ? 'Okta settings' : 'Set up'}</h2>
-<form method="post" action="${input.basePath}/admin/integration" novalidate>
+  return html`<form method="post" action="${input.basePath}/admin/integration" novalidate id="manual-form">
 ${csrfField(input.csrfToken)}
 ${field({ name: 'ssoUrl', label: 'Identity Provider Single Sign-On URL', value: values.ssoUrl, error: errors.ssoUrl, required: true, type: 'url', hint: 'From Okta: Sign On → View SAML setup instructions.', placeholder: 'https://acme.okta.com/app/…/sso/saml' })}
 ${field({ name: 'issuer', label: 'Identity Provider Issuer', value: values.issuer, error: errors.issuer, required: true, placeholder: 'http://www.okta.com/exk…' })}
@@ -212,8 +218,18 @@ ${
     : html``
 }
 <button type="submit" class="primary">${configured ? 'Save changes' : 'Save and show the SCIM token'}</button>
-</form>
-</section>`
+</form>`
+}
+
+function setUpForm(input: IntegrationPageInput): SafeHtml {
+  return setUpChoices({
+    basePath: input.basePath,
+    csrfToken: input.csrfToken,
+    status: input.status,
+    values: input.values,
+    errors: input.errors,
+    manualForm: manualForm(input),
+  })
 }
 
 function manageCards(input: IntegrationPageInput): SafeHtml {
@@ -258,6 +274,7 @@ ${
 }
 ${status.configured ? statusCard(status) : html``}
 ${certificateCard(status)}
+${metadataCard(status, input.basePath, input.csrfToken)}
 ${oktaValuesCard(status)}
 ${removing ? html`` : html`${steps(status.configured)}${setUpForm(input)}`}
 ${manageCards(input)}
