@@ -20,6 +20,7 @@ import { spMetadataXml } from './metadata.ts'
 import { rejectionPage } from './pages.ts'
 import { SamlRejection } from './rejection.ts'
 import { completeSignIn, REQUEST_TTL_MS, recordRejection, startSignIn } from './service.ts'
+import { SamlTrace } from './trace.ts'
 
 const Params = t.Object({ slug: t.String({ description: 'Organization slug', examples: ['acme'] }) })
 const LoginQuery = t.Object({
@@ -51,17 +52,20 @@ export function samlRoutes(
     const client = clientAddress(request, config.trustProxy)
     const decision = await limiter.hit(client)
     if (decision.allowed) return null
+    let reference: string | undefined
     if (decision.firstRefusal) {
-      await recordRejection(
-        samlDeps,
-        org,
-        new SamlRejection('rate_limited', `client ${client} exceeded the sign-in rate`),
-        client,
-      )
+      // One attempt row per burst, like the audit row: the refusals after it cost no write.
+      const detail = `client ${client} exceeded the sign-in rate`
+      const trace = new SamlTrace()
+      trace.fail('rate_limit', detail)
+      reference = await recordRejection(samlDeps, org, new SamlRejection('rate_limited', detail), client, trace)
     } else deps.metrics.samlLogins.inc({ outcome: 'rate_limited' })
-    return rejectionPage('busy', `${orgUrl(org, config.publicUrl)}/okta/login`, {
-      'retry-after': String(decision.retryAfterSeconds),
-    })
+    return rejectionPage(
+      'busy',
+      `${orgUrl(org, config.publicUrl)}/okta/login`,
+      { 'retry-after': String(decision.retryAfterSeconds) },
+      reference,
+    )
   }
 
   return new Elysia({ prefix: '/orgs/:slug/okta', normalize: false })
@@ -81,7 +85,7 @@ export function samlRoutes(
           bindingToken: readCookie(request.headers.get('cookie'), 'samlRequest', scope),
           client: clientAddress(request, config.trustProxy),
         })
-        if (!outcome.ok) return rejectionPage(outcome.audience, loginUrl)
+        if (!outcome.ok) return rejectionPage(outcome.audience, loginUrl, {}, outcome.reference)
         return redirect(outcome.redirectTo, {
           'set-cookie': setCookie('session', scope, outcome.session.token, ABSOLUTE_MS / 1000),
         })
@@ -93,7 +97,7 @@ export function samlRoutes(
           tags: ['SAML'],
           summary: 'Assertion Consumer Service (Okta posts the SAML Response here)',
           description:
-            'HTTP-POST binding. On success: 303 to RelayState (a path under the org) or `{orgURL}/account`, with the session cookie. Every rejection: an HTML page for the person; the reason is in the audit log.',
+            'HTTP-POST binding. On success: 303 to RelayState (a path under the org) or `{orgURL}/account`, with the session cookie. Every rejection: an HTML page for the person with a short reference; the reason is in the audit log and the trace in `GET /api/v1/orgs/{slug}/saml/attempts/{reference}`.',
           security: [],
           requestBody: {
             required: true,

@@ -2,7 +2,9 @@
  * Sign-in through SAML, framework-free: the ACS outcome for one posted form (cheap gate →
  * validation pipeline → one transaction that burns the assertion ID, consumes the AuthnRequest,
  * finds or creates the account and opens the session), and the SP-initiated start. Every outcome
- * is audited with its real reason and counted in metrics; the caller only renders it.
+ * is audited with its real reason, kept as a sign-in attempt with its trace (attempts.ts: one insert
+ * in the same transaction as the sign-in or the rejection's audit row) and counted in metrics; the
+ * caller only renders it.
  */
 import { createAccount } from '../accounts/service.ts'
 import { oktaValues } from '../integration/service.ts'
@@ -14,12 +16,14 @@ import type { AccountRow } from '../store/accounts.ts'
 import { hashSecret, newSecret } from '../store/ids.ts'
 import type { Repositories, Store } from '../store/index.ts'
 import type { IntegrationRow } from '../store/integrations.ts'
+import { recordAttempt } from './attempts.ts'
 import { newRequestId, redirectUrl } from './authn-request.ts'
 import { readAcsForm } from './form.ts'
-import { verifySamlResponse } from './pipeline.ts'
+import { type SamlExpectations, verifySamlResponse } from './pipeline.ts'
 import { type Audience, REASONS, type RejectionReason, SamlRejection } from './rejection.ts'
 import { safeNextUrl } from './relay-state.ts'
 import type { SignedInIdentity } from './steps/identity.ts'
+import { SamlTrace } from './trace.ts'
 
 /** How long an AuthnRequest may stay outstanding. */
 export const REQUEST_TTL_MS = 10 * 60_000
@@ -43,11 +47,14 @@ export interface AcsRequest {
 
 export type AcsOutcome =
   | { ok: true; account: AccountRow; session: IssuedSession; redirectTo: string }
-  | { ok: false; reason: RejectionReason; audience: Audience }
+  | { ok: false; reason: RejectionReason; audience: Audience; reference: string }
 
-async function integrationOf(store: Store, org: Org): Promise<IntegrationRow> {
+async function integrationOf(store: Store, org: Org, trace?: SamlTrace): Promise<IntegrationRow> {
   const integration = await store.integrations.get(org.id)
-  if (!integration) throw new SamlRejection('integration_missing', 'the Okta integration is not set up')
+  if (!integration) {
+    trace?.fail('integration', 'the Okta integration is not set up')
+    throw new SamlRejection('integration_missing', 'the Okta integration is not set up')
+  }
   return integration
 }
 
@@ -76,23 +83,67 @@ async function accountFor(
   )
 }
 
+/** What the pipeline expects of this org's responses (integration values, settings, the SP key). */
+export async function expectationsFor(
+  deps: SamlDeps,
+  org: Org,
+  integration: IntegrationRow,
+  now: number,
+  trace: SamlTrace,
+): Promise<SamlExpectations> {
+  const settings = readSettings(integration.settings)
+  const values = oktaValues(org, deps.publicUrl)
+  return {
+    issuer: integration.issuer,
+    certificates: [integration.certificate, integration.next_certificate].filter((c): c is string => !!c),
+    acsUrl: values.acsUrl,
+    audience: values.audience,
+    allowIdpInitiated: settings.allowIdpInitiated,
+    allowSha1: settings.allowSha1,
+    clockSkewSeconds: settings.clockSkewSeconds,
+    maxAssertionValidityMs: deps.maxAssertionValidityMs,
+    emailAttribute: settings.emailAttribute,
+    spPrivateKey: await deps.store.integrations.spPrivateKey(integration),
+    now,
+    trace,
+  }
+}
+
+/**
+ * Audits a refusal and keeps its trace as a sign-in attempt, in one transaction; answers the
+ * attempt's reference (what the person's page shows).
+ */
 export async function recordRejection(
   deps: SamlDeps,
   org: Org,
   rejection: SamlRejection,
   client: string,
-): Promise<void> {
-  await deps.store.audit.record({
-    orgId: org.id,
-    kind: 'saml',
-    action: 'sign_in',
-    outcome: 'failure',
-    actor: client,
-    subject: rejection.subject,
-    reason: rejection.reason,
-    data: { detail: rejection.detail },
+  trace: SamlTrace = new SamlTrace(),
+  now = Date.now(),
+): Promise<string> {
+  const reference = await deps.store.transaction(async (tx) => {
+    const id = await recordAttempt(tx, {
+      orgId: org.id,
+      at: now,
+      outcome: rejection.reason === 'rate_limited' ? 'rate_limited' : 'rejected',
+      rejection,
+      trace,
+      client,
+    })
+    await tx.audit.record({
+      orgId: org.id,
+      kind: 'saml',
+      action: 'sign_in',
+      outcome: 'failure',
+      actor: client,
+      subject: rejection.subject,
+      reason: rejection.reason,
+      data: { detail: rejection.detail, attempt: id },
+    })
+    return id
   })
   deps.metrics.samlLogins.inc({ outcome: rejection.reason })
+  return reference
 }
 
 /** Handles one POST to the ACS. Never throws a `SamlRejection`: it becomes the failure outcome. */
@@ -100,54 +151,62 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
   const { store, metrics } = deps
   const now = request.now ?? Date.now()
   const base = orgUrl(org, deps.publicUrl)
+  const trace = new SamlTrace()
   try {
-    const integration = await integrationOf(store, org)
-    const form = readAcsForm(request.contentType, request.body)
+    const integration = await integrationOf(store, org, trace)
+    const form = trace.step(
+      'form',
+      () => readAcsForm(request.contentType, request.body),
+      (f) => `form post with a SAMLResponse${f.relayState === null ? '' : ' and a RelayState'}`,
+    )
     const settings = readSettings(integration.settings)
-    const values = oktaValues(org, deps.publicUrl)
-    const spPrivateKey = await store.integrations.spPrivateKey(integration)
-    const verified = verifySamlResponse(form.xml, {
-      issuer: integration.issuer,
-      certificates: [integration.certificate, integration.next_certificate].filter((c): c is string => !!c),
-      acsUrl: values.acsUrl,
-      audience: values.audience,
-      allowIdpInitiated: settings.allowIdpInitiated,
-      allowSha1: settings.allowSha1,
-      clockSkewSeconds: settings.clockSkewSeconds,
-      maxAssertionValidityMs: deps.maxAssertionValidityMs,
-      emailAttribute: settings.emailAttribute,
-      spPrivateKey,
-      now,
-    })
+    const verified = verifySamlResponse(form.xml, await expectationsFor(deps, org, integration, now, trace))
     const subject = verified.identity.email
+    const mark = trace.mark()
     const committed = await store.transaction(async (tx) => {
+      // PostgreSQL may run this again from the start: its steps are listed once.
+      trace.resetTo(mark)
       await tx.saml.prune(now)
       if (!(await tx.saml.rememberAssertion(org.id, verified.assertionId, verified.replayUntil, now))) {
+        trace.fail('replay', `assertion ${verified.assertionId.slice(0, 80)} was already used`)
         throw new SamlRejection('replayed', `assertion ${verified.assertionId} was already used`, subject)
       }
+      trace.pass('replay', 'first use of this assertion; remembered until it expires')
       let nextPath: string | null = null
       if (verified.requestId !== null) {
         const pending = request.bindingToken
           ? await tx.saml.takeRequest(org.id, verified.requestId, hashSecret(request.bindingToken), now)
           : null
         if (!pending) {
-          throw new SamlRejection(
-            'in_response_to_unknown',
-            `InResponseTo ${verified.requestId.slice(0, 80)} is no outstanding request of this browser`,
-            subject,
-          )
+          const detail = `InResponseTo ${verified.requestId.slice(0, 80)} is no outstanding request of this browser`
+          trace.fail('request', detail)
+          throw new SamlRejection('in_response_to_unknown', detail, subject)
         }
+        trace.pass('request', `answers this browser's request ${verified.requestId.slice(0, 80)}`)
         nextPath = pending.next_path
       }
       let account: AccountRow
       try {
         account = await accountFor(tx, org, verified.identity, settings.justInTimeProvisioning, now)
       } catch (error) {
-        if (error instanceof SamlRejection) error.subject ??= subject
+        if (error instanceof SamlRejection) {
+          error.subject ??= subject
+          trace.fail('account', error.detail)
+        }
         throw error
       }
+      trace.pass('account', `account ${account.id} (${account.email})`)
       await tx.accounts.recordSignIn(org.id, account.id, now)
       const session = await issueSession(tx, { orgId: org.id, kind: 'user', subjectId: account.id }, now)
+      trace.pass('session', 'session opened')
+      const attempt = await recordAttempt(tx, {
+        orgId: org.id,
+        at: now,
+        outcome: 'accepted',
+        rejection: null,
+        trace,
+        client: request.client,
+      })
       await tx.audit.record({
         orgId: org.id,
         kind: 'saml',
@@ -159,6 +218,7 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
           email: account.email,
           flow: verified.requestId ? 'sp_initiated' : 'idp_initiated',
           assertionId: verified.assertionId,
+          attempt,
           // The IdP's clock against ours (this row's `at`): what `okta-bridge doctor` reads for skew.
           issueInstant: new Date(verified.issuedAt).toISOString(),
           signed: verified.signed,
@@ -174,8 +234,8 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
     return { ok: true, account: committed.account, session: committed.session, redirectTo }
   } catch (error) {
     if (!(error instanceof SamlRejection)) throw error
-    await recordRejection(deps, org, error, request.client)
-    return { ok: false, reason: error.reason, audience: REASONS[error.reason] }
+    const reference = await recordRejection(deps, org, error, request.client, trace, now)
+    return { ok: false, reason: error.reason, audience: REASONS[error.reason], reference }
   }
 }
 

@@ -13,6 +13,7 @@ import * as m051 from './051_audit_retention.ts'
 import * as m060 from './060_throttles.ts'
 import * as m070 from './070_webhooks.ts'
 import * as m080 from './080_setup.ts'
+import * as m095 from './095_saml_attempts.ts'
 
 export interface Migration {
   version: number
@@ -31,4 +32,5 @@ export const migrations: Migration[] = [
   { version: 60, name: 'throttles', up: m060.up },
   { version: 70, name: 'webhooks', up: m070.up },
   { version: 80, name: 'setup', up: m080.up },
+  { version: 95, name: 'saml_attempts', up: m095.up },
 ]

@@ -15,6 +15,7 @@ import * as m051 from './051_audit_retention.ts'
 import * as m060 from './060_throttles.ts'
 import * as m070 from './070_webhooks.ts'
 import * as m080 from './080_setup.ts'
+import * as m095 from './095_saml_attempts.ts'
 
 export const postgresMigrations: Migration[] = [
   { version: 1, name: 'init', up: m001.up },
@@ -27,4 +28,5 @@ export const postgresMigrations: Migration[] = [
   { version: 60, name: 'throttles', up: m060.up },
   { version: 70, name: 'webhooks', up: m070.up },
   { version: 80, name: 'setup', up: m080.up },
+  { version: 95, name: 'saml_attempts', up: m095.up },
 ]
