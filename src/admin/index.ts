@@ -23,6 +23,7 @@ import { directoryRoutes } from './directory-routes.ts'
 import { integrationRoutes } from './integration-routes.ts'
 import { samlAdminRoutes } from './saml-routes.ts'
 import { setupLinkAdminRoutes } from './setup-links-routes.ts'
+import { signInAttemptRoutes } from './sign-in-attempts-routes.ts'
 import { syncRoutes } from './sync-routes.ts'
 import { webhookRoutes } from './webhooks-routes.ts'
 
@@ -33,6 +34,7 @@ export function adminRoutes(deps: AppDeps) {
       // The admin API
       .use(integrationRoutes(deps))
       .use(samlAdminRoutes(deps))
+      .use(signInAttemptRoutes(deps))
       .use(directoryRoutes(deps))
       .use(syncRoutes(deps))
       .use(accessRoutes(deps))
