@@ -18,6 +18,7 @@ import { firstRunRoutes } from '../web/first-run-routes.ts'
 import { integrationPageRoutes } from '../web/integration-routes.ts'
 import { LoginThrottle, signInThrottleStores } from '../web/rate-limit.ts'
 import { setupLinkRoutes } from '../web/setup-link-routes.ts'
+import { signInAttemptPageRoutes } from '../web/sign-in-attempts-pages.ts'
 import { accessRoutes } from './access-routes.ts'
 import { directoryRoutes } from './directory-routes.ts'
 import { integrationRoutes } from './integration-routes.ts'
@@ -44,6 +45,7 @@ export function adminRoutes(deps: AppDeps) {
       .use(directoryPageRoutes(deps))
       .use(accessPageRoutes(deps))
       .use(webhookRoutes(deps))
+      .use(signInAttemptPageRoutes(deps))
       // Setup links (API + console), the link's own page, and the front door (first run)
       .use(setupLinkAdminRoutes(deps))
       .use(setupLinkRoutes(deps))

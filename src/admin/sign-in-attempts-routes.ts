@@ -4,16 +4,16 @@
  * `POST …/saml/check {samlResponse}` (the dry run of src/saml/check.ts). Thin: auth, then the
  * services. The console twin is src/web/sign-in-attempts-pages.ts.
  */
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import type { AppDeps } from '../http/context.ts'
 import { ErrorBody } from '../http/errors.ts'
 import {
   AttemptDetailModel,
   AttemptPageModel,
   AttemptParams,
-  AttemptQuery,
   CheckBody,
   CheckResultModel,
+  Outcome,
 } from '../saml/attempts-model.ts'
 import { checkSamlResponse } from '../saml/check.ts'
 import type { SamlDeps } from '../saml/service.ts'
@@ -23,6 +23,19 @@ import { getAttempt, listAttempts } from './services/sign-in-attempts.ts'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody }
 const tags = ['SAML']
+const AttemptQuery = t.Object(
+  {
+    outcome: t.Optional(Outcome),
+    // Elysia's `t.Integer` (not TypeBox's) is coerced from the query string.
+    limit: t.Optional(
+      t.Integer({ minimum: 1, maximum: 1000, description: 'Page size (default 100, max 1000)' }),
+    ),
+    cursor: t.Optional(
+      t.String({ maxLength: 200, description: 'The `nextCursor` of the previous page, unchanged' }),
+    ),
+  },
+  { additionalProperties: false },
+)
 
 /** What the SAML services need of the app's dependencies. */
 export function samlDepsOf(deps: AppDeps): SamlDeps {

@@ -10,7 +10,7 @@ import { TRACE_STEPS } from './trace.ts'
 export const ATTEMPT_OUTCOMES = ['accepted', 'rejected', 'rate_limited'] as const
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number]
 
-const Outcome = T.Union([T.Literal('accepted'), T.Literal('rejected'), T.Literal('rate_limited')])
+export const Outcome = T.Union([T.Literal('accepted'), T.Literal('rejected'), T.Literal('rate_limited')])
 
 const Nullable = <S extends ReturnType<typeof T.String>>(schema: S) => T.Union([schema, T.Null()])
 
@@ -72,12 +72,6 @@ export const AttemptPageModel = T.Object(
   { items: T.Array(AttemptModel), nextCursor: Nullable(T.String()) },
   { title: 'SamlAttemptPage' },
 )
-
-export const AttemptQuery = T.Object({
-  outcome: T.Optional(Outcome),
-  limit: T.Optional(T.Integer({ minimum: 1, maximum: 1000 })),
-  cursor: T.Optional(T.String({ maxLength: 200 })),
-})
 
 export const AttemptParams = T.Object({
   slug: T.String(),

@@ -31,7 +31,10 @@ export async function checkSamlResponse(
     xml = decodeSamlResponse(samlResponse)
   } catch (error) {
     if (!(error instanceof SamlRejection)) throw error
-    throw invalid('samlResponse', `${error.detail} (paste the SAMLResponse value exactly as the browser posts it)`)
+    throw invalid(
+      'samlResponse',
+      `${error.detail} (paste the SAMLResponse value exactly as the browser posts it)`,
+    )
   }
   const { store } = deps
   const trace = new SamlTrace()
@@ -55,7 +58,10 @@ export async function checkSamlResponse(
         trace.fail('request', `InResponseTo ${verified.requestId.slice(0, 80)} is no outstanding request`)
         throw new SamlRejection('in_response_to_unknown', 'no outstanding request')
       }
-      trace.pass('request', 'the request is outstanding; at sign-in it must come back to the browser that started it')
+      trace.pass(
+        'request',
+        'the request is outstanding; at sign-in it must come back to the browser that started it',
+      )
     }
     const email = verified.identity.email
     const account = await store.accounts.byEmail(org.id, email.toLowerCase())

@@ -58,7 +58,13 @@ export function samlRoutes(
       const detail = `client ${client} exceeded the sign-in rate`
       const trace = new SamlTrace()
       trace.fail('rate_limit', detail)
-      reference = await recordRejection(samlDeps, org, new SamlRejection('rate_limited', detail), client, trace)
+      reference = await recordRejection(
+        samlDeps,
+        org,
+        new SamlRejection('rate_limited', detail),
+        client,
+        trace,
+      )
     } else deps.metrics.samlLogins.inc({ outcome: 'rate_limited' })
     return rejectionPage(
       'busy',
