@@ -21,11 +21,13 @@ import { integrationPageRoutes } from '../web/integration-routes.ts'
 import { integrationSettingsPageRoutes } from '../web/integration-settings-page.ts'
 import { LoginThrottle, signInThrottleStores } from '../web/rate-limit.ts'
 import { setupLinkRoutes } from '../web/setup-link-routes.ts'
+import { signInAttemptPageRoutes } from '../web/sign-in-attempts-pages.ts'
 import { accessRoutes } from './access-routes.ts'
 import { directoryRoutes } from './directory-routes.ts'
 import { integrationRoutes } from './integration-routes.ts'
 import { samlAdminRoutes } from './saml-routes.ts'
 import { setupLinkAdminRoutes } from './setup-links-routes.ts'
+import { signInAttemptRoutes } from './sign-in-attempts-routes.ts'
 import { syncRoutes } from './sync-routes.ts'
 import { webhookRoutes } from './webhooks-routes.ts'
 
@@ -36,6 +38,7 @@ export function adminRoutes(deps: AppDeps) {
       // The admin API
       .use(integrationRoutes(deps))
       .use(samlAdminRoutes(deps))
+      .use(signInAttemptRoutes(deps))
       .use(directoryRoutes(deps))
       .use(syncRoutes(deps))
       .use(accessRoutes(deps))
@@ -48,6 +51,7 @@ export function adminRoutes(deps: AppDeps) {
       .use(directoryPageRoutes(deps))
       .use(accessPageRoutes(deps))
       .use(webhookRoutes(deps))
+      .use(signInAttemptPageRoutes(deps))
       // Setup links (API + console), the link's own page, and the front door (first run)
       .use(setupLinkAdminRoutes(deps))
       .use(setupLinkRoutes(deps))

@@ -21,6 +21,11 @@ export const ConfigSchema = T.Object({
     { description: 'Which proxies may set X-Forwarded-*: a hop count or proxy networks' },
   ),
   auditRetentionDays: T.Integer({ minimum: 0, description: 'Days audit rows are kept (0 = forever)' }),
+  samlAttemptRetentionDays: T.Integer({
+    minimum: 1,
+    maximum: 3650,
+    description: 'Days SAML sign-in attempts (their traces) are kept',
+  }),
   maxBodyBytes: T.Integer({ minimum: 1024, description: 'Largest accepted request body' }),
   databasePoolSize: T.Integer({
     minimum: 1,

@@ -60,6 +60,13 @@ export const SETTINGS: Setting[] = [
     help: 'days the audit log is kept, 0 = forever (90)',
   },
   {
+    key: 'samlAttemptRetentionDays',
+    flag: 'saml-attempt-retention-days',
+    env: 'SAML_ATTEMPT_RETENTION_DAYS',
+    kind: 'integer',
+    help: 'days SAML sign-in attempts are kept for debugging (30)',
+  },
+  {
     key: 'samlMaxAssertionValidityMinutes',
     flag: 'saml-max-assertion-validity',
     env: 'SAML_MAX_ASSERTION_VALIDITY',

@@ -1,6 +1,7 @@
 /**
  * Housekeeping the server does on a timer, never on a request's path: deleting audit rows older
- * than AUDIT_RETENTION_DAYS, and throttle rows whose state has expired (they already read as
+ * than AUDIT_RETENTION_DAYS, SAML sign-in attempts older than SAML_ATTEMPT_RETENTION_DAYS (30), and
+ * throttle rows whose state has expired (they already read as
  * absent; deleting them keeps the table as small as the current traffic). Rows go in small
  * batches with a pause between them, so a large backlog (the first start after upgrading, a long
  * retention cut short) never holds the event loop or the store's write lock for long; what one run
@@ -34,6 +35,19 @@ export async function pruneAuditLog(
   if (retentionDays <= 0) return 0
   const before = now - retentionDays * DAY_MS
   return inBatches((limit) => store.audit.prune(before, limit), limits, keepGoing)
+}
+
+/** Deletes SAML sign-in attempts older than the retention, in the same batches. Returns the rows deleted. */
+export async function pruneSamlAttempts(
+  store: Pick<Store, 'samlAttempts'>,
+  retentionDays: number,
+  now = Date.now(),
+  limits: PruneLimits = DEFAULT_PRUNE_LIMITS,
+  keepGoing: () => boolean = () => true,
+): Promise<number> {
+  if (retentionDays <= 0) return 0
+  const before = now - retentionDays * DAY_MS
+  return inBatches((limit) => store.samlAttempts.prune(before, limit), limits, keepGoing)
 }
 
 /** Deletes expired throttle rows, in the same batches as the audit log. Returns the rows deleted. */
@@ -70,7 +84,11 @@ export interface Housekeeping {
 }
 
 export function startHousekeeping(
-  deps: { store: Store; config: Pick<Config, 'auditRetentionDays'>; log: Logger },
+  deps: {
+    store: Store
+    config: Pick<Config, 'auditRetentionDays'> & Partial<Pick<Config, 'samlAttemptRetentionDays'>>
+    log: Logger
+  },
   timing: { firstRunMs: number; intervalMs: number } = { firstRunMs: 60_000, intervalMs: 60 * 60_000 },
 ): Housekeeping {
   let running: Promise<number> | null = null
@@ -89,6 +107,17 @@ export function startHousekeeping(
           warned('throttle pruning'),
         )
 
+  const pruneAttemptRows = () =>
+    stopped
+      ? 0
+      : pruneSamlAttempts(
+          deps.store,
+          deps.config.samlAttemptRetentionDays ?? 30,
+          Date.now(),
+          DEFAULT_PRUNE_LIMITS,
+          () => !stopped,
+        ).catch(warned('sign-in attempt pruning'))
+
   const runNow = (): Promise<number> => {
     running ??= pruneAuditLog(
       deps.store,
@@ -105,6 +134,7 @@ export function startHousekeeping(
       .catch(warned('audit log pruning'))
       .then(async (deleted) => {
         await pruneThrottleRows()
+        await pruneAttemptRows()
         return deleted
       })
       .finally(() => {

@@ -71,13 +71,24 @@ export function readAcsForm(contentType: string | null, body: string): AcsInput 
   if (relayState !== null && relayState.length > RELAY_STATE_MAX) {
     throw new SamlRejection('form_invalid', `RelayState longer than ${RELAY_STATE_MAX} characters`)
   }
+  return { xml: decodeSamlResponse(response), relayState }
+}
+
+/** The XML of a SAMLResponse value (base64, whitespace allowed); also what the checker reads. */
+export function decodeSamlResponse(response: string): string {
+  if (response.length > ACS_FORM_MAX_BYTES) {
+    throw new SamlRejection(
+      'response_too_large',
+      `SAMLResponse of ${response.length} characters exceeds ${ACS_FORM_MAX_BYTES}`,
+    )
+  }
   const compact = response.replace(/[\r\n\t ]+/g, '')
-  if (compact.length % 4 !== 0 || !BASE64.test(compact)) {
+  if (compact.length === 0 || compact.length % 4 !== 0 || !BASE64.test(compact)) {
     throw new SamlRejection('response_not_base64', 'SAMLResponse is not base64')
   }
   const xml = Buffer.from(compact, 'base64').toString('utf8')
   const start = xml.replace(/^\uFEFF/, '').trimStart()
   if (!start.startsWith('<'))
     throw new SamlRejection('response_not_base64', 'SAMLResponse does not decode to XML')
-  return { xml, relayState }
+  return xml
 }

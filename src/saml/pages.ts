@@ -1,10 +1,13 @@
 /**
  * What the person sees when the ACS or the sign-in start refuses: the friendly text for the
- * reason's group (never the internal reason), with a way forward where there is one; and the pages
- * of single logout.
+ * reason's group (never the internal reason), with a way forward where there is one, and the
+ * attempt's short reference when one was recorded: the admin types it into the console's
+ * "Sign-in attempts" page (or `GET …/saml/attempts/{reference}`) to see what went wrong; and the
+ * pages of single logout.
  */
 import { type CookieScope, clearCookie } from '../pages/cookies.ts'
-import { messagePage, redirect } from '../pages/shell.ts'
+import { html } from '../pages/html.ts'
+import { messagePage, redirect, standalonePage } from '../pages/shell.ts'
 import type { SloOutcome } from './logout.ts'
 import { type Audience, PERSON_MESSAGES } from './rejection.ts'
 
@@ -12,13 +15,17 @@ export function rejectionPage(
   audience: Audience,
   loginUrl: string,
   headers: Record<string, string> = {},
+  reference?: string | null,
 ): Response {
   const { status, title, message } = PERSON_MESSAGES[audience]
   const link =
     audience === 'stale' || audience === 'sp_only' || audience === 'not_provisioned'
-      ? { href: loginUrl, label: 'Sign in again' }
-      : undefined
-  return messagePage(status, title, message, link, headers)
+      ? html`<p><a class="button" href="${loginUrl}">Sign in again</a></p>`
+      : html``
+  const ref = reference
+    ? html`<p id="attempt-reference">Reference: <strong><code>${reference}</code></strong>. If you ask your administrator for help, give them this reference.</p>`
+    : html``
+  return standalonePage(status, title, html`<h1>${title}</h1><p>${message}</p>${ref}${link}`, headers)
 }
 
 /**

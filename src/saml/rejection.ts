@@ -80,7 +80,7 @@ export const PERSON_MESSAGES: Record<Audience, { status: number; title: string; 
     status: 400,
     title: 'We could not sign you in',
     message:
-      'The sign-in message from your identity provider could not be accepted. Please open the app from Okta again; if this keeps happening, tell your administrator the time of this attempt.',
+      'The sign-in message from your identity provider could not be accepted. Please open the app from Okta again; if this keeps happening, give your administrator the reference below.',
   },
   idp_refused: {
     status: 403,

@@ -23,6 +23,7 @@ import { spMetadataXml } from './metadata.ts'
 import { rejectionPage, signOutPage } from './pages.ts'
 import { SamlRejection } from './rejection.ts'
 import { completeSignIn, REQUEST_TTL_MS, recordRejection, startSignIn } from './service.ts'
+import { SamlTrace } from './trace.ts'
 
 const Params = t.Object({ slug: t.String({ description: 'Organization slug', examples: ['acme'] }) })
 const sloDoc = (method: 'GET' | 'POST', binding: string) => ({
@@ -77,18 +78,23 @@ export function samlRoutes(
     const client = clientAddress(request, config.trustProxy)
     const decision = await limiter.hit(client)
     if (decision.allowed) return null
+    let reference: string | null = null
     if (decision.firstRefusal) {
-      await recordRejection(
-        samlDeps,
-        org,
-        new SamlRejection('rate_limited', `client ${client} exceeded the sign-in rate`),
-        client,
-        new URL(request.url).pathname.endsWith('/slo') ? 'logout' : 'sign_in',
-      )
+      // One attempt row per burst, like the audit row: the refusals after it cost no write.
+      const detail = `client ${client} exceeded the sign-in rate`
+      const trace = new SamlTrace()
+      trace.fail('rate_limit', detail)
+      reference = await recordRejection(samlDeps, org, new SamlRejection('rate_limited', detail), client, {
+        trace,
+        action: new URL(request.url).pathname.endsWith('/slo') ? 'logout' : 'sign_in',
+      })
     } else deps.metrics.samlLogins.inc({ outcome: 'rate_limited' })
-    return rejectionPage('busy', `${orgUrl(org, config.publicUrl)}/okta/login`, {
-      'retry-after': String(decision.retryAfterSeconds),
-    })
+    return rejectionPage(
+      'busy',
+      `${orgUrl(org, config.publicUrl)}/okta/login`,
+      { 'retry-after': String(decision.retryAfterSeconds) },
+      reference,
+    )
   }
 
   /** Single Logout, either binding: a redirect to the IdP with our LogoutResponse, or a page. */
@@ -126,7 +132,7 @@ export function samlRoutes(
           bindingToken: readCookie(request.headers.get('cookie'), 'samlRequest', scope),
           client: clientAddress(request, config.trustProxy),
         })
-        if (!outcome.ok) return rejectionPage(outcome.audience, loginUrl)
+        if (!outcome.ok) return rejectionPage(outcome.audience, loginUrl, {}, outcome.reference)
         // A console sign-in (the answer to `{orgURL}/admin/sso`) gets the console's cookie.
         const cookie = outcome.kind === 'admin' ? 'admin' : 'session'
         return redirect(outcome.redirectTo, {
@@ -140,7 +146,7 @@ export function samlRoutes(
           tags: ['SAML'],
           summary: 'Assertion Consumer Service (Okta posts the SAML Response here)',
           description:
-            'HTTP-POST binding. On success: 303 to RelayState (a path under the org) or `{orgURL}/account`, with the session cookie. Every rejection: an HTML page for the person; the reason is in the audit log.',
+            'HTTP-POST binding. On success: 303 to RelayState (a path under the org) or `{orgURL}/account`, with the session cookie. Every rejection: an HTML page for the person with a short reference; the reason is in the audit log and the trace in `GET /api/v1/orgs/{slug}/saml/attempts/{reference}`.',
           security: [],
           requestBody: {
             required: true,

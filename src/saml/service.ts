@@ -2,7 +2,9 @@
  * Sign-in through SAML, framework-free: the ACS outcome for one posted form (cheap gate →
  * validation pipeline → one transaction that burns the assertion ID, consumes the AuthnRequest,
  * finds or creates the account and opens the session), and the SP-initiated start. Every outcome
- * is audited with its real reason and counted in metrics; the caller only renders it.
+ * is audited with its real reason, kept as a sign-in attempt with its trace (attempts.ts: one insert
+ * in the same transaction as the sign-in or the rejection's audit row) and counted in metrics; the
+ * caller only renders it.
  *
  * An AuthnRequest remembers its purpose: 'account' (`{orgURL}/okta/login`) or 'console'
  * (`{orgURL}/admin/sso`). Only the answer to a console request opens an admin session, and only
@@ -22,12 +24,14 @@ import { hashSecret, newSecret } from '../store/ids.ts'
 import type { Repositories, Store } from '../store/index.ts'
 import type { IntegrationRow } from '../store/integrations.ts'
 import type { SamlRequestPurpose } from '../store/saml.ts'
+import { recordAttempt } from './attempts.ts'
 import { newRequestId, redirectUrl } from './authn-request.ts'
 import { readAcsForm } from './form.ts'
-import { verifySamlResponse } from './pipeline.ts'
+import { type SamlExpectations, verifySamlResponse } from './pipeline.ts'
 import { type Audience, REASONS, type RejectionReason, SamlRejection } from './rejection.ts'
 import { safeNextUrl } from './relay-state.ts'
 import type { SignedInIdentity } from './steps/identity.ts'
+import { SamlTrace } from './trace.ts'
 
 /** How long an AuthnRequest may stay outstanding. */
 export const REQUEST_TTL_MS = 10 * 60_000
@@ -58,11 +62,14 @@ export type AcsOutcome =
       session: IssuedSession
       redirectTo: string
     }
-  | { ok: false; reason: RejectionReason; audience: Audience }
+  | { ok: false; reason: RejectionReason; audience: Audience; reference: string | null }
 
-async function integrationOf(store: Store, org: Org): Promise<IntegrationRow> {
+async function integrationOf(store: Store, org: Org, trace?: SamlTrace): Promise<IntegrationRow> {
   const integration = await store.integrations.get(org.id)
-  if (!integration) throw new SamlRejection('integration_missing', 'the Okta integration is not set up')
+  if (!integration) {
+    trace?.fail('integration', 'the Okta integration is not set up')
+    throw new SamlRejection('integration_missing', 'the Okta integration is not set up')
+  }
   return integration
 }
 
@@ -94,24 +101,75 @@ async function accountFor(
   )
 }
 
+/** What the pipeline expects of this org's responses (integration values, settings, the SP key). */
+export async function expectationsFor(
+  deps: SamlDeps,
+  org: Org,
+  integration: IntegrationRow,
+  now: number,
+  trace: SamlTrace,
+): Promise<SamlExpectations> {
+  const settings = readSettings(integration.settings)
+  const values = oktaValues(org, deps.publicUrl)
+  return {
+    issuer: integration.issuer,
+    certificates: [integration.certificate, integration.next_certificate].filter((c): c is string => !!c),
+    acsUrl: values.acsUrl,
+    audience: values.audience,
+    allowIdpInitiated: settings.allowIdpInitiated,
+    allowSha1: settings.allowSha1,
+    clockSkewSeconds: settings.clockSkewSeconds,
+    maxAssertionValidityMs: deps.maxAssertionValidityMs,
+    emailAttribute: settings.emailAttribute,
+    spPrivateKey: await deps.store.integrations.spPrivateKey(integration),
+    now,
+    trace,
+  }
+}
+
+/**
+ * Audits a refusal and keeps its trace as a sign-in attempt, in one transaction; answers the
+ * attempt's reference (what the person's page shows).
+ */
 export async function recordRejection(
   deps: SamlDeps,
   org: Org,
   rejection: SamlRejection,
   client: string,
-  action: 'sign_in' | 'logout' = 'sign_in',
-): Promise<void> {
-  await deps.store.audit.record({
-    orgId: org.id,
-    kind: 'saml',
-    action,
-    outcome: 'failure',
-    actor: client,
-    subject: rejection.subject,
-    reason: rejection.reason,
-    data: { detail: rejection.detail },
+  options: { trace?: SamlTrace; now?: number; action?: 'sign_in' | 'logout' } = {},
+): Promise<string | null> {
+  const action = options.action ?? 'sign_in'
+  const now = options.now ?? Date.now()
+  const reference = await deps.store.transaction(async (tx) => {
+    // A sign-in is kept as an attempt with its trace; a refused logout message is only audited.
+    const id =
+      action === 'sign_in'
+        ? await recordAttempt(tx, {
+            orgId: org.id,
+            at: now,
+            outcome: rejection.reason === 'rate_limited' ? 'rate_limited' : 'rejected',
+            rejection,
+            trace: options.trace ?? new SamlTrace(),
+            client,
+          })
+        : null
+    await tx.audit.record(
+      {
+        orgId: org.id,
+        kind: 'saml',
+        action,
+        outcome: 'failure',
+        actor: client,
+        subject: rejection.subject,
+        reason: rejection.reason,
+        data: id ? { detail: rejection.detail, attempt: id } : { detail: rejection.detail },
+      },
+      now,
+    )
+    return id
   })
   deps.metrics.samlLogins.inc({ outcome: rejection.reason })
+  return reference
 }
 
 /** Handles one POST to the ACS. Never throws a `SamlRejection`: it becomes the failure outcome. */
@@ -119,31 +177,27 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
   const { store, metrics } = deps
   const now = request.now ?? Date.now()
   const base = orgUrl(org, deps.publicUrl)
+  const trace = new SamlTrace()
   try {
-    const integration = await integrationOf(store, org)
-    const form = readAcsForm(request.contentType, request.body)
+    const integration = await integrationOf(store, org, trace)
+    const form = trace.step(
+      'form',
+      () => readAcsForm(request.contentType, request.body),
+      (f) => `form post with a SAMLResponse${f.relayState === null ? '' : ' and a RelayState'}`,
+    )
     const settings = readSettings(integration.settings)
-    const values = oktaValues(org, deps.publicUrl)
-    const spPrivateKey = await store.integrations.spPrivateKey(integration)
-    const verified = verifySamlResponse(form.xml, {
-      issuer: integration.issuer,
-      certificates: [integration.certificate, integration.next_certificate].filter((c): c is string => !!c),
-      acsUrl: values.acsUrl,
-      audience: values.audience,
-      allowIdpInitiated: settings.allowIdpInitiated,
-      allowSha1: settings.allowSha1,
-      clockSkewSeconds: settings.clockSkewSeconds,
-      maxAssertionValidityMs: deps.maxAssertionValidityMs,
-      emailAttribute: settings.emailAttribute,
-      spPrivateKey,
-      now,
-    })
+    const verified = verifySamlResponse(form.xml, await expectationsFor(deps, org, integration, now, trace))
     const subject = verified.identity.email
+    const mark = trace.mark()
     const committed = await store.transaction(async (tx) => {
+      // PostgreSQL may run this again from the start: its steps are listed once.
+      trace.resetTo(mark)
       await tx.saml.prune(now)
       if (!(await tx.saml.rememberAssertion(org.id, verified.assertionId, verified.replayUntil, now))) {
+        trace.fail('replay', `assertion ${verified.assertionId.slice(0, 80)} was already used`)
         throw new SamlRejection('replayed', `assertion ${verified.assertionId} was already used`, subject)
       }
+      trace.pass('replay', 'first use of this assertion; remembered until it expires')
       let nextPath: string | null = null
       let purpose: SamlRequestPurpose = 'account'
       if (verified.requestId !== null) {
@@ -151,12 +205,11 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
           ? await tx.saml.takeRequest(org.id, verified.requestId, hashSecret(request.bindingToken), now)
           : null
         if (!pending) {
-          throw new SamlRejection(
-            'in_response_to_unknown',
-            `InResponseTo ${verified.requestId.slice(0, 80)} is no outstanding request of this browser`,
-            subject,
-          )
+          const detail = `InResponseTo ${verified.requestId.slice(0, 80)} is no outstanding request of this browser`
+          trace.fail('request', detail)
+          throw new SamlRejection('in_response_to_unknown', detail, subject)
         }
+        trace.pass('request', `answers this browser's request ${verified.requestId.slice(0, 80)}`)
         nextPath = pending.next_path
         purpose = pending.purpose
       }
@@ -165,16 +218,18 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
         const jit = settings.justInTimeProvisioning || !settings.requireScimProvisioned
         account = await accountFor(tx, org, verified.identity, jit, now)
       } catch (error) {
-        if (error instanceof SamlRejection) error.subject ??= subject
+        if (error instanceof SamlRejection) {
+          error.subject ??= subject
+          trace.fail('account', error.detail)
+        }
         throw error
       }
       if (purpose === 'console' && account.role !== 'admin') {
-        throw new SamlRejection(
-          'not_console_admin',
-          `console sign-in refused: account ${account.id} has the role ${account.role}, not admin (role mappings)`,
-          subject,
-        )
+        const detail = `console sign-in refused: account ${account.id} has the role ${account.role}, not admin (role mappings)`
+        trace.fail('account', detail)
+        throw new SamlRejection('not_console_admin', detail, subject)
       }
+      trace.pass('account', `account ${account.id} (${account.email})`)
       await tx.accounts.recordSignIn(org.id, account.id, now)
       const lifetime = lifetimeOf(settings)
       const consoleAdmin =
@@ -191,6 +246,15 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
             { orgId: org.id, kind: 'user', subjectId: account.id, lifetime, saml: verified.subject },
             now,
           )
+      trace.pass('session', consoleAdmin ? 'console session opened' : 'session opened')
+      const attempt = await recordAttempt(tx, {
+        orgId: org.id,
+        at: now,
+        outcome: 'accepted',
+        rejection: null,
+        trace,
+        client: request.client,
+      })
       await tx.audit.record({
         orgId: org.id,
         kind: 'saml',
@@ -203,6 +267,7 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
           flow: verified.requestId ? 'sp_initiated' : 'idp_initiated',
           purpose,
           assertionId: verified.assertionId,
+          attempt,
           // The IdP's clock against ours (this row's `at`): what `okta-bridge doctor` reads for skew.
           issueInstant: new Date(verified.issuedAt).toISOString(),
           signed: verified.signed,
@@ -227,8 +292,8 @@ export async function completeSignIn(deps: SamlDeps, org: Org, request: AcsReque
     }
   } catch (error) {
     if (!(error instanceof SamlRejection)) throw error
-    await recordRejection(deps, org, error, request.client)
-    return { ok: false, reason: error.reason, audience: REASONS[error.reason] }
+    const reference = await recordRejection(deps, org, error, request.client, { trace, now })
+    return { ok: false, reason: error.reason, audience: REASONS[error.reason], reference }
   }
 }
 

@@ -34,6 +34,12 @@ export function samlRepository(db: Db) {
      ON CONFLICT (org_id, assertion_id) DO UPDATE SET expires_at = excluded.expires_at
      WHERE saml_replay.expires_at <= ?4`,
   )
+  const remembered = db.query<{ n: number }, [string, string, number]>(
+    'SELECT count(*) AS n FROM saml_replay WHERE org_id = ? AND assertion_id = ? AND expires_at > ?',
+  )
+  const outstanding = db.query<{ n: number }, [string, string, number]>(
+    'SELECT count(*) AS n FROM saml_requests WHERE org_id = ? AND request_id = ? AND expires_at > ?',
+  )
   const pruneReplay = db.query('DELETE FROM saml_replay WHERE expires_at <= ?')
   const insertRequest = db.query(
     `INSERT INTO saml_requests (org_id, request_id, browser_hash, next_path, expires_at, purpose)
@@ -66,6 +72,12 @@ export function samlRepository(db: Db) {
     rememberAssertion(orgId: string, assertionId: string, expiresAt: number, now: number): boolean {
       return remember.run(orgId, assertionId, expiresAt, now).changes === 1
     },
+    /** Read-only (the checker's dry run): true when the assertion ID is in the live replay cache. */
+    isRemembered: (orgId: string, assertionId: string, now: number): boolean =>
+      (remembered.get(orgId, assertionId, now)?.n ?? 0) > 0,
+    /** Read-only (the checker's dry run): true when some browser has this request outstanding. */
+    requestOutstanding: (orgId: string, requestId: string, now: number): boolean =>
+      (outstanding.get(orgId, requestId, now)?.n ?? 0) > 0,
     /** Removes expired replay entries and requests of every org; returns how many. */
     prune: (now: number) =>
       pruneReplay.run(now).changes + pruneRequests.run(now).changes + pruneLogoutRequests.run(now).changes,

@@ -15,6 +15,7 @@ export type NavKey =
   | 'groups'
   | 'duplicates'
   | 'audit'
+  | 'sign-in-attempts'
   | 'access'
   | 'setup-links'
   | 'guides'
@@ -26,6 +27,7 @@ const NAV: { key: NavKey; path: string; label: string }[] = [
   { key: 'groups', path: '/admin/groups', label: 'Groups and roles' },
   { key: 'duplicates', path: '/admin/duplicates', label: 'Duplicates' },
   { key: 'audit', path: '/admin/audit', label: 'Audit log' },
+  { key: 'sign-in-attempts', path: '/admin/sign-in-attempts', label: 'Sign-in attempts' },
   { key: 'access', path: '/admin/access', label: 'Access' },
   { key: 'webhooks', path: '/admin/webhooks', label: 'Webhooks' },
   { key: 'setup-links', path: '/admin/setup-links', label: 'Setup links' },

@@ -6,7 +6,7 @@
  * own feed batch, sessions by the session service — and the rest (SAML caches, OAuth states,
  * linked identities, duplicates, throttles) by their repositories, webhook endpoints (secrets sealed,
  * one rotated) by the webhooks service with a cursor inside the feed and a delivery logged. Some changes are left unapplied,
- * linked identities, duplicates, throttles, setup links and codes) by their repositories. Some changes are left unapplied,
+ * linked identities, duplicates, throttles, setup links and codes, sign-in attempts) by their repositories. Some changes are left unapplied,
  * so the scheduler's cursor sits inside the feed, as on a live store.
  *
  * `dumpTables` reads every table of either engine sorted by its primary key, BIGINTs decoded, so
@@ -156,6 +156,23 @@ export async function seedStore(store: Store, now = Date.now()): Promise<Org[]> 
       error: null,
       at: now,
       next_attempt_at: null,
+    })
+    await store.samlAttempts.insert({
+      id: `ATT${slug.slice(0, 1).toUpperCase()}-0000-0001`,
+      org_id: org.id,
+      at: now,
+      outcome: 'rejected',
+      reason: 'audience_mismatch',
+      flow: 'idp_initiated',
+      issuer: `http://www.okta.com/${slug}`,
+      name_id: `user0@${slug}.example`,
+      audience: 'https://wrong.example',
+      destination: null,
+      in_response_to: null,
+      signed: 1,
+      attributes: '{}',
+      client_address: '203.0.113.7',
+      steps: '[{"step":"audience","ok":false,"detail":"wrong"}]',
     })
     await store.setup.insertLink({
       id: `link-${slug}`,

@@ -14,6 +14,7 @@ import * as m060 from './060_throttles.ts'
 import * as m070 from './070_webhooks.ts'
 import * as m080 from './080_setup.ts'
 import * as m090 from './090_idp_metadata.ts'
+import * as m095 from './095_saml_attempts.ts'
 import * as m100 from './100_saml_logout.ts'
 import * as m110 from './110_admin_sso.ts'
 
@@ -35,6 +36,7 @@ export const migrations: Migration[] = [
   { version: 70, name: 'webhooks', up: m070.up },
   { version: 80, name: 'setup', up: m080.up },
   { version: 90, name: 'idp_metadata', up: m090.up },
+  { version: 95, name: 'saml_attempts', up: m095.up },
   { version: 100, name: 'saml_logout', up: m100.up },
   { version: 110, name: 'admin_sso', up: m110.up },
 ]

@@ -20,6 +20,7 @@ import { adminRepository, apiKeyRepository, orgRepository } from './orgs.ts'
 import { removalRepository } from './removal.ts'
 import { roleRepository } from './roles.ts'
 import { samlRepository } from './saml.ts'
+import { samlAttemptRepository } from './saml-attempts.ts'
 import { storeSecretsRepository } from './secrets.ts'
 import { sessionRepository } from './sessions.ts'
 import { setupRepository } from './setup.ts'
@@ -49,6 +50,7 @@ export function postgresRepositories(ctx: PgContext): Repositories {
     removal: removalRepository(ctx),
     oauth: oauthRepository(ctx),
     saml: samlRepository(ctx),
+    samlAttempts: samlAttemptRepository(ctx),
     directory: directoryRepository(ctx),
     throttles: throttleRepository(ctx),
     webhooks: webhookRepository(ctx),

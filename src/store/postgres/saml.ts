@@ -18,6 +18,22 @@ export function samlRepository(ctx: PgContext): Repositories['saml'] {
         INSERT INTO saml_replay (org_id, assertion_id, expires_at) VALUES (${orgId}, ${assertionId}, ${expiresAt})
         ON CONFLICT (org_id, assertion_id) DO UPDATE SET expires_at = excluded.expires_at
         WHERE saml_replay.expires_at <= ${now}`)) === 1,
+    isRemembered: async (orgId, assertionId, now) =>
+      Number(
+        (
+          await first<{ n: number }>(sql`
+            SELECT count(*)::int AS n FROM saml_replay
+            WHERE org_id = ${orgId} AND assertion_id = ${assertionId} AND expires_at > ${now}`)
+        )?.n ?? 0,
+      ) > 0,
+    requestOutstanding: async (orgId, requestId, now) =>
+      Number(
+        (
+          await first<{ n: number }>(sql`
+            SELECT count(*)::int AS n FROM saml_requests
+            WHERE org_id = ${orgId} AND request_id = ${requestId} AND expires_at > ${now}`)
+        )?.n ?? 0,
+      ) > 0,
     prune: async (now) =>
       (await changed(sql`DELETE FROM saml_replay WHERE expires_at <= ${now}`)) +
       (await changed(sql`DELETE FROM saml_requests WHERE expires_at <= ${now}`)) +

@@ -19,6 +19,7 @@ import { adminRepository, apiKeyRepository, orgRepository } from '../orgs.ts'
 import { removalRepository } from '../removal.ts'
 import { roleRepository } from '../roles.ts'
 import { samlRepository } from '../saml.ts'
+import { samlAttemptRepository } from '../saml-attempts.ts'
 import { directoryRepository } from '../scim.ts'
 import { storeSecretsRepository } from '../secrets.ts'
 import { sessionRepository } from '../sessions.ts'
@@ -49,6 +50,7 @@ export function sqliteRepositories(db: Db, secrets: SecretBox | null) {
     removal: removalRepository(db),
     oauth: oauthRepository(db),
     saml: samlRepository(db),
+    samlAttempts: samlAttemptRepository(db),
     directory: directoryRepository(db),
     throttles: throttleRepository(db),
     webhooks: webhookRepository(db, secrets),
