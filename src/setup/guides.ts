@@ -1,7 +1,7 @@
 /**
  * What each identity provider's screens call things, in one table: the values to type into it
  * (labelled with the IdP's own field names), the labels of our set-up form's three fields as that
- * IdP shows them, whether it provisions over SCIM, and its steps. The console's guides page, the
+ * IdP shows them, where it shows its SAML metadata, whether it provisions over SCIM, and its steps. The console's guides page, the
  * setup-link page and docs/idp/*.md say the same; keep them in step.
  */
 import type { Idp } from './model.ts'
@@ -20,6 +20,8 @@ export interface IdpGuide {
   tokenLabel: string | null
   /** Our form's fields as the IdP labels what to copy into them. */
   form: { ssoUrl: string; issuer: string; certificate: string }
+  /** Where the IdP shows its SAML metadata: a URL (refreshed on a schedule) or a file to paste. */
+  metadata: { where: string; url: boolean }
   steps: string[]
 }
 
@@ -44,6 +46,10 @@ export const GUIDES: Record<Idp, IdpGuide> = {
       ssoUrl: 'Identity Provider Single Sign-On URL',
       issuer: 'Identity Provider Issuer',
       certificate: 'X.509 Certificate',
+    },
+    metadata: {
+      where: 'Sign On tab → Metadata URL (Copy)',
+      url: true,
     },
     steps: [
       'Okta Admin Console: Applications → Applications → Create App Integration → SAML 2.0 → Next; name the app → Next.',
@@ -75,6 +81,7 @@ export const GUIDES: Record<Idp, IdpGuide> = {
       issuer: 'Microsoft Entra Identifier',
       certificate: 'Certificate (Base64)',
     },
+    metadata: { where: 'Single sign-on → SAML Certificates → App Federation Metadata Url', url: true },
     steps: [
       'Microsoft Entra admin center: Enterprise applications → New application → Create your own application → "Integrate any other application you don\'t find in the gallery (Non-gallery)" → Create.',
       'Single sign-on → SAML. Basic SAML Configuration → Edit: Identifier (Entity ID), Reply URL (Assertion Consumer Service URL) and Sign on URL from this page → Save.',
@@ -99,6 +106,7 @@ export const GUIDES: Record<Idp, IdpGuide> = {
     ],
     tokenLabel: 'Token Key',
     form: { ssoUrl: 'IDP URL', issuer: 'IdP Entity ID', certificate: 'IDP Certificate' },
+    metadata: { where: 'SSO tab → Export Metadata (a file: paste its text)', url: false },
     steps: [
       'JumpCloud Admin Portal: SSO Applications → Add New Application → Custom Application → Manage Single Sign-On (SSO) with SAML, and Export users to this app (Identity Management) → name it → Save Application → Configure Application.',
       'SSO tab: IdP Entity ID — choose one, e.g. the org URL with "-jumpcloud"; SP Entity ID, ACS URL and Login URL from this page; SAMLSubject NameID email, SAMLSubject NameID Format emailAddress; tick Sign Assertion → Save.',
@@ -120,6 +128,10 @@ export const GUIDES: Record<Idp, IdpGuide> = {
     ],
     tokenLabel: null,
     form: { ssoUrl: 'SSO URL', issuer: 'Entity ID', certificate: 'Certificate' },
+    metadata: {
+      where: 'Google Identity Provider details → Download metadata (a file: paste its text)',
+      url: false,
+    },
     steps: [
       'Google Admin console: Apps → Web and mobile apps → Add app → Add custom SAML app → App name → Continue.',
       'Google Identity Provider details: copy the SSO URL, the Entity ID and the Certificate into the form on this page (just-in-time creation stays ticked) and save → Continue.',
@@ -145,6 +157,7 @@ export const GUIDES: Record<Idp, IdpGuide> = {
       issuer: 'IdP Entity ID (Issuer)',
       certificate: 'IdP signing certificate',
     },
+    metadata: { where: "the IdP's SAML 2.0 metadata URL, or its metadata document", url: true },
     steps: [
       'Create a SAML 2.0 application with the ACS URL and SP Entity ID from this page (or import the SP metadata); send the email address as NameID.',
       "Copy the IdP's single sign-on URL, entity ID and signing certificate into the form on this page and save.",

@@ -2,8 +2,8 @@
  * The setup-link page, `{orgURL}/setup/{token}`: everything the customer's IT admin needs and
  * nothing else. The token in the path is the only credential (src/setup/links.ts); the page sets no
  * cookie, so it can reach no console page, no admin API route and no other org. What it can do: show
- * the values and steps for its IdP, save the IdP's three values (the integration service's own
- * set-up, audited with the link as actor), show the SCIM token once, make a new one, and answer its
+ * the values and steps for its IdP, set the integration up from the IdP's metadata URL or XML, or
+ * from its three values (the integration service's own set-ups, audited with the link as actor), show the SCIM token once, make a new one, and answer its
  * live checks at `{link}/status.json`. An expired, revoked or unknown link is a clear page.
  */
 import { Elysia, t } from 'elysia'
@@ -11,6 +11,7 @@ import { ServiceError } from '../errors.ts'
 import { clientAddress } from '../http/client-address.ts'
 import type { AppDeps } from '../http/context.ts'
 import { ErrorBody, errorJson } from '../http/errors.ts'
+import { metadataDepsOf, setUpFromMetadata } from '../integration/metadata.ts'
 import { integrationStatus, oktaValues, rotateScimToken, setUpIntegration } from '../integration/service.ts'
 import { basePathOf } from '../orgs/service.ts'
 import { htmlResponse, messagePage } from '../pages/shell.ts'
@@ -36,6 +37,11 @@ const SetUpForm = t.Object({
   certificate: t.String({ maxLength: 20000 }),
   justInTime: t.Optional(t.Literal('1')),
 })
+const MetadataForm = t.Object({
+  metadataUrl: t.Optional(t.String({ maxLength: 2048 })),
+  metadataXml: t.Optional(t.String({ maxLength: 1024 * 1024 })),
+  justInTime: t.Optional(t.Literal('1')),
+})
 
 const LINK_ANSWERS = {
   404: 'No such setup link (page)',
@@ -49,6 +55,7 @@ function refusedPage(error: SetupLinkRefused): Response {
 
 export function setupLinkRoutes(deps: AppDeps) {
   const { store, config } = deps
+  const metadata = metadataDepsOf(config, deps.metrics)
 
   /** The link's page, or its refusal page. */
   const withLink = async (
@@ -70,6 +77,7 @@ export function setupLinkRoutes(deps: AppDeps) {
     token: string,
     options: {
       form?: { ssoUrl: string; issuer: string; certificate: string; justInTime: boolean }
+      metadataForm?: { metadataUrl: string; metadataXml: string }
       errors?: FieldErrors
       scimToken?: string
       status?: number
@@ -93,6 +101,7 @@ export function setupLinkRoutes(deps: AppDeps) {
         certificate: '',
         justInTime: status.settings?.justInTimeProvisioning ?? !guide.scim,
       },
+      metadataForm: options.metadataForm,
       errors: options.errors ?? {},
       scimToken: options.scimToken,
       assetBase: basePath,
@@ -104,6 +113,43 @@ export function setupLinkRoutes(deps: AppDeps) {
       flashes: options.flash ? [options.flash] : [],
     }
     return htmlResponse('console', page(frame, body), options.status ?? 200)
+  }
+
+  /** Runs a set-up through the link: audited, the token shown once; a refusal is the form again. */
+  const saving = async (
+    opened: OpenedLink,
+    token: string,
+    request: Request,
+    echo: {
+      form: { ssoUrl: string; issuer: string; certificate: string; justInTime: boolean }
+      metadataForm?: { metadataUrl: string; metadataXml: string }
+    },
+    save: () => Promise<{ scimToken: string | null }>,
+  ): Promise<Response> => {
+    try {
+      const { scimToken } = await save()
+      await auditLinkUse(store, opened, 'integration_saved', clientAddress(request, config.trustProxy), {
+        scimTokenShown: scimToken !== null,
+      })
+      const guide = GUIDES[opened.link.idp]
+      return render(opened, token, {
+        scimToken: scimToken && guide.scim ? scimToken : undefined,
+        flash: { kind: 'ok', text: 'Saved.' },
+      })
+    } catch (error) {
+      if (error instanceof ServiceError && error.status < 500) {
+        return render(opened, token, {
+          ...echo,
+          errors: error.field ? { [error.field]: error.message } : {},
+          status: error.status,
+          flash: {
+            kind: 'error',
+            text: error.field ? 'Please correct the field marked below.' : error.message,
+          },
+        })
+      }
+      throw error
+    }
   }
 
   return (
@@ -160,8 +206,8 @@ export function setupLinkRoutes(deps: AppDeps) {
               certificate: body.certificate,
               justInTime: body.justInTime === '1',
             }
-            try {
-              const { scimToken } = await setUpIntegration(
+            return saving(opened, params.token, request, { form }, () =>
+              setUpIntegration(
                 store,
                 opened.org,
                 {
@@ -171,35 +217,8 @@ export function setupLinkRoutes(deps: AppDeps) {
                   settings: { justInTimeProvisioning: form.justInTime },
                 },
                 opened.actor,
-              )
-              await auditLinkUse(
-                store,
-                opened,
-                'integration_saved',
-                clientAddress(request, config.trustProxy),
-                {
-                  scimTokenShown: scimToken !== null,
-                },
-              )
-              const guide = GUIDES[opened.link.idp]
-              return render(opened, params.token, {
-                scimToken: scimToken && guide.scim ? scimToken : undefined,
-                flash: { kind: 'ok', text: 'Saved.' },
-              })
-            } catch (error) {
-              if (error instanceof ServiceError && error.status < 500) {
-                return render(opened, params.token, {
-                  form,
-                  errors: error.field ? { [error.field]: error.message } : {},
-                  status: error.status,
-                  flash: {
-                    kind: 'error',
-                    text: error.field ? 'Please correct the field marked below.' : error.message,
-                  },
-                })
-              }
-              throw error
-            }
+              ),
+            )
           }),
         {
           params: LinkParams,
@@ -211,6 +230,51 @@ export function setupLinkRoutes(deps: AppDeps) {
             {
               200: 'Saved; on first set-up the page shows the SCIM token once',
               400: 'A value is invalid: the form again, naming the field',
+              ...LINK_ANSWERS,
+            },
+            { signedIn: false },
+          ),
+        },
+      )
+      .post(
+        '/metadata',
+        ({ params, body, request }) =>
+          withLink(params, async (opened) => {
+            const metadataForm = {
+              metadataUrl: body.metadataUrl?.trim() ?? '',
+              metadataXml: body.metadataXml ?? '',
+            }
+            const justInTime = body.justInTime === '1'
+            const status = await integrationStatus(store, opened.org, config.publicUrl)
+            const form = {
+              ssoUrl: status.ssoUrl ?? '',
+              issuer: status.issuer ?? '',
+              certificate: '',
+              justInTime,
+            }
+            const source = metadataForm.metadataUrl
+              ? { metadataUrl: metadataForm.metadataUrl }
+              : { metadataXml: metadataForm.metadataXml }
+            return saving(opened, params.token, request, { form, metadataForm }, () =>
+              setUpFromMetadata(
+                store,
+                opened.org,
+                { ...source, settings: { justInTimeProvisioning: justInTime } },
+                metadata,
+                opened.actor,
+              ),
+            )
+          }),
+        {
+          params: LinkParams,
+          body: MetadataForm,
+          parse: ['urlencoded', 'formdata'],
+          detail: pageDoc(
+            'Console',
+            "Set up from the IdP's metadata URL or XML through a setup link (form post)",
+            {
+              200: 'Saved; on first set-up the page shows the SCIM token once',
+              400: 'The metadata is unusable: the form again, naming the field',
               ...LINK_ANSWERS,
             },
             { signedIn: false },

@@ -1,7 +1,7 @@
 /**
  * Setup links, in process against the real app, store and scheduler: the admin API makes, lists
  * and revokes links (201/200/204, 4xx for bad input, audited); the link's page needs no account,
- * saves the IdP's values, shows the SCIM token once, and its live checks turn true as SCIM arrives,
+ * saves the IdP's values (or reads its metadata URL or XML), shows the SCIM token once, and its live checks turn true as SCIM arrives,
  * the scheduler provisions and a SAML sign-in succeeds (a failed one gives its reason); expired,
  * revoked and foreign links are clear pages; the link reaches nothing else: no console page, no
  * admin API route, no other org.
@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/observability/log.ts'
 import { createScheduler } from '../../src/sync/scheduler.ts'
 import { idpKey } from '../saml/fixture.ts'
 import { createTestApp, jsonBody, PUBLIC_URL, seedOrg, type TestApp } from '../support/app.ts'
+import { idpMetadataXml, metadataServer } from '../support/idp-metadata.ts'
 import { OKTA_ISSUER, OKTA_SSO_URL, oktaResponse, postAcs, signResponse } from '../support/saml.ts'
 import { ConsoleClient, seedAdmin } from '../web/console-client.ts'
 
@@ -184,6 +185,57 @@ describe('setup links', () => {
     expect(await saved.text()).not.toContain('id="scim-token"')
     const status = await app.request('/api/v1/orgs/acme/okta', { headers: acme.auth })
     expect(((await status.json()) as { settings: Json }).settings.justInTimeProvisioning).toBe(true)
+  })
+
+  test("the page sets up from the IdP's metadata URL first, and names a bad metadata value", async () => {
+    const app = createTestApp({ trustProxy: { hops: 1 }, allowPrivateOutbound: true })
+    const acme = await seedOrg(app.store, 'acme')
+    const idp = metadataServer()
+    try {
+      const url = (await makeLink(app, acme.auth, { idp: 'okta' })).body.url as string
+      const opened = await (await app.request(url)).text()
+      // The metadata form comes first, with where Okta shows the URL.
+      expect(opened.indexOf('name="metadataUrl"')).toBeGreaterThan(-1)
+      expect(opened.indexOf('name="metadataUrl"')).toBeLessThan(opened.indexOf('name="ssoUrl"'))
+      expect(opened).toContain('Sign On tab → Metadata URL')
+
+      idp.answer(
+        () => new Response('<html>not metadata</html>', { headers: { 'content-type': 'text/html' } }),
+      )
+      const refused = await app.request(`${url}/metadata`, form({ metadataUrl: idp.url() }))
+      expect(refused.status).toBe(400)
+      const refusedPage = await refused.text()
+      expect(refusedPage).toContain('id="f-metadataUrl-error"')
+      expect(refusedPage).toContain(`value="${idp.url()}"`)
+      expect((await checks(app, url)).body.checks.metadataRead).toBe(false)
+
+      idp.serve(idpMetadataXml({ certificates: [idpKey().certificate] }))
+      const saved = await app.request(`${url}/metadata`, form({ metadataUrl: idp.url() }))
+      expect(saved.status).toBe(200)
+      const savedPage = await saved.text()
+      expect(savedPage).toMatch(/okb_scim_[\w-]+/)
+      expect((await checks(app, url)).body.checks.metadataRead).toBe(true)
+      const status = (await (
+        await app.request('/api/v1/orgs/acme/okta', { headers: acme.auth })
+      ).json()) as Json
+      expect(status).toMatchObject({
+        configured: true,
+        issuer: OKTA_ISSUER,
+        metadataUrl: idp.url(),
+        metadataError: null,
+      })
+      const audit = (await (
+        await app.request('/api/v1/orgs/acme/audit?limit=50', { headers: acme.auth })
+      ).json()) as { items: Json[] }
+      expect(audit.items.some((row) => row.action === 'setup_link.integration_saved')).toBe(true)
+
+      // The pasted document works too, and a broken one is named on its own field.
+      const broken = await app.request(`${url}/metadata`, form({ metadataXml: '<md:EntityDescriptor' }))
+      expect(broken.status).toBe(400)
+      expect(await broken.text()).toContain('id="f-metadataXml-error"')
+    } finally {
+      idp.stop()
+    }
   })
 
   test('expired, revoked and unknown links are clear pages, and status.json refuses too', async () => {

@@ -64,6 +64,8 @@ export interface SetupLinkPageInput {
   checks: SetupChecks
   configured: boolean
   form: { ssoUrl: string; issuer: string; certificate: string; justInTime: boolean }
+  /** What the metadata form had, when it comes back with an error. */
+  metadataForm?: { metadataUrl: string; metadataXml: string }
   errors: FieldErrors
   scimToken?: string
   assetBase: string
@@ -77,10 +79,27 @@ function tokenOnce(guide: IdpGuide, token: string): SafeHtml {
 </section>`
 }
 
+/** The first choice: the IdP's metadata (URL refreshed on a schedule, or the pasted document). */
+function metadataForm(guide: IdpGuide, input: SetupLinkPageInput): SafeHtml {
+  const { errors } = input
+  const values = input.metadataForm ?? { metadataUrl: '', metadataXml: '' }
+  const justInTime = input.form.justInTime
+  return html`<section class="card" aria-labelledby="metadata-title">
+<h2 id="metadata-title">From ${guide.name}'s metadata${guide.metadata.url ? ' (recommended)' : ''}</h2>
+<p>${guide.name}: ${guide.metadata.where}.${guide.metadata.url ? ' With the URL, new signing certificates are picked up automatically.' : ''}</p>
+<form method="post" action="${input.url}/metadata" novalidate>
+${guide.metadata.url ? field({ name: 'metadataUrl', label: 'Metadata URL', value: values.metadataUrl, error: errors.metadataUrl, type: 'url' }) : html``}
+${field({ name: 'metadataXml', label: guide.metadata.url ? 'Or paste the metadata XML' : 'Metadata XML', value: values.metadataXml, error: errors.metadataXml, multiline: true, rows: 6 })}
+<div class="field check"><input type="checkbox" id="f-metadata-justInTime" name="justInTime" value="1"${justInTime ? html` checked` : html``}><label for="f-metadata-justInTime">Just-in-time creation: make an account at a person's first sign-in${guide.scim ? '' : ' (required: no SCIM)'}</label></div>
+<button type="submit" class="primary">${input.configured ? 'Save from the metadata' : guide.scim ? 'Save and show the SCIM token' : 'Save'}</button>
+</form>
+</section>`
+}
+
 function setUpForm(guide: IdpGuide, input: SetupLinkPageInput): SafeHtml {
   const { form, errors } = input
-  return html`<section class="card" aria-labelledby="setup-title">
-<h2 id="setup-title">${input.configured ? `${guide.name} settings (already set up: save to change them)` : `Paste what ${guide.name} shows`}</h2>
+  return html`${metadataForm(guide, input)}<section class="card" aria-labelledby="setup-title">
+<h2 id="setup-title">${input.configured ? `${guide.name} settings (already set up: save to change them)` : `Or paste the three values ${guide.name} shows`}</h2>
 <form method="post" action="${input.url}" novalidate>
 ${field({ name: 'ssoUrl', label: guide.form.ssoUrl, value: form.ssoUrl, error: errors.ssoUrl, required: true, type: 'url' })}
 ${field({ name: 'issuer', label: guide.form.issuer, value: form.issuer, error: errors.issuer, required: true })}
