@@ -101,7 +101,8 @@ describe('first run and a setup link in Chromium', () => {
     await page.fill('#f-ssoUrl', OKTA_SSO_URL)
     await page.fill('#f-issuer', OKTA_ISSUER)
     await page.fill('#f-certificate', idp.certificate)
-    await page.click('button[type=submit].primary')
+    // The three values' form (the metadata form comes first on the page).
+    await page.click('#manual-form button[type=submit]')
     scimToken = ((await page.textContent('#scim-token')) ?? '').trim()
     expect(scimToken).toStartWith('okb_scim_')
     expect(await page.isVisible('#check-metadataRead .check-ok')).toBe(true)

@@ -87,7 +87,7 @@ function metadataForm(guide: IdpGuide, input: SetupLinkPageInput): SafeHtml {
   return html`<section class="card" aria-labelledby="metadata-title">
 <h2 id="metadata-title">From ${guide.name}'s metadata${guide.metadata.url ? ' (recommended)' : ''}</h2>
 <p>${guide.name}: ${guide.metadata.where}.${guide.metadata.url ? ' With the URL, new signing certificates are picked up automatically.' : ''}</p>
-<form method="post" action="${input.url}/metadata" novalidate>
+<form method="post" action="${input.url}/metadata" novalidate id="metadata-form">
 ${guide.metadata.url ? field({ name: 'metadataUrl', label: 'Metadata URL', value: values.metadataUrl, error: errors.metadataUrl, type: 'url' }) : html``}
 ${field({ name: 'metadataXml', label: guide.metadata.url ? 'Or paste the metadata XML' : 'Metadata XML', value: values.metadataXml, error: errors.metadataXml, multiline: true, rows: 6 })}
 <div class="field check"><input type="checkbox" id="f-metadata-justInTime" name="justInTime" value="1"${justInTime ? html` checked` : html``}><label for="f-metadata-justInTime">Just-in-time creation: make an account at a person's first sign-in${guide.scim ? '' : ' (required: no SCIM)'}</label></div>
@@ -100,7 +100,7 @@ function setUpForm(guide: IdpGuide, input: SetupLinkPageInput): SafeHtml {
   const { form, errors } = input
   return html`${metadataForm(guide, input)}<section class="card" aria-labelledby="setup-title">
 <h2 id="setup-title">${input.configured ? `${guide.name} settings (already set up: save to change them)` : `Or paste the three values ${guide.name} shows`}</h2>
-<form method="post" action="${input.url}" novalidate>
+<form method="post" action="${input.url}" novalidate id="manual-form">
 ${field({ name: 'ssoUrl', label: guide.form.ssoUrl, value: form.ssoUrl, error: errors.ssoUrl, required: true, type: 'url' })}
 ${field({ name: 'issuer', label: guide.form.issuer, value: form.issuer, error: errors.issuer, required: true })}
 ${field({ name: 'certificate', label: guide.form.certificate, value: form.certificate, error: errors.certificate, required: true, multiline: true, rows: 8, hint: 'The whole certificate, -----BEGIN CERTIFICATE----- included.' })}
