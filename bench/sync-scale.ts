@@ -35,7 +35,8 @@ import { type BatchReport, createScheduler } from '../src/sync/scheduler.ts'
 import { startSchedulerThread } from '../src/sync/thread.ts'
 import { selfSigned } from '../test/support/certs.ts'
 import { directoryWriter } from '../test/support/directory.ts'
-import { benchDatabase, benchServer } from './database.ts'
+import { benchDatabase, benchPostmaster, benchServer } from './database.ts'
+import { threadCpu, treeCpu } from './scim-binary.ts'
 
 const { flags } = parseFlags(Bun.argv.slice(2))
 const USERS = Number(flags.get('users') ?? 100_000)
@@ -45,8 +46,11 @@ const ONLY_REMOVAL = flags.get('only') === 'removal'
 const REMOVAL = flags.get('removal') !== 'false'
 const SCHEDULER_THREAD = flags.get('scheduler-thread') === 'true'
 const POOL_SIZE = Number(flags.get('pool-size') ?? 10)
+const BATCH_LOG = flags.get('batch-log')
+const batchLog: string[] = []
 const pgServer = await benchServer(flags.get('database-url'))
 const pg = pgServer ? await benchDatabase(pgServer) : null
+const postmaster = await benchPostmaster(flags.get('database-url'))
 
 const dataDir = mkdtempSync(join(tmpdir(), 'okb-bench-sync-'))
 const config = loadConfig(
@@ -118,6 +122,10 @@ const server = Bun.serve({
   fetch: fetchHandler,
 })
 function onBatch(report: BatchReport): void {
+  if (BATCH_LOG) {
+    const { changeTimes, ...rest } = report
+    batchLog.push(JSON.stringify({ ...rest, oldest: changeTimes?.[0] ?? null }))
+  }
   // How long each batch held the write gate (the HTTP thread may wait up to that long).
   const durations = batchMs[report.kind] ?? []
   batchMs[report.kind] = durations
@@ -213,14 +221,38 @@ async function client(args: string[]): Promise<Record<string, number | string>> 
   })
   const out = await new Response(proc.stdout).text()
   await proc.exited
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
+  const usage = proc.resourceUsage()
+  const cpuSeconds = usage ? Number(usage.cpuTime.total) / 1e6 : 0
+  return { ...JSON.parse(out.trim().split('\n').at(-1) ?? '{}'), cpuSeconds }
 }
 
+/**
+ * Whether the scheduler has applied every change: one index probe for a change after its
+ * checkpoint (a count of the backlog, polled, would cost the database a core while it is long).
+ */
 async function untilInSync(): Promise<void> {
   for (;;) {
     const s = await state()
-    if (s && (await store.syncState.pending(org.id, s.applied_seq)).count === 0) return
+    if (s && (await store.syncState.changesAfter(org.id, s.applied_seq, 1)).length === 0) return
     await sleep(50)
+  }
+}
+
+/** CPU seconds so far: this process's HTTP thread and scheduler thread, and PostgreSQL's processes. */
+function cpuNow() {
+  const threads = threadCpu(process.pid)
+  return { http: threads.main, sync: threads.worker, db: postmaster === null ? 0 : treeCpu(postmaster) }
+}
+
+/** CPU used from `since` over `seconds` of wall time, in % of one core, per part. */
+function cpuShare(since: ReturnType<typeof cpuNow>, seconds: number, extra: Record<string, number> = {}) {
+  const now = cpuNow()
+  const share = (used: number) => Math.round((used / seconds) * 100)
+  return {
+    httpThread: share(now.http - since.http),
+    syncThread: share(now.sync - since.sync),
+    postgres: postmaster === null ? null : share(now.db - since.db),
+    ...Object.fromEntries(Object.entries(extra).map(([name, used]) => [name, share(used)])),
   }
 }
 
@@ -228,6 +260,7 @@ async function untilInSync(): Promise<void> {
 async function pushAndReconcile() {
   // (a) The push, with the scheduler applying as it goes.
   const pushStarted = performance.now()
+  const cpuAtStart = cpuNow()
   const push = await client([
     'push',
     scimBase,
@@ -237,8 +270,11 @@ async function pushAndReconcile() {
     String(MEMBERS),
   ])
   const pushSeconds = (performance.now() - pushStarted) / 1000
+  const cpuDuringPush = cpuShare(cpuAtStart, pushSeconds, { client: Number(push.cpuSeconds) })
+  const cpuAtPushEnd = cpuNow()
   await untilInSync()
   const drainedSeconds = (performance.now() - pushStarted) / 1000
+  const cpuCatchingUp = cpuShare(cpuAtPushEnd, Math.max(0.001, drainedSeconds - pushSeconds))
 
   // (b) A forced full reconcile while a client keeps making SCIM requests.
   const stopFile = join(dataDir, 'stop-probe')
@@ -258,6 +294,8 @@ async function pushAndReconcile() {
       wallSeconds: Math.round(pushSeconds * 10) / 10,
       inSyncAfterSeconds: Math.round(drainedSeconds * 10) / 10,
     },
+    // % of one core (the machine has `nproc` of them; other load shows in `uptime`).
+    cpu: { duringPush: cpuDuringPush, afterPushUntilInSync: cpuCatchingUp },
     feedBatches: {
       ...feedWork,
       ms: Math.round(feedWork.ms),
@@ -326,6 +364,7 @@ const result = {
   schedulerOnItsOwnThread: scheduler.threaded,
 }
 console.log(JSON.stringify(result, null, 2))
+if (BATCH_LOG) writeFileSync(BATCH_LOG, `${batchLog.join('\n')}\n`)
 await store.close()
 await pg?.drop()
 const probedOk = ONLY_REMOVAL || existsSync(join(dataDir, 'stop-probe'))
