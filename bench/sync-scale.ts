@@ -8,13 +8,21 @@
  *   (d) the server process's peak RSS.
  *
  *   bun bench/sync-scale.ts [--users 100000] [--groups 10000] [--members 100] [--only removal]
- *                           [--database-url throwaway|postgres://…] [--removal false]
+ *                           [--database-url throwaway|postgres://…] [--pool-size 10] [--removal false]
+ *                           [--batch-log file.jsonl]
  *
  * `--database-url` runs it on PostgreSQL (bench/database.ts: a throwaway cluster, or a database
- * created on your server), wired as `startServer` wires it there: one pool
- * (`--pool-size`, default 10), the scheduler's loop in the server process. `--removal false` stops
- * after (b). `--scheduler-thread true` (PostgreSQL, an experiment) runs the scheduler's loop on a
- * Worker with its own pool (bench/pg-scheduler-worker.ts) instead of the HTTP thread.
+ * created on your server), wired as `startServer` wires it there: the HTTP thread's pool
+ * (`--pool-size`, default 10) and the scheduler on its own thread (src/sync/thread.ts, worker.ts)
+ * with a pool of its own (SCHEDULER_THREAD_POOL_SIZE) — on both engines the scheduler runs on its
+ * own thread; `schedulerOnItsOwnThread` in the output says so. `--removal false` stops after (b).
+ * `--batch-log` writes one JSON line per scheduler batch (kind, items, durationMs, appliedAt, and
+ * `oldest`: when its oldest change was written), for a timeline of the lag.
+ *
+ * The output also gives the CPU (% of one core) of the HTTP thread, the scheduler thread,
+ * PostgreSQL's processes (throwaway cluster) and the SCIM client process, during the push and
+ * after it until in sync: on a machine of two cores, whether the lag comes from the scheduler's
+ * work or from the cores being taken.
  *
  * `--only removal` measures (c) alone: the directory is written in-process (the SCIM API's rows and
  * feed entries, test/support/directory.ts) and the feed applied before the server starts — the same
@@ -44,7 +52,6 @@ const GROUPS = Number(flags.get('groups') ?? 10_000)
 const MEMBERS = Number(flags.get('members') ?? 100)
 const ONLY_REMOVAL = flags.get('only') === 'removal'
 const REMOVAL = flags.get('removal') !== 'false'
-const SCHEDULER_THREAD = flags.get('scheduler-thread') === 'true'
 const POOL_SIZE = Number(flags.get('pool-size') ?? 10)
 const BATCH_LOG = flags.get('batch-log')
 const batchLog: string[] = []
@@ -142,57 +149,17 @@ function onBatch(report: BatchReport): void {
   }
 }
 
-/** The experiment of `--scheduler-thread true` (PostgreSQL): bench/pg-scheduler-worker.ts. */
-async function pgSchedulerThread(url: string) {
-  const worker = new Worker(new URL('./pg-scheduler-worker.ts', import.meta.url))
-  const answer = (type: string) =>
-    new Promise<void>((resolve) => {
-      const listen = (event: MessageEvent<{ type: string }>) => {
-        if (event.data.type !== type) return
-        worker.removeEventListener('message', listen)
-        resolve()
-      }
-      worker.addEventListener('message', listen)
-    })
-  worker.addEventListener('message', (event: MessageEvent<{ type: string; report?: BatchReport }>) => {
-    if (event.data.type === 'batch' && event.data.report) onBatch(event.data.report)
-  })
-  const ready = answer('ready')
-  worker.postMessage({
-    type: 'start',
-    url,
-    poolSize: POOL_SIZE,
-    config: {
-      syncIntervalMs: config.syncIntervalMs,
-      fullReconcileIntervalMs: config.fullReconcileIntervalMs,
-    },
-  })
-  await ready
-  return {
-    threaded: true,
-    async stop() {
-      const stopped = answer('stopped')
-      worker.postMessage({ type: 'stop' })
-      await stopped
-      worker.terminate()
-    },
-  }
-}
-
-const scheduler =
-  pg && SCHEDULER_THREAD
-    ? await pgSchedulerThread(pg.url)
-    : startSchedulerThread(
-        {
-          store,
-          log,
-          metrics,
-          config,
-          location: pg ? { kind: 'postgres', url: pg.url } : { kind: 'sqlite', path: sqlitePath(config) },
-        },
-        new URL('../src/sync/worker.ts', import.meta.url),
-        { onBatch },
-      )
+const scheduler = startSchedulerThread(
+  {
+    store,
+    log,
+    metrics,
+    config,
+    location: pg ? { kind: 'postgres', url: pg.url } : { kind: 'sqlite', path: sqlitePath(config) },
+  },
+  new URL('../src/sync/worker.ts', import.meta.url),
+  { onBatch },
+)
 let peakRss = 0
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss())
