@@ -8,13 +8,21 @@
  *   (d) the server process's peak RSS.
  *
  *   bun bench/sync-scale.ts [--users 100000] [--groups 10000] [--members 100] [--only removal]
- *                           [--database-url throwaway|postgres://…] [--removal false]
+ *                           [--database-url throwaway|postgres://…] [--pool-size 10] [--removal false]
+ *                           [--batch-log file.jsonl]
  *
  * `--database-url` runs it on PostgreSQL (bench/database.ts: a throwaway cluster, or a database
- * created on your server), wired as `startServer` wires it there: one pool
- * (`--pool-size`, default 10), the scheduler's loop in the server process. `--removal false` stops
- * after (b). `--scheduler-thread true` (PostgreSQL, an experiment) runs the scheduler's loop on a
- * Worker with its own pool (bench/pg-scheduler-worker.ts) instead of the HTTP thread.
+ * created on your server), wired as `startServer` wires it there: the HTTP thread's pool
+ * (`--pool-size`, default 10) and the scheduler on its own thread (src/sync/thread.ts, worker.ts)
+ * with a pool of its own (SCHEDULER_THREAD_POOL_SIZE) — on both engines the scheduler runs on its
+ * own thread; `schedulerOnItsOwnThread` in the output says so. `--removal false` stops after (b).
+ * `--batch-log` writes one JSON line per scheduler batch (kind, items, durationMs, appliedAt, and
+ * `oldest`: when its oldest change was written), for a timeline of the lag.
+ *
+ * The output also gives the CPU (% of one core) of the HTTP thread, the scheduler thread,
+ * PostgreSQL's processes (throwaway cluster) and the SCIM client process, during the push and
+ * after it until in sync: on a machine of two cores, whether the lag comes from the scheduler's
+ * work or from the cores being taken.
  *
  * `--only removal` measures (c) alone: the directory is written in-process (the SCIM API's rows and
  * feed entries, test/support/directory.ts) and the feed applied before the server starts — the same
@@ -35,7 +43,8 @@ import { type BatchReport, createScheduler } from '../src/sync/scheduler.ts'
 import { startSchedulerThread } from '../src/sync/thread.ts'
 import { selfSigned } from '../test/support/certs.ts'
 import { directoryWriter } from '../test/support/directory.ts'
-import { benchDatabase, benchServer } from './database.ts'
+import { benchDatabase, benchPostmaster, benchServer } from './database.ts'
+import { threadCpu, treeCpu } from './scim-binary.ts'
 
 const { flags } = parseFlags(Bun.argv.slice(2))
 const USERS = Number(flags.get('users') ?? 100_000)
@@ -43,10 +52,12 @@ const GROUPS = Number(flags.get('groups') ?? 10_000)
 const MEMBERS = Number(flags.get('members') ?? 100)
 const ONLY_REMOVAL = flags.get('only') === 'removal'
 const REMOVAL = flags.get('removal') !== 'false'
-const SCHEDULER_THREAD = flags.get('scheduler-thread') === 'true'
 const POOL_SIZE = Number(flags.get('pool-size') ?? 10)
+const BATCH_LOG = flags.get('batch-log')
+const batchLog: string[] = []
 const pgServer = await benchServer(flags.get('database-url'))
 const pg = pgServer ? await benchDatabase(pgServer) : null
+const postmaster = await benchPostmaster(flags.get('database-url'))
 
 const dataDir = mkdtempSync(join(tmpdir(), 'okb-bench-sync-'))
 const config = loadConfig(
@@ -118,6 +129,10 @@ const server = Bun.serve({
   fetch: fetchHandler,
 })
 function onBatch(report: BatchReport): void {
+  if (BATCH_LOG) {
+    const { changeTimes, ...rest } = report
+    batchLog.push(JSON.stringify({ ...rest, oldest: changeTimes?.[0] ?? null }))
+  }
   // How long each batch held the write gate (the HTTP thread may wait up to that long).
   const durations = batchMs[report.kind] ?? []
   batchMs[report.kind] = durations
@@ -134,57 +149,17 @@ function onBatch(report: BatchReport): void {
   }
 }
 
-/** The experiment of `--scheduler-thread true` (PostgreSQL): bench/pg-scheduler-worker.ts. */
-async function pgSchedulerThread(url: string) {
-  const worker = new Worker(new URL('./pg-scheduler-worker.ts', import.meta.url))
-  const answer = (type: string) =>
-    new Promise<void>((resolve) => {
-      const listen = (event: MessageEvent<{ type: string }>) => {
-        if (event.data.type !== type) return
-        worker.removeEventListener('message', listen)
-        resolve()
-      }
-      worker.addEventListener('message', listen)
-    })
-  worker.addEventListener('message', (event: MessageEvent<{ type: string; report?: BatchReport }>) => {
-    if (event.data.type === 'batch' && event.data.report) onBatch(event.data.report)
-  })
-  const ready = answer('ready')
-  worker.postMessage({
-    type: 'start',
-    url,
-    poolSize: POOL_SIZE,
-    config: {
-      syncIntervalMs: config.syncIntervalMs,
-      fullReconcileIntervalMs: config.fullReconcileIntervalMs,
-    },
-  })
-  await ready
-  return {
-    threaded: true,
-    async stop() {
-      const stopped = answer('stopped')
-      worker.postMessage({ type: 'stop' })
-      await stopped
-      worker.terminate()
-    },
-  }
-}
-
-const scheduler =
-  pg && SCHEDULER_THREAD
-    ? await pgSchedulerThread(pg.url)
-    : startSchedulerThread(
-        {
-          store,
-          log,
-          metrics,
-          config,
-          location: pg ? { kind: 'postgres', url: pg.url } : { kind: 'sqlite', path: sqlitePath(config) },
-        },
-        new URL('../src/sync/worker.ts', import.meta.url),
-        { onBatch },
-      )
+const scheduler = startSchedulerThread(
+  {
+    store,
+    log,
+    metrics,
+    config,
+    location: pg ? { kind: 'postgres', url: pg.url } : { kind: 'sqlite', path: sqlitePath(config) },
+  },
+  new URL('../src/sync/worker.ts', import.meta.url),
+  { onBatch },
+)
 let peakRss = 0
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss())
@@ -213,14 +188,38 @@ async function client(args: string[]): Promise<Record<string, number | string>> 
   })
   const out = await new Response(proc.stdout).text()
   await proc.exited
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
+  const usage = proc.resourceUsage()
+  const cpuSeconds = usage ? Number(usage.cpuTime.total) / 1e6 : 0
+  return { ...JSON.parse(out.trim().split('\n').at(-1) ?? '{}'), cpuSeconds }
 }
 
+/**
+ * Whether the scheduler has applied every change: one index probe for a change after its
+ * checkpoint (a count of the backlog, polled, would cost the database a core while it is long).
+ */
 async function untilInSync(): Promise<void> {
   for (;;) {
     const s = await state()
-    if (s && (await store.syncState.pending(org.id, s.applied_seq)).count === 0) return
+    if (s && (await store.syncState.changesAfter(org.id, s.applied_seq, 1)).length === 0) return
     await sleep(50)
+  }
+}
+
+/** CPU seconds so far: this process's HTTP thread and scheduler thread, and PostgreSQL's processes. */
+function cpuNow() {
+  const threads = threadCpu(process.pid)
+  return { http: threads.main, sync: threads.worker, db: postmaster === null ? 0 : treeCpu(postmaster) }
+}
+
+/** CPU used from `since` over `seconds` of wall time, in % of one core, per part. */
+function cpuShare(since: ReturnType<typeof cpuNow>, seconds: number, extra: Record<string, number> = {}) {
+  const now = cpuNow()
+  const share = (used: number) => Math.round((used / seconds) * 100)
+  return {
+    httpThread: share(now.http - since.http),
+    syncThread: share(now.sync - since.sync),
+    postgres: postmaster === null ? null : share(now.db - since.db),
+    ...Object.fromEntries(Object.entries(extra).map(([name, used]) => [name, share(used)])),
   }
 }
 
@@ -228,6 +227,7 @@ async function untilInSync(): Promise<void> {
 async function pushAndReconcile() {
   // (a) The push, with the scheduler applying as it goes.
   const pushStarted = performance.now()
+  const cpuAtStart = cpuNow()
   const push = await client([
     'push',
     scimBase,
@@ -237,8 +237,11 @@ async function pushAndReconcile() {
     String(MEMBERS),
   ])
   const pushSeconds = (performance.now() - pushStarted) / 1000
+  const cpuDuringPush = cpuShare(cpuAtStart, pushSeconds, { client: Number(push.cpuSeconds) })
+  const cpuAtPushEnd = cpuNow()
   await untilInSync()
   const drainedSeconds = (performance.now() - pushStarted) / 1000
+  const cpuCatchingUp = cpuShare(cpuAtPushEnd, Math.max(0.001, drainedSeconds - pushSeconds))
 
   // (b) A forced full reconcile while a client keeps making SCIM requests.
   const stopFile = join(dataDir, 'stop-probe')
@@ -258,6 +261,8 @@ async function pushAndReconcile() {
       wallSeconds: Math.round(pushSeconds * 10) / 10,
       inSyncAfterSeconds: Math.round(drainedSeconds * 10) / 10,
     },
+    // % of one core (the machine has `nproc` of them; other load shows in `uptime`).
+    cpu: { duringPush: cpuDuringPush, afterPushUntilInSync: cpuCatchingUp },
     feedBatches: {
       ...feedWork,
       ms: Math.round(feedWork.ms),
@@ -326,6 +331,7 @@ const result = {
   schedulerOnItsOwnThread: scheduler.threaded,
 }
 console.log(JSON.stringify(result, null, 2))
+if (BATCH_LOG) writeFileSync(BATCH_LOG, `${batchLog.join('\n')}\n`)
 await store.close()
 await pg?.drop()
 const probedOk = ONLY_REMOVAL || existsSync(join(dataDir, 'stop-probe'))

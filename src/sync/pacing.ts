@@ -3,6 +3,11 @@
  * from the measured cost per change to a time budget (when there is one), and how long one feed turn
  * keeps applying batches behind a backlog before the loop moves on. The engine's own knobs (SQLite's
  * write gate, checkpoints, the budgets its scheduler thread wants) are the store's: `store.pacing`.
+ *
+ * Without a budget (PostgreSQL: no write gate to hold briefly) a batch's cost is mostly its dozen
+ * round trips, not its rows; while the org is behind, batches grow with the lag (up to
+ * `maxFeedBatchSize`) so those round trips are shared by more changes — on a busy machine each one
+ * waits for a core twice (docs/benchmarks.md, "PostgreSQL").
  */
 import type { FeedBatchResult } from './feed.ts'
 
@@ -10,6 +15,11 @@ export interface FeedPacingOptions {
   feedBatchSize: number
   /** Size each feed batch (≤ feedBatchSize) to take about this long, given the org's lag in seconds. */
   feedBudgetMs?: (lagSeconds: number) => number
+  /**
+   * Without a time budget: how large a feed batch may grow while the org is behind — by one
+   * feedBatchSize per second of lag, from feedBatchSize caught up (default: feedBatchSize, no growth).
+   */
+  maxFeedBatchSize?: number
   /** How long one feed turn applies batches behind a backlog; default: grows with the lag. */
   feedSliceMs?: number
   now: () => number
@@ -17,6 +27,7 @@ export interface FeedPacingOptions {
 
 export function feedPacing(options: FeedPacingOptions) {
   const { feedBatchSize, feedBudgetMs, feedSliceMs, now } = options
+  const maxFeedBatchSize = Math.max(feedBatchSize, options.maxFeedBatchSize ?? feedBatchSize)
   // Measured cost of one change (ms) and each org's lag as of its last batch (s).
   let msPerChange = 0.05
   const lagOf = new Map<string, number>()
@@ -25,8 +36,10 @@ export function feedPacing(options: FeedPacingOptions) {
     lagSeconds: (orgId: string): number => lagOf.get(orgId) ?? 0,
     /** How many changes the org's next feed batch may take. */
     limit(orgId: string): number {
-      if (feedBudgetMs === undefined) return feedBatchSize
-      const budget = feedBudgetMs(lagOf.get(orgId) ?? 0)
+      const lagSeconds = lagOf.get(orgId) ?? 0
+      if (feedBudgetMs === undefined)
+        return Math.min(maxFeedBatchSize, Math.round(feedBatchSize * (1 + lagSeconds)))
+      const budget = feedBudgetMs(lagSeconds)
       return Math.max(16, Math.min(feedBatchSize, Math.floor(budget / msPerChange)))
     },
     /** Learns from a batch of at most `limit` changes that took `ms` (its wait to write left out). */

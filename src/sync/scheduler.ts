@@ -39,6 +39,11 @@ export interface SchedulerOptions {
   /** Lease holder name; unique per process by default. */
   holder?: string
   feedBatchSize?: number
+  /**
+   * How large a feed batch may grow while an org is behind, when batches have no time budget
+   * (./pacing.ts). Default: 4 × feedBatchSize on a store without pacing (PostgreSQL), else no growth.
+   */
+  maxFeedBatchSize?: number
   reconcileBatchSize?: number
   /**
    * Size each feed batch (≤ feedBatchSize) to take about this long — given the org's lag in seconds
@@ -94,6 +99,7 @@ export function createScheduler(deps: SchedulerDeps, options: SchedulerOptions =
     feed: feedPacing({
       feedBatchSize,
       feedBudgetMs: options.feedBudgetMs ?? limits?.feedBudgetMs,
+      maxFeedBatchSize: options.maxFeedBatchSize ?? (pacing ? feedBatchSize : 4 * feedBatchSize),
       feedSliceMs: options.feedSliceMs,
       now,
     }),

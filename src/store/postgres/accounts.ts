@@ -2,6 +2,11 @@
  * Accounts on PostgreSQL: the twin of `../accounts.ts`. The filtered list is built from the same
  * few conditions as on SQLite, with numbered parameters; `LIKE` is case-sensitive here, so the
  * search compares `lower(…)` on both columns (SQLite's email_lower already is).
+ *
+ * The lookups by many keys probe the unique index once per key (a `LATERAL` subquery with
+ * `LIMIT 1`, which the planner cannot turn into a join): `org_id = $1 AND scim_user_id = ANY($2)`
+ * left the choice to the statistics, and while a first push fills the table they are stale — the
+ * planner then read every account of the org through accounts_linked, once per sync batch.
  */
 import type { AccountRow } from '../accounts.ts'
 import type { Repositories } from '../contract.ts'
@@ -47,18 +52,22 @@ export function accountRepository(ctx: PgContext): Repositories['accounts'] {
       first<Row<AccountRow>>(
         sql`SELECT * FROM accounts WHERE org_id = ${orgId} AND scim_user_id = ${scimUserId}`,
       ),
+    // One index probe per key (see the file's comment): a batch's prefetch of a few hundred
+    // accounts reads a few hundred rows, however many accounts the org has.
     byScimUsers: (orgId, scimUserIds) =>
       scimUserIds.length === 0
         ? Promise.resolve([])
-        : rows<Row<AccountRow>>(
-            sql`SELECT * FROM accounts WHERE org_id = ${orgId} AND scim_user_id = ANY(${scimUserIds}::text[])`,
-          ),
+        : rows<Row<AccountRow>>(sql`
+            SELECT a.* FROM (SELECT DISTINCT unnest(${scimUserIds}::text[])) AS k(id)
+            CROSS JOIN LATERAL (
+              SELECT * FROM accounts WHERE scim_user_id = k.id AND org_id = ${orgId} LIMIT 1) AS a`),
     byEmails: (orgId, emailLowers) =>
       emailLowers.length === 0
         ? Promise.resolve([])
-        : rows<Row<AccountRow>>(
-            sql`SELECT * FROM accounts WHERE org_id = ${orgId} AND email_lower = ANY(${emailLowers}::text[])`,
-          ),
+        : rows<Row<AccountRow>>(sql`
+            SELECT a.* FROM (SELECT DISTINCT unnest(${emailLowers}::text[])) AS k(email)
+            CROSS JOIN LATERAL (
+              SELECT * FROM accounts WHERE org_id = ${orgId} AND email_lower = k.email LIMIT 1) AS a`),
     async recordSignIn(orgId, id, at) {
       await sql`UPDATE accounts SET last_sign_in_at = ${at} WHERE org_id = ${orgId} AND id = ${id}`
     },

@@ -5,7 +5,8 @@
  * (`= ANY($n::text[])`, `unnest`), whatever their number — the twin of SQLite's `json_each`. Lists
  * that SQLite answers in index order (a group's member ids, a user's group ids: its
  * `WITHOUT ROWID` keys) are ordered here explicitly, byte by byte (`COLLATE "C"`), so both engines
- * answer the same order.
+ * answer the same order. Users looked up by many ids are probed one id at a time (a `LATERAL`
+ * subquery with `LIMIT 1`; see ./directory-read.ts for why).
  *
  * Feed numbers: `directory_changes.seq` is numbered per org from the org's `feed_counters` row, in
  * the same statement that inserts the rows. The counter row stays locked until the transaction
@@ -60,14 +61,17 @@ export function directoryMembers(ctx: PgContext): Members {
       new Set(
         (
           await rows<{ id: string }>(
-            sql`SELECT id FROM scim_users WHERE org_id = ${orgId} AND id = ANY(${ids}::text[])`,
+            sql`SELECT u.id FROM (SELECT DISTINCT unnest(${ids}::text[])) AS k(id)
+                CROSS JOIN LATERAL (SELECT id FROM scim_users WHERE id = k.id AND org_id = ${orgId} LIMIT 1) AS u`,
           )
         ).map((row) => row.id),
       ),
     usersByIds: (orgId, ids) =>
       rows<Row<MemberRow>>(sql`
-        SELECT id, user_name, display_name FROM scim_users WHERE org_id = ${orgId} AND id = ANY(${ids}::text[])
-        ORDER BY id COLLATE "C"`),
+        SELECT u.* FROM (SELECT DISTINCT unnest(${ids}::text[])) AS k(id)
+        CROSS JOIN LATERAL (
+          SELECT id, user_name, display_name FROM scim_users WHERE id = k.id AND org_id = ${orgId} LIMIT 1) AS u
+        ORDER BY u.id COLLATE "C"`),
     addMembers: async (orgId, groupId, userIds) =>
       new Set(
         (

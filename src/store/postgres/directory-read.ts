@@ -4,6 +4,10 @@
  * and ordered byte by byte (`COLLATE "C"`), as SQLite compares TEXT, so a reconcile walks the same
  * pages in the same order on both engines whatever the database's collation. The redundant
  * `created_at >= $k` lets the (org_id, created_at, id) index bound the scan.
+ *
+ * The reads by many ids probe the primary key once per id (a `LATERAL` subquery with `LIMIT 1`,
+ * which the planner cannot turn into a join): as `org_id = $1 AND id = ANY($2)`, on the stale
+ * statistics of a table a push is filling, the planner ANDed in a bitmap of the org's every row.
  */
 import type { Repositories } from '../contract.ts'
 import type { DirectoryGroupRow, DirectoryUserRow, Keyset } from '../directory-read.ts'
@@ -30,15 +34,19 @@ export function directoryReadRepository(ctx: PgContext): Repositories['directory
       ids.length === 0
         ? Promise.resolve([])
         : rows<Row<DirectoryUserRow>>(sql`
-            SELECT id, org_id, user_name, external_id, email_lower, display_name, given_name, family_name,
-              active, resource, created_at, updated_at
-            FROM scim_users WHERE org_id = ${orgId} AND id = ANY(${ids}::text[])`),
+            SELECT u.* FROM (SELECT DISTINCT unnest(${ids}::text[])) AS k(id)
+            CROSS JOIN LATERAL (
+              SELECT id, org_id, user_name, external_id, email_lower, display_name, given_name, family_name,
+                active, resource, created_at, updated_at
+              FROM scim_users WHERE id = k.id AND org_id = ${orgId} LIMIT 1) AS u`),
     groupsByIds: (orgId, ids) =>
       ids.length === 0
         ? Promise.resolve([])
         : rows<Row<DirectoryGroupRow>>(sql`
-            SELECT id, org_id, display_name, display_name_lower, external_id, created_at, updated_at
-            FROM scim_groups WHERE org_id = ${orgId} AND id = ANY(${ids}::text[])`),
+            SELECT g.* FROM (SELECT DISTINCT unnest(${ids}::text[])) AS k(id)
+            CROSS JOIN LATERAL (
+              SELECT id, org_id, display_name, display_name_lower, external_id, created_at, updated_at
+              FROM scim_groups WHERE id = k.id AND org_id = ${orgId} LIMIT 1) AS g`),
     hasMembership: async (orgId, groupId, userId) =>
       (await first(sql`
           SELECT 1 AS found FROM scim_memberships

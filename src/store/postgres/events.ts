@@ -43,6 +43,12 @@ export function eventRepository(ctx: PgContext): Repositories['events'] {
       // The counter is taken once for the events not written yet (an event keyed by a change that
       // has one is left out before numbering, so no number is wasted), and they are numbered
       // last_seq - n + 1 … last_seq in the list's order.
+      //
+      // "Written yet" is one probe of events_change per keyed event: `OFFSET 0` keeps the EXISTS a
+      // per-row subquery. Without it (and with an `change_seq IS NULL OR` in front, as it was) the
+      // planner hashes the org's every keyed event, one sequential read of the table per batch — the
+      // sync lag of a push grew with the events written (docs/benchmarks.md, "PostgreSQL"). An
+      // unkeyed event (NULL change_seq) matches nothing, so it is always fresh.
       const written = await rows<{ change_seq: number | null }>(sql`
         WITH input AS (
           SELECT * FROM unnest(${events.map((e) => e.type)}::text[], ${events.map((e) => e.accountId ?? null)}::text[],
@@ -50,8 +56,10 @@ export function eventRepository(ctx: PgContext): Repositories['events'] {
             ${seqs}::bigint[]) WITH ORDINALITY AS t(type, account_id, group_id, data, change_seq, ord)
         ), fresh AS (
           SELECT input.*, row_number() OVER (ORDER BY ord) AS rn FROM input
-          WHERE change_seq IS NULL OR NOT EXISTS (
-            SELECT 1 FROM events WHERE org_id = ${orgId} AND events.change_seq = input.change_seq)
+          WHERE NOT EXISTS (
+            SELECT 1 FROM events
+            WHERE org_id = ${orgId} AND events.change_seq = input.change_seq AND events.change_seq IS NOT NULL
+            OFFSET 0)
         ), counter AS (
           INSERT INTO feed_counters (org_id, feed, last_seq)
           SELECT ${orgId}, 'events', count(*) FROM fresh HAVING count(*) > 0

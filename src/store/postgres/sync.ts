@@ -6,7 +6,14 @@
  * - two-argument `max` is `GREATEST` (not standard SQL, but what PostgreSQL and its wire-compatible
  *   engines offer);
  * - `pending` reads the count and the oldest change in one statement, so both come from one
- *   snapshot (two statements on the pool could straddle a removal's delete).
+ *   snapshot (two statements on the pool could straddle a removal's delete);
+ * - `work` asks for the first change after the checkpoint (`ORDER BY seq LIMIT 1`: a probe of the
+ *   primary key whatever the statistics say), not `EXISTS`: while a push fills a table the
+ *   statistics lag, and the planner answered the EXISTS by reading the feed from its start — every
+ *   applied change — on each of the scheduler's rounds;
+ * - `changesAfter` reads a window of seqs first: `seq > $2 ORDER BY seq LIMIT $3` alone was planned,
+ *   on stale statistics, as a bitmap scan of the whole backlog and a sort — each feed batch read
+ *   every pending change, so the longer the backlog the slower the batches that shorten it.
  * `ensure` is `ON CONFLICT DO NOTHING`, so instances ensuring the same org at once all succeed and
  * leave one row.
  */
@@ -52,9 +59,19 @@ export function syncStateRepository(ctx: PgContext): Repositories['syncState'] {
             updated_at = ${Date.now()}
           WHERE org_id = ${orgId}`
       }),
-    changesAfter: (orgId, seq, limit) =>
-      rows<Row<DirectoryChangeRow>>(sql`
-        SELECT * FROM directory_changes WHERE org_id = ${orgId} AND seq > ${seq} ORDER BY seq LIMIT ${limit}`),
+    async changesAfter(orgId, seq, limit) {
+      // The window `seq + 1 … seq + limit` first: whatever plan the statistics give, it reads at
+      // most `limit` rows. The feed's numbers follow each other (one counter), so the window holds
+      // the next changes; it is empty past the backlog's end or at a gap (a removal deletes changes
+      // written after it began), where the open-ended read below answers.
+      const window = await rows<Row<DirectoryChangeRow>>(sql`
+        SELECT * FROM directory_changes
+        WHERE org_id = ${orgId} AND seq > ${seq} AND seq <= ${Math.min(seq + limit, Number.MAX_SAFE_INTEGER)}
+        ORDER BY seq LIMIT ${limit}`)
+      if (window.length > 0) return window
+      return rows<Row<DirectoryChangeRow>>(sql`
+        SELECT * FROM directory_changes WHERE org_id = ${orgId} AND seq > ${seq} ORDER BY seq LIMIT ${limit}`)
+    },
     async advance(orgId, seq, at) {
       await sql`UPDATE sync_state SET applied_seq = ${seq}, updated_at = ${at} WHERE org_id = ${orgId}`
     },
@@ -93,8 +110,9 @@ export function syncStateRepository(ctx: PgContext): Repositories['syncState'] {
     work: (dueBefore) =>
       rows<Row<OrgWork>>(sql`
         SELECT o.id AS org_id,
-          CASE WHEN EXISTS (SELECT 1 FROM directory_changes c
-                            WHERE c.org_id = o.id AND c.seq > coalesce(s.applied_seq, 0))
+          CASE WHEN (SELECT c.seq FROM directory_changes c
+                     WHERE c.org_id = o.id AND c.seq > coalesce(s.applied_seq, 0)
+                     ORDER BY c.seq LIMIT 1) IS NOT NULL
             THEN 1 ELSE 0 END AS pending,
           coalesce(s.removal_running, 0) AS removal_running,
           coalesce(s.reconcile_running, 0) AS reconcile_running,
