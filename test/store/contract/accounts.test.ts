@@ -7,12 +7,12 @@
  * active and a case-insensitive substring (wildcards taken literally) and pages by (created_at, id),
  * ids ordered byte by byte, the same on both engines.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import type { AccountFilter, AccountRow } from '../../../src/store/accounts.ts'
 import { UniqueViolation } from '../../../src/store/errors.ts'
 import type { Store } from '../../../src/store/index.ts'
 import { bytewise, TRICKY_IDS } from './directory-support.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 import { accountRow, orgRow } from './org-state-support.ts'
 
 const T = 1_700_000_000_000
@@ -36,14 +36,9 @@ async function listIds(store: Store, orgId: string, filter: Omit<AccountFilter, 
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
+  openStores(engine, async (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
     for (const org of [ORG, OTHER, LIST]) await store.orgs.insert(orgRow(org))
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
   })
 
   test('an account reads back exactly as written, by id, email and SCIM user, only in its org', async () => {

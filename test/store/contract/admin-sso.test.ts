@@ -7,12 +7,12 @@
  * `sessionIdleMinutes` ends an existing session at once) and into the end of a console session whose
  * account is deactivated or no longer an admin; an AuthnRequest keeps its purpose.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { issueSession, verifySession } from '../../../src/sessions/service.ts'
 import { hashSecret } from '../../../src/store/ids.ts'
 import type { Store } from '../../../src/store/index.ts'
 import type { AdminRow } from '../../../src/store/orgs.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 import { accountRow, integrationRow, orgRow } from './org-state-support.ts'
 
 const NOW = 1_700_000_000_000
@@ -36,15 +36,10 @@ const admin = (orgId: string, id: string, extra: Partial<AdminRow> = {}): AdminR
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
+  openStores(engine, async (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
     for (const org of [ORG, OTHER]) await store.orgs.insert(orgRow(org))
     await store.integrations.insert(integrationRow(ORG))
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
   })
 
   test('an admin reads back with source, break-glass flag and account; found by account in its org only', async () => {

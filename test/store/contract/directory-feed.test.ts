@@ -6,14 +6,14 @@
  * ends as one 201 and one 409 — never two rows, never a 500 — also when both passed the userName
  * check before either had committed (forced on PostgreSQL, where instances really run side by side).
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { ScimError } from '../../../src/scim/errors.ts'
 import { createUser, replaceUser } from '../../../src/scim/users.ts'
 import type { Store } from '../../../src/store/index.ts'
 import { oktaUser } from '../../scim/support.ts'
 import { gate, lockWaiters } from '../../support/postgres.ts'
 import { addOrg, type FeedRow, feedAfter, feedOf, scimContext, userRow } from './directory-support.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 
 class Rollback extends Error {}
 
@@ -34,15 +34,10 @@ async function statuses(outcomes: Array<Promise<{ status: number }>>): Promise<n
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
+  openStores(engine, async (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
     for (const org of ['feed-a', 'feed-b', 'feed-busy', 'feed-sent', 'scim-race', 'scim-forced'])
       await addOrg(store, org)
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
   })
 
   test('entries come back in order as written; appendChanges keeps the given order', async () => {

@@ -5,23 +5,18 @@
  * instances writing at once; pages in creation order with ids ordered byte by byte; memberships as
  * sets. The feed is in directory-feed.test.ts, filters in filter.test.ts.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { UniqueViolation } from '../../../src/store/errors.ts'
 import type { Store } from '../../../src/store/index.ts'
 import { addOrg, bytewise, groupRow, TRICKY_IDS, userRow } from './directory-support.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
+  openStores(engine, async (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
     for (const org of ['org-a', 'org-b', 'org-pages', 'org-members']) await addOrg(store, org)
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
   })
 
   test('a user reads back exactly as written, by id and by userName, and only in its org', async () => {

@@ -6,11 +6,11 @@
  * org; a pair goes with its SCIM user or its account. Two instances recording one pair at once: one
  * of them reports it new.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import type { DuplicateRow } from '../../../src/store/duplicates.ts'
 import type { Store } from '../../../src/store/index.ts'
 import { bytewise, TRICKY_IDS, userRow } from './directory-support.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 import { accountRow, orgRow } from './org-state-support.ts'
 
 const T = 1_700_000_000_000
@@ -20,9 +20,8 @@ const OTHER = 'org-e'
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
+  openStores(engine, async (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
     for (const org of [ORG, OTHER]) await store.orgs.insert(orgRow(org))
     for (const id of ['su-1', 'su-2', 'su-race', 'su-gone', 'su-acc-gone']) {
       await store.directory.insertUser(userRow(ORG, id, `${id}@example.com`))
@@ -30,10 +29,6 @@ eachEngine((engine) => {
     await store.directory.insertUser(userRow(OTHER, 'su-o', 'su-o@example.com'))
     for (const id of ['acc-1', 'acc-2', 'acc-gone']) await store.accounts.insert(accountRow(ORG, id))
     await store.accounts.insert(accountRow(OTHER, 'acc-o'))
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
   })
 
   test('a pair reads back as recorded; recording it again unchanged reports nothing new', async () => {

@@ -8,7 +8,7 @@
  * PostgreSQL, another connection on SQLite) — what a second instance would have — for races.
  * Close what you open (`store.close()`), in afterAll.
  */
-import { describe } from 'bun:test'
+import { afterAll, beforeAll, describe } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,4 +55,23 @@ export const postgresEngine: Engine = {
 /** Describes the same behaviours once per engine (`describe('sqlite' | 'postgres', …)`). */
 export function eachEngine(define: (engine: Engine) => void): void {
   for (const engine of [sqliteEngine, postgresEngine]) describe(engine.name, () => define(engine))
+}
+
+/**
+ * Opens a fresh store of the engine and its twin (a second instance on the same database) before
+ * the file's tests — `ready` gets both and seeds what the tests share — and closes both after them.
+ */
+export function openStores(engine: Engine, ready: (store: Store, twin: Store) => void | Promise<void>): void {
+  let opened: [Store, Store] | null = null
+  beforeAll(async () => {
+    const store = await engine.open()
+    const twin = await engine.openTwin(store)
+    opened = [store, twin]
+    await ready(store, twin)
+  }, 30_000)
+  afterAll(async () => {
+    if (!opened) return
+    await opened[1].close()
+    await opened[0].close()
+  })
 }

@@ -7,10 +7,10 @@
  * PostgreSQL, an instance asking while another's transaction holds the row waits for that commit
  * and is refused (or takes the name when that transaction rolls back).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import type { Store } from '../../../src/store/index.ts'
 import { gate, lockWaiters } from '../../support/postgres.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 
 const NOW = 1_700_000_000_000
 const TTL = 15_000
@@ -28,13 +28,8 @@ async function race(stores: [Store, Store], name: string, holders: string[], now
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
+  openStores(engine, (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
   })
 
   test('a free name is taken; its holder renews it; another holder is refused while it lives', async () => {

@@ -6,10 +6,10 @@
  * transaction that met it goes on from a savepoint); removing an account's identities, or the
  * account itself, takes exactly its identities.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { UniqueViolation } from '../../../src/store/errors.ts'
 import type { Store } from '../../../src/store/index.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 import { accountRow, linkedRow, orgRow } from './org-state-support.ts'
 
 const ORG = 'org-l'
@@ -18,18 +18,13 @@ const OTHER = 'org-m'
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
+  openStores(engine, async (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
     for (const org of [ORG, OTHER]) await store.orgs.insert(orgRow(org))
     for (const id of ['acc-1', 'acc-2', 'acc-race', 'acc-gone', 'acc-tx']) {
       await store.accounts.insert(accountRow(ORG, id))
     }
     await store.accounts.insert(accountRow(OTHER, 'acc-o'))
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
   })
 
   test("an account's identities read back as written, by provider, only in its org", async () => {

@@ -10,11 +10,11 @@
  * accounts and the same login: the second finds it taken (on PostgreSQL, its lookup waits for the
  * first transaction to end; once it commits, the login is taken; once it rolls back, it is free).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import type { Store } from '../../../src/store/index.ts'
 import type { OAuthStateRow } from '../../../src/store/oauth.ts'
 import { gate, lockWaiters } from '../../support/postgres.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 import { accountRow, linkedRow, orgRow } from './org-state-support.ts'
 
 const NOW = 1_700_000_000_000
@@ -35,16 +35,11 @@ const state = (hash: string, extra: Partial<OAuthStateRow> = {}): OAuthStateRow 
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
+  openStores(engine, async (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
     for (const org of [ORG, OTHER]) await store.orgs.insert(orgRow(org))
     for (const id of ['acc-1', 'acc-2', 'acc-3', 'acc-4']) await store.accounts.insert(accountRow(ORG, id))
     await store.accounts.insert(accountRow(OTHER, 'acc-o'))
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
   })
 
   test('a state reads back exactly as written when taken, and is taken once only', async () => {

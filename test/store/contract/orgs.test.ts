@@ -5,13 +5,13 @@
  * blind to other orgs. Uniqueness (slug, url, an admin's email per org, a key's hash) is a
  * `UniqueViolation` on both, also when two instances insert the same value at the same moment.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { UniqueViolation } from '../../../src/store/errors.ts'
 import type { Store } from '../../../src/store/index.ts'
 import type { AdminRow, ApiKeyRow } from '../../../src/store/orgs.ts'
 import { gate, lockWaiters } from '../../support/postgres.ts'
 import { bytewise, TRICKY_IDS } from './directory-support.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 import { orgRow } from './org-state-support.ts'
 
 /** A time past 2^31 ms, so a BIGINT that came back as a string or was cut to int4 shows. */
@@ -61,14 +61,9 @@ function oneUniqueViolation(results: PromiseSettledResult<unknown>[]): void {
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
+  openStores(engine, async (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
     for (const id of ['org-a', 'org-b']) await store.orgs.insert(orgRow(id, { created_at: T }))
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
   })
 
   test('an org reads back by id, slug and url as it was written; what is not there is null', async () => {

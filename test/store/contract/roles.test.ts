@@ -6,11 +6,11 @@
  * answers the role the directory gives a SCIM user: admin when one of its groups in the org is
  * mapped to admin, else member. Another org's mappings and groups never count.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { UniqueViolation } from '../../../src/store/errors.ts'
 import type { Store } from '../../../src/store/index.ts'
 import { groupRow, userRow } from './directory-support.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 import { orgRow } from './org-state-support.ts'
 
 const ORG = 'org-r'
@@ -19,14 +19,9 @@ const OTHER = 'org-q'
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
+  openStores(engine, async (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
     for (const org of [ORG, OTHER]) await store.orgs.insert(orgRow(org))
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
   })
 
   test('replace swaps the mappings of the org, listed by lowered group name, as given', async () => {

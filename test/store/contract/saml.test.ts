@@ -10,12 +10,12 @@
  * (prune, remember, take the request, in one transaction): a second instance waits for the first's
  * commit and is refused, or accepts the assertion when the first rolled back.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import type { Store } from '../../../src/store/index.ts'
 import type { SamlRequestRow } from '../../../src/store/saml.ts'
 import { gate, lockWaiters } from '../../support/postgres.ts'
 import { groupRow, userRow } from './directory-support.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 import { accountRow, integrationRow, orgRow } from './org-state-support.ts'
 
 const NOW = 1_700_000_000_000
@@ -41,17 +41,12 @@ async function atOnce<T>(stores: [Store, Store], count: number, attempt: (store:
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
+  openStores(engine, async (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
     for (const id of [ORG, OTHER]) {
       await store.orgs.insert(orgRow(id))
       await store.integrations.insert(integrationRow(id, { sp_private_key: 'key', sp_certificate: 'cert' }))
     }
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
   })
 
   test('an assertion ID is accepted once per org while it lives, on every instance', async () => {

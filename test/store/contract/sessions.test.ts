@@ -8,7 +8,7 @@
  * feature (`src/sessions/service.ts`): a session issued on one instance is live on the other, is no
  * session under another org or kind, and is gone for both once it expired (absolute or idle).
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import {
   endOtherSessionsOf,
   endSession,
@@ -20,7 +20,7 @@ import {
 import { UniqueViolation } from '../../../src/store/errors.ts'
 import { hashSecret } from '../../../src/store/ids.ts'
 import type { Store } from '../../../src/store/index.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 import { orgRow, sessionRow } from './org-state-support.ts'
 
 const NOW = 1_700_000_000_000
@@ -30,14 +30,9 @@ const OTHER = 'org-t'
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
+  openStores(engine, async (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
     for (const org of [ORG, OTHER]) await store.orgs.insert(orgRow(org))
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
   })
 
   test('a session reads back by its hash exactly as written, on every instance', async () => {

@@ -5,26 +5,21 @@
  * org, revoked once, touched; the progress read says what happened (integration saved, first SCIM
  * request, a provisioned account, the first successful sign-in or the last failure's reason).
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { createOrg, validateOrgInput } from '../../../src/orgs/service.ts'
 import { issueSetupCode } from '../../../src/setup/code.ts'
 import { completeFirstRun, firstRunThrottle } from '../../../src/setup/first-run.ts'
 import { newId } from '../../../src/store/ids.ts'
 import type { Store } from '../../../src/store/index.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 
 const NOW = 1_700_000_000_000
 
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
+  openStores(engine, (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
   })
 
   test('codes: live until taken or expired; one taker wins; cleared and purged', async () => {

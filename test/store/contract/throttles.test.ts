@@ -7,7 +7,7 @@
  * to survive are forced by state: a lost insert race, a row deleted while a step waits for it, a
  * purge racing a revival.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { pruneThrottles, startHousekeeping } from '../../../src/housekeeping/index.ts'
 import { backoff, StoreThrottle } from '../../../src/http/throttle.ts'
 import { silentLogger } from '../../../src/observability/log.ts'
@@ -15,7 +15,7 @@ import { StoreMisuse } from '../../../src/store/errors.ts'
 import type { Store, StoreTx } from '../../../src/store/index.ts'
 import { LoginThrottle, signInThrottleStores } from '../../../src/web/rate-limit.ts'
 import { gate, lockWaiters } from '../../support/postgres.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 
 const NAME = 'contract.count'
 const NOW = 1_000_000
@@ -40,13 +40,8 @@ const put = (repos: Repos, key: string, state: string | null, expiresAt: number,
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
+  openStores(engine, (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
   })
 
   test('a step is handed what the last one stored, and a null state forgets the key', async () => {

@@ -3,12 +3,12 @@
  * errors, the root store refused inside a transaction, readiness; on PostgreSQL also a deadlock
  * between two transactions, which the store resolves by running the victim again.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { StoreMisuse, UniqueViolation } from '../../../src/store/errors.ts'
 import type { Store } from '../../../src/store/index.ts'
 import type { OrgRow } from '../../../src/store/orgs.ts'
 import { gate } from '../../support/postgres.ts'
-import { eachEngine } from './engines.ts'
+import { eachEngine, openStores } from './engines.ts'
 
 const org = (slug: string): OrgRow => ({
   id: `id-${slug}`,
@@ -24,13 +24,8 @@ class Refused extends Error {}
 eachEngine((engine) => {
   let store: Store
   let twin: Store
-  beforeAll(async () => {
-    store = await engine.open()
-    twin = await engine.openTwin(store)
-  }, 30_000)
-  afterAll(async () => {
-    await twin.close()
-    await store.close()
+  openStores(engine, (opened, openedTwin) => {
+    ;[store, twin] = [opened, openedTwin]
   })
 
   test('what a transaction writes commits together and is seen by another instance', async () => {
