@@ -4,13 +4,14 @@
  * engine), whether PUBLIC_URL and every own origin reach a server from this machine, the expiry of
  * the TLS certificate and of every org's IdP and SP certificates, and the clock against the IdP's:
  * the `issueInstant` kept in the audit row of each sign-in (src/saml/service.ts) next to the
- * moment it arrived. `--json` prints `{"checks":[{"name","ok","detail"}]}`; the exit code is 0
+ * moment it arrived; for an org set up from a metadata URL, whether its last refresh worked. `--json` prints `{"checks":[{"name","ok","detail"}]}`; the exit code is 0
  * when every check holds, 1 otherwise.
  */
 import { X509Certificate } from 'node:crypto'
 import { type Static, Type as T } from '@sinclair/typebox'
 import { type Config, ConfigError, loadConfig } from '../config/index.ts'
 import { readTlsPair } from '../config/tls.ts'
+import type { IdpMetadataRow } from '../store/idp-metadata.ts'
 import { describeLocation, openStoreAt, type Store, storeLocation } from '../store/index.ts'
 import type { Flags } from './flags.ts'
 import { type CliIo, EXIT } from './output.ts'
@@ -205,8 +206,24 @@ async function orgChecks(store: Store): Promise<DoctorCheck[]> {
       ),
     )
     checks.push(await clockCheck(store, org.id, org.slug))
+    const metadata = await store.idpMetadata.get(org.id)
+    if (metadata?.url) checks.push(metadataCheck(org.slug, metadata))
   }
   return checks
+}
+
+/** An org set up from a metadata URL: did the last refresh work? (A failed one keeps the last good values.) */
+function metadataCheck(slug: string, row: IdpMetadataRow): DoctorCheck {
+  const name = `idp-metadata:${slug}`
+  const read = new Date(row.fetched_at).toISOString()
+  if (row.error === null)
+    return { name, ok: true, detail: `${row.url} read at ${read}; refreshed on schedule` }
+  const failedAt = row.error_at ? new Date(row.error_at).toISOString() : 'its last refresh'
+  return {
+    name,
+    ok: false,
+    detail: `the refresh of ${row.url} failed at ${failedAt}: ${row.error.slice(0, 300)}; sign-in goes on with the values read at ${read} — fix the URL or the network (or set the integration up again), then POST /api/v1/orgs/${slug}/okta/metadata/refresh`,
+  }
 }
 
 /**
