@@ -40,8 +40,15 @@ function decodeFormValue(raw: string): string {
   }
 }
 
-/** Checks the content type and size, splits the form, decodes the response. */
-export function readAcsForm(contentType: string | null, body: string): AcsInput {
+/**
+ * A SAML HTTP-POST form (the ACS's and the SLO endpoint's): the content type and size checked, each
+ * field one of `names` at most once, values decoded. Anything else is `form_invalid`.
+ */
+export function readSamlPostForm(
+  contentType: string | null,
+  body: string,
+  names: readonly string[],
+): Map<string, string> {
   if (!(contentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
     throw new SamlRejection(
       'form_invalid',
@@ -54,41 +61,55 @@ export function readAcsForm(contentType: string | null, body: string): AcsInput 
       `form of ${body.length} bytes exceeds ${ACS_FORM_MAX_BYTES}`,
     )
   }
-  let response: string | null = null
-  let relayState: string | null = null
+  const fields = new Map<string, string>()
   for (const pair of body.split('&')) {
     if (pair === '') continue
     const eq = pair.indexOf('=')
     const key = eq < 0 ? pair : pair.slice(0, eq)
-    const value = eq < 0 ? '' : pair.slice(eq + 1)
-    if (key === 'SAMLResponse' && response === null) response = decodeFormValue(value)
-    else if (key === 'RelayState' && relayState === null) relayState = decodeFormValue(value)
-    else throw new SamlRejection('form_invalid', `unexpected or repeated form field "${key.slice(0, 40)}"`)
+    if (!names.includes(key) || fields.has(key))
+      throw new SamlRejection('form_invalid', `unexpected or repeated form field "${key.slice(0, 40)}"`)
+    fields.set(key, decodeFormValue(eq < 0 ? '' : pair.slice(eq + 1)))
   }
-  if (!response) throw new SamlRejection('form_invalid', 'the form has no SAMLResponse')
-  // saml-idp and Auth0's samlp always post the field, empty when there is none: that is no RelayState.
-  if (relayState === '') relayState = null
+  return fields
+}
+
+/** A posted RelayState: an empty one (saml-idp and Auth0's samlp always post the field) is none. */
+export function relayStateOf(fields: Map<string, string>): string | null {
+  const relayState = fields.get('RelayState') || null
   if (relayState !== null && relayState.length > RELAY_STATE_MAX) {
     throw new SamlRejection('form_invalid', `RelayState longer than ${RELAY_STATE_MAX} characters`)
   }
-  return { xml: decodeSamlResponse(response), relayState }
+  return relayState
+}
+
+/** Checks the content type and size, splits the form, decodes the response. */
+export function readAcsForm(contentType: string | null, body: string): AcsInput {
+  const fields = readSamlPostForm(contentType, body, ['SAMLResponse', 'RelayState'])
+  const response = fields.get('SAMLResponse')
+  if (!response) throw new SamlRejection('form_invalid', 'the form has no SAMLResponse')
+  return { xml: decodeSamlResponse(response), relayState: relayStateOf(fields) }
 }
 
 /** The XML of a SAMLResponse value (base64, whitespace allowed); also what the checker reads. */
 export function decodeSamlResponse(response: string): string {
-  if (response.length > ACS_FORM_MAX_BYTES) {
+  return decodeSamlMessage(response, 'SAMLResponse')
+}
+
+/** The XML of a posted SAML message (`param` names it in the refusal), bounded before decoding. */
+export function decodeSamlMessage(value: string, param: string): string {
+  if (value.length > ACS_FORM_MAX_BYTES) {
     throw new SamlRejection(
       'response_too_large',
-      `SAMLResponse of ${response.length} characters exceeds ${ACS_FORM_MAX_BYTES}`,
+      `${param} of ${value.length} characters exceeds ${ACS_FORM_MAX_BYTES}`,
     )
   }
-  const compact = response.replace(/[\r\n\t ]+/g, '')
+  const compact = value.replace(/[\r\n\t ]+/g, '')
   if (compact.length === 0 || compact.length % 4 !== 0 || !BASE64.test(compact)) {
-    throw new SamlRejection('response_not_base64', 'SAMLResponse is not base64')
+    throw new SamlRejection('response_not_base64', `${param} is not base64`)
   }
   const xml = Buffer.from(compact, 'base64').toString('utf8')
   const start = xml.replace(/^\uFEFF/, '').trimStart()
   if (!start.startsWith('<'))
-    throw new SamlRejection('response_not_base64', 'SAMLResponse does not decode to XML')
+    throw new SamlRejection('response_not_base64', `${param} does not decode to XML`)
   return xml
 }
