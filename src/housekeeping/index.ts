@@ -24,30 +24,51 @@ export interface PruneLimits {
 
 export const DEFAULT_PRUNE_LIMITS: PruneLimits = { batchSize: 1000, maxBatches: 100, pauseMs: 20 }
 
+/** Rows older than `retentionDays` (0 keeps everything), deleted by `prune(before, limit)` in batches. */
+function pruneOlderThan(
+  prune: (before: number, limit: number) => Promise<number>,
+  retentionDays: number,
+  now: number,
+  limits: PruneLimits,
+  keepGoing: () => boolean,
+): Promise<number> {
+  if (retentionDays <= 0) return Promise.resolve(0)
+  const before = now - retentionDays * DAY_MS
+  return inBatches((limit) => prune(before, limit), limits, keepGoing)
+}
+
 /** Deletes audit rows older than the retention; 0 days keeps everything. Returns the rows deleted. */
-export async function pruneAuditLog(
+export function pruneAuditLog(
   store: Pick<Store, 'audit'>,
   retentionDays: number,
   now = Date.now(),
   limits: PruneLimits = DEFAULT_PRUNE_LIMITS,
   keepGoing: () => boolean = () => true,
 ): Promise<number> {
-  if (retentionDays <= 0) return 0
-  const before = now - retentionDays * DAY_MS
-  return inBatches((limit) => store.audit.prune(before, limit), limits, keepGoing)
+  return pruneOlderThan(
+    (before, limit) => store.audit.prune(before, limit),
+    retentionDays,
+    now,
+    limits,
+    keepGoing,
+  )
 }
 
 /** Deletes SAML sign-in attempts older than the retention, in the same batches. Returns the rows deleted. */
-export async function pruneSamlAttempts(
+export function pruneSamlAttempts(
   store: Pick<Store, 'samlAttempts'>,
   retentionDays: number,
   now = Date.now(),
   limits: PruneLimits = DEFAULT_PRUNE_LIMITS,
   keepGoing: () => boolean = () => true,
 ): Promise<number> {
-  if (retentionDays <= 0) return 0
-  const before = now - retentionDays * DAY_MS
-  return inBatches((limit) => store.samlAttempts.prune(before, limit), limits, keepGoing)
+  return pruneOlderThan(
+    (before, limit) => store.samlAttempts.prune(before, limit),
+    retentionDays,
+    now,
+    limits,
+    keepGoing,
+  )
 }
 
 /** Deletes expired throttle rows, in the same batches as the audit log. Returns the rows deleted. */
