@@ -1,7 +1,7 @@
 /**
  * Webhook delivery benchmark against the compiled binary on its SQLite default (issue 11 targets).
  *
- *   bun bench/webhooks.ts [--events 100000] [--concurrency 8] [--latency-users 1000]
+ *   bun bench/webhooks.ts [--events 100000] [--concurrency 8] [--latency-users 1000] [--profile DIR]
  *
  * 1. An org, an API key (CLI) and the Okta integration (admin API); a local receiver that answers
  *    each request after ~1 ms, checks every 100th signature with `standardwebhooks`, and records
@@ -16,10 +16,12 @@
  *    steady pace; for each event, the time from being written (its `at`) to arriving at the
  *    receiver, p50/p99.
  * Prints a table and one JSON line. Bench only (not a test): numbers depend on the machine.
+ * `--profile DIR` runs the server from source under `bun --cpu-prof-md` instead of the binary and
+ * leaves the CPU profile of each of its threads in DIR when it stops.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Webhook } from 'standardwebhooks'
 import { selfSigned } from '../test/support/certs.ts'
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '100000' },
     concurrency: { type: 'string', default: '8' },
     'latency-users': { type: 'string', default: '1000' },
+    profile: { type: 'string' },
   },
 })
 const EVENTS = Number(values.events)
@@ -85,11 +88,27 @@ build()
 const dataDir = mkdtempSync(join(tmpdir(), 'okb-bench-hooks-'))
 cli(dataDir, 'org', 'create', '--slug', 'acme')
 const { key } = cli(dataDir, 'api-key', 'create', '--org', 'acme')
-const server = await startServer(dataDir, {
-  ALLOW_PRIVATE_OUTBOUND: '1',
-  SYNC_INTERVAL_MS: '50',
-  LOG_LEVEL: 'warn',
-})
+/** With --profile: a launcher that runs the server from source under Bun's CPU profiler. */
+const profiled = (dir: string) => {
+  const launcher = join(dataDir, 'profiled-server')
+  const main = resolve(import.meta.dir, '../src/main.ts')
+  writeFileSync(
+    launcher,
+    `#!/bin/sh\nexec "${process.execPath}" --cpu-prof-md --cpu-prof-dir "${resolve(dir)}" "${main}" "$@"\n`,
+  )
+  chmodSync(launcher, 0o755)
+  return launcher
+}
+const server = await startServer(
+  dataDir,
+  {
+    ALLOW_PRIVATE_OUTBOUND: '1',
+    SYNC_INTERVAL_MS: '50',
+    LOG_LEVEL: 'warn',
+  },
+  false,
+  values.profile ? profiled(values.profile) : undefined,
+)
 const api = async (path: string, method = 'GET', body?: unknown) => {
   const response = await fetch(`${server.url}/api/v1/orgs/acme${path}`, {
     method,
@@ -150,8 +169,18 @@ const lastEventId = async () => {
   }
 }
 const cursorOf = async (id: string) => ((await api(`/webhooks/${id}`)) as { cursor: number }).cursor
-async function waitCursor(id: string, target: number) {
-  while ((await cursorOf(id)) < target) await Bun.sleep(50)
+/** Until the endpoint's cursor reaches `target`; with `rates`, its events/s per 10 s of the wait. */
+async function waitCursor(id: string, target: number, rates?: number[]) {
+  let windowStart = performance.now()
+  let windowCursor = await cursorOf(id)
+  for (let cursor = windowCursor; cursor < target; cursor = await cursorOf(id)) {
+    await Bun.sleep(50)
+    if (rates && performance.now() - windowStart >= 10_000) {
+      rates.push(Math.round((cursor - windowCursor) / ((performance.now() - windowStart) / 1000)))
+      windowStart = performance.now()
+      windowCursor = cursor
+    }
+  }
 }
 
 try {
@@ -205,8 +234,15 @@ try {
   const beside = (async () => {
     scimDuring = await putsWhile(async () => (await cursorOf(single.id as string)) < backlogLast)
   })()
-  await waitCursor(single.id as string, backlogLast)
+  const singleRates: number[] = []
+  await waitCursor(single.id as string, backlogLast, singleRates)
   const singleSeconds = (performance.now() - singleStarted) / 1000
+  // How long the receiver took to answer the drain's last requests, as the server measured it
+  // (its delivery log, whole ms): the rest of each event's time is the server's own.
+  const logged = (await api(`/webhooks/${single.id}/deliveries?limit=1000`)) as {
+    items: Array<{ durationMs: number }>
+  }
+  const answerMs = logged.items.map((item) => item.durationMs)
   await beside
   const feedLast = await lastEventId()
   await waitCursor(single.id as string, feedLast)
@@ -251,6 +287,8 @@ try {
     events: backlogLast,
     pushUsersPerSecond: round(EVENTS / pushSeconds),
     singleEventsPerSecond: round(backlogLast / singleSeconds),
+    singleEventsPerSecondBy10s: singleRates,
+    singleAnswerMs: { p50: percentile(answerMs, 50), p99: percentile(answerMs, 99) },
     sequentialRequestsPerSecond: round(rawPerSecond),
     batchEventsPerSecond: round(feedLast / batchSeconds),
     scimWithoutDelivery: {

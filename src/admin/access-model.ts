@@ -22,7 +22,9 @@ export const ApiKeyItemModel = T.Object(
     id: T.String(),
     name: T.String({ examples: ['ci'] }),
     createdAt: DateTime,
-    lastUsedAt: T.Optional(T.String({ format: 'date-time', description: 'Absent until first used' })),
+    lastUsedAt: T.Optional(
+      T.String({ format: 'date-time', description: 'Absent until first used; to the minute' }),
+    ),
   },
   { title: 'ApiKey' },
 )

@@ -10,9 +10,9 @@
 import type { SQL } from 'bun'
 import type { Db } from './database.ts'
 import type { SqliteRepositories } from './sqlite/repositories.ts'
-import type { Asynced } from './sqlite/serial.ts'
+import type { Asynced, TransactionOptions } from './sqlite/serial.ts'
 
-export type { Asynced }
+export type { Asynced, TransactionOptions }
 
 /** Every repository of the contract, each operation answering a promise. */
 export type Repositories = { [K in keyof SqliteRepositories]: Asynced<SqliteRepositories[K]> }
@@ -87,9 +87,10 @@ export interface Store extends Repositories {
    * Runs `work` in one transaction: everything it does through `tx` commits together or not at
    * all. Use only `tx` inside (the root store is refused there), and await nothing but the store:
    * on PostgreSQL a transaction that loses a serialization race or a deadlock is run again from
-   * the start, so `work` must have no effect outside `tx`.
+   * the start, so `work` must have no effect outside `tx`. `{ background: true }` for work that
+   * must not hold up requests' writes or the scheduler's (see `TransactionOptions`).
    */
-  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>
+  transaction<T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T>
   /** True when the store answers a trivial query (readiness). */
   ping(): Promise<boolean>
   close(): Promise<void>

@@ -20,13 +20,20 @@ import type {
   StoreObserver,
   StorePacing,
   StoreTx,
+  TransactionOptions,
 } from './contract.ts'
 import { type Db, openDatabase } from './database.ts'
 import { openPostgresStore } from './postgres/index.ts'
 import { SCHEDULER_THREAD_CONNECTION, sqlitePacing } from './sqlite/pacing.ts'
 import { SELF_ATOMIC, sqliteRepositories } from './sqlite/repositories.ts'
 import { asyncRepository, type SerialConnection, serialConnection } from './sqlite/serial.ts'
-import { holdWriteGate } from './sqlite/write-gate.ts'
+import { enterInBackground, enterWriteGate, holdWriteGate, isPriorityWriter } from './sqlite/write-gate.ts'
+
+/**
+ * A background transaction (`{ background: true }`) waits this long at most for the write gate to
+ * be free before it waits like any other transaction of the HTTP thread's.
+ */
+const BACKGROUND_WAIT_MS = 200
 
 export type {
   BatchLimits,
@@ -38,6 +45,7 @@ export type {
   StoreObserver,
   StorePacing,
   StoreTx,
+  TransactionOptions,
 } from './contract.ts'
 
 type Guard = Parameters<typeof asyncRepository>[1]
@@ -86,12 +94,17 @@ export function createStore(
     exec: (sql) => db.exec(sql),
     inTransaction: () => db.inTransaction,
     holdWriteGate: () => holdWriteGate(db),
+    priorityWriter: () => isPriorityWriter(db),
+    enterWriteGate: () => enterWriteGate(db),
+    enterInBackground: (ready) => enterInBackground(db, ready, BACKGROUND_WAIT_MS),
     bind: (guard, savepoint) => ({ ...bindAll(sync, guard), transaction: savepoint }),
   })
-  const transaction = <T>(work: (tx: StoreTx) => Promise<T>): Promise<T> => {
-    if (!observe) return serial.transaction(work)
+  const transaction = <T>(work: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> => {
+    if (!observe) return serial.transaction(work, options)
     const begin = performance.now()
-    return serial.transaction(work).finally(() => observe('transaction', (performance.now() - begin) / 1000))
+    return serial
+      .transaction(work, options)
+      .finally(() => observe('transaction', (performance.now() - begin) / 1000))
   }
   return {
     ...bindRoot(sync, serial),

@@ -20,7 +20,8 @@
  *   (`inflight_until`), so a retry carries the same events under the same `webhook-id`.
  *
  * Started by `src/main.ts` next to the scheduler, on the main thread: it only waits on the network
- * and the store.
+ * and the store. Its writes are background transactions (`{ background: true }`): on SQLite they
+ * wait their turn at the write gate instead of making the scheduler's batches give way.
  */
 import { hostname } from 'node:os'
 import type { Config } from '../config/index.ts'
@@ -62,6 +63,9 @@ const DELIVERY_LOG_DAYS = 7
 const PRUNE_EVERY_MS = 10 * 60 * 1000
 /** The lease (request timeout + 10 s) is renewed after this long, with an acknowledged request. */
 const RENEW_EVERY_MS = 2_000
+
+/** At hundreds of acknowledgements a second, priority writes kept rolling the scheduler's batches back. */
+const BACKGROUND = { background: true } as const
 
 export const leaseName = (endpointId: string) => `webhook:${endpointId}`
 
@@ -143,7 +147,7 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
       const renewed = await tx.leases.tryAcquire(leaseName(endpoint.id), holder, at, leaseMs)
       if (renewed) renewedAt.set(endpoint.id, at)
       return renewed
-    })
+    }, BACKGROUND)
     if (moved)
       for (const event of events) metrics.webhookDeliveryDelay.observe({}, Math.max(0, at - event.at) / 1000)
     return moved
@@ -203,7 +207,7 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
           at,
         )
       }
-    })
+    }, BACKGROUND)
     if (giveUp)
       log.warn('webhook endpoint disabled', { endpointId: endpoint.id, orgId: endpoint.org_id, reason })
   }
@@ -235,13 +239,18 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
         const last = events.at(-1)
         if (!last || !events[0]) {
           // Only filtered events (or a pin past what is left): step over them.
-          moved = await store.webhooks.advance(
-            current.id,
-            current.cursor_event_id,
-            pinned ?? (page.at(-1) as EventRow).id,
+          const to = pinned ?? (page.at(-1) as EventRow).id
+          moved = await store.transaction(
+            (tx) => tx.webhooks.advance(current.id, current.cursor_event_id, to),
+            BACKGROUND,
           )
         } else {
-          if (pinned === null) await store.webhooks.pinBatch(current.id, current.cursor_event_id, last.id)
+          if (pinned === null) {
+            await store.transaction(
+              (tx) => tx.webhooks.pinBatch(current.id, current.cursor_event_id, last.id),
+              BACKGROUND,
+            )
+          }
           const messageId = batchMessageId(current.id, events[0].id, last.id)
           const result = await attempt(sender, current, messageId, messageBody(events, true))
           if (!result.ok) {
@@ -297,7 +306,10 @@ export function createWebhookDelivery(deps: DeliveryDeps): WebhookDelivery & { s
           current.cursor_event_id < last.id &&
           !page.some((e) => e.id > current.cursor_event_id && wanted(e))
         ) {
-          moved = await store.webhooks.advance(current.id, current.cursor_event_id, last.id)
+          moved = await store.transaction(
+            (tx) => tx.webhooks.advance(current.id, current.cursor_event_id, last.id),
+            BACKGROUND,
+          )
         }
       }
       if (!moved) break

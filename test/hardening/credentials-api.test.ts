@@ -74,6 +74,23 @@ describe('API keys', () => {
   )
 
   test(
+    'lastUsedAt is kept to the minute: a client polling the API does not write on every request',
+    async () => {
+      const { app, acme } = await setUp()
+      const [first] = (await call(app, 'GET', '/acme/api-keys', acme.auth)).body.items
+      for (let i = 0; i < 3; i++) await call(app, 'GET', '/acme/api-keys', acme.auth)
+      const row = await app.store.apiKeys.byId(acme.org.id, first.id)
+      expect(row?.last_used_at).toBe(Date.parse(first.lastUsedAt))
+      // A minute later the next request moves it.
+      await app.store.apiKeys.touch(first.id, (row?.last_used_at as number) - 60_000)
+      await call(app, 'GET', '/acme/api-keys', acme.auth)
+      const moved = (await app.store.apiKeys.byId(acme.org.id, first.id))?.last_used_at as number
+      expect(moved).toBeGreaterThanOrEqual(row?.last_used_at as number)
+    },
+    SLOW,
+  )
+
+  test(
     'create shows the key once; it works; revoking it makes its next request 401',
     async () => {
       const { app, acme } = await setUp()

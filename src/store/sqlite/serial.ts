@@ -22,6 +22,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { StoreBusy, StoreError, StoreMisuse, UniqueViolation } from '../errors.ts'
 
+/** How a transaction is run (the contract's `store.transaction(work, options)`). */
+export interface TransactionOptions {
+  /**
+   * Work that may wait for other writers and must not delay them (webhook acknowledgements). On
+   * SQLite it waits for the write gate without blocking the request-serving thread and without
+   * making the scheduler's batch give way; elsewhere it runs like any other transaction.
+   */
+  background?: boolean
+}
+
 /** A FIFO lock handed from holder to the next waiter, so no waiter is overtaken. */
 export class ConnectionQueue {
   #held = false
@@ -91,8 +101,8 @@ export function asyncRepository<R extends object>(repo: R, guard: Guard): Asynce
 export interface SerialConnection<Tx> {
   /** For repositories used outside a transaction: runs now when free, else after the open one. */
   guard: Guard
-  /** The contract's `transaction(async (tx) => …)`. */
-  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>
+  /** The contract's `transaction(async (tx) => …, options)`. */
+  transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>
 }
 
 interface Job<Tx> {
@@ -107,6 +117,19 @@ export interface SerialOptions<Tx> {
   inTransaction(): boolean
   /** Takes the process-wide write gate (shared with the scheduler's thread); returns its release. */
   holdWriteGate(): () => void
+  /**
+   * True while the connection is the priority side of a write gate shared with another thread (the
+   * HTTP thread's): its transactions then take the gate with the two functions below, which wait
+   * without blocking the thread, instead of `holdWriteGate`.
+   */
+  priorityWriter?(): boolean
+  /** Takes the gate, asynchronously (`enterWriteGate` in ./write-gate.ts). */
+  enterWriteGate?(): Promise<() => void>
+  /**
+   * For background transactions: takes the gate once it is free and `ready()`, without making the
+   * other thread give way; null after its longest wait (`enterInBackground` in ./write-gate.ts).
+   */
+  enterInBackground?(ready: () => boolean): Promise<(() => void) | null>
   /** The transaction handle: repositories bound to this connection, with `transaction` as savepoints. */
   bind(guard: Guard, savepoint: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>): Tx
   /** At most this many transactions share one commit. */
@@ -121,6 +144,8 @@ export function serialConnection<Tx>(options: SerialOptions<Tx>): SerialConnecti
   const maxBatch = options.maxBatch ?? 256
   let pending: Job<Tx>[] = []
   let scheduled = false
+  let background: Job<Tx>[] = []
+  let backgroundScheduled = false
   let savepoints = 0
 
   const insideRunningBatch = () => running !== null && context.getStore() === running
@@ -169,16 +194,60 @@ export function serialConnection<Tx>(options: SerialOptions<Tx>): SerialConnecti
     const jobs = pending.slice(0, maxBatch)
     pending = pending.slice(jobs.length)
     if (pending.length > 0) schedule()
+    let releaseGate: (() => void) | null = null
+    if (options.priorityWriter?.() && options.enterWriteGate) {
+      // The gate first, then the connection: while the batch waits for the other thread's, this
+      // connection's reads (and the thread) go on. Nothing holding the queue waits for the gate.
+      try {
+        releaseGate = await options.enterWriteGate()
+      } catch (error) {
+        for (const job of jobs) job.reject(storeErrorOf(error))
+        return
+      }
+    }
     await queue.acquire()
+    await commitBatch(jobs, releaseGate)
+  }
+
+  /**
+   * Background transactions wait for the gate apart from the others, so that a request's
+   * transaction never waits behind them, and run as a batch of their own once it is theirs.
+   */
+  async function flushBackground(
+    enter: (ready: () => boolean) => Promise<(() => void) | null>,
+  ): Promise<void> {
+    backgroundScheduled = true
+    try {
+      while (background.length > 0) {
+        // The gate taken and the connection free, in one synchronous step; or null after the
+        // longest wait: the jobs join the ordinary queue.
+        const releaseGate = await enter(() => !queue.held)
+        const jobs = background.slice(0, maxBatch)
+        background = background.slice(jobs.length)
+        if (releaseGate === null) {
+          pending.push(...jobs)
+          if (!scheduled) schedule()
+          continue
+        }
+        void queue.acquire()
+        await commitBatch(jobs, releaseGate)
+      }
+    } finally {
+      backgroundScheduled = false
+    }
+  }
+
+  /** Runs `jobs` in one transaction, the queue held (released here); the gate too if `gateHeld`. */
+  async function commitBatch(jobs: Job<Tx>[], gateHeld: (() => void) | null): Promise<void> {
     const token = Symbol('transaction')
     running = token
     const outcomes: Outcome[] = []
     let failure: unknown = null
     // Inside the try: a gate that cannot be taken (held past its timeout) must fail this batch's
     // callers and free the connection, not leave the queue held for ever.
-    let releaseGate = () => {}
+    let releaseGate = gateHeld ?? (() => {})
     try {
-      releaseGate = options.holdWriteGate()
+      if (!gateHeld) releaseGate = options.holdWriteGate()
       options.exec('BEGIN IMMEDIATE')
       for (const job of jobs) {
         try {
@@ -215,14 +284,22 @@ export function serialConnection<Tx>(options: SerialOptions<Tx>): SerialConnecti
 
   return {
     guard,
-    transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    transaction<T>(work: (tx: Tx) => Promise<T>, transactionOptions?: TransactionOptions): Promise<T> {
       if (insideRunningBatch()) {
         return Promise.reject(
           new StoreMisuse('store.transaction was called inside a transaction: use tx.transaction'),
         )
       }
+      const enter =
+        transactionOptions?.background && options.priorityWriter?.() ? options.enterInBackground : undefined
       return new Promise<T>((resolve, reject) => {
-        pending.push({ work, resolve: resolve as (value: unknown) => void, reject })
+        const job = { work, resolve: resolve as (value: unknown) => void, reject }
+        if (enter) {
+          background.push(job)
+          if (!backgroundScheduled) void flushBackground(enter.bind(options))
+          return
+        }
+        pending.push(job)
         if (!scheduled) schedule()
       })
     },

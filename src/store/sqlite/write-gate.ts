@@ -4,8 +4,11 @@
  * one writer in at a time and makes the other sleep in its busy handler (1, 2, 5, 10 … ms, with no
  * notion of who came first), which on the HTTP thread stalls every request in flight. Taking the
  * gate before BEGIN instead hands the lock over the moment the holder commits (Atomics.notify), and
- * the HTTP thread has priority: the scheduler only enters while no priority writer waits. Other
- * processes (the CLI) still meet the ordinary busy timeout.
+ * the HTTP thread has priority: the scheduler only enters while no priority writer waits. The HTTP
+ * thread's transactions wait for the gate asynchronously (`enterWriteGate`, `Atomics.waitAsync`):
+ * its event loop serves other requests meanwhile; only its single-statement writes outside a
+ * transaction still wait synchronously (they are rare: `underWriteGate`). Other processes (the CLI)
+ * still meet the ordinary busy timeout.
  *
  * The mechanism only; when the scheduler gives way or stops deferring is ./pacing.ts. Every
  * connection's statements are routed through its gate from the start (`hookStatements`, called by
@@ -18,7 +21,14 @@ type Db = Database
 
 const LOCK = 0
 const WAITING = 1
+/** Background writers of the priority thread waiting, without blocking it, for a free gate. */
+const BACKGROUND = 2
 const GATE_TIMEOUT_MS = 5000
+/**
+ * A non-priority writer lets a background waiter go first for up to this long per entry: the time
+ * its thread's event loop takes to see the gate free (it waits asynchronously), and no longer.
+ */
+const BACKGROUND_TURN_MS = 1
 
 /** Per connection, since it joined a gate: transactions, time spent waiting for and holding it. */
 export interface WriteGateStats {
@@ -30,6 +40,8 @@ export interface WriteGateStats {
   longestHoldMs: number
   /** Transactions rolled back to let the priority writer in (see `allowYield`). */
   yields: number
+  /** Background transactions (`enterInBackground`) that gave up waiting and entered with priority. */
+  backgroundFallbacks: number
 }
 
 interface Gate {
@@ -49,7 +61,7 @@ const gates = new WeakMap<Db, Gate>()
 
 /** A new gate, to share with `useWriteGate` on each thread's connection. */
 export function createWriteGate(): SharedArrayBuffer {
-  return new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)
+  return new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT)
 }
 
 /** Makes every transaction of `db` go through the gate; `priority` for the request-serving thread. */
@@ -62,6 +74,7 @@ export function useWriteGate(db: Db, buffer: SharedArrayBuffer, priority: boolea
     longestWaitMs: 0,
     longestHoldMs: 0,
     yields: 0,
+    backgroundFallbacks: 0,
   }
   gates.set(db, {
     cell: new Int32Array(buffer),
@@ -164,19 +177,23 @@ function enter(gate: Gate): void {
   const { cell, priority, stats } = gate
   const defer = !priority && gate.defer
   const started = performance.now()
+  // A background waiter (see `enterInBackground`) gets the next turn, briefly: it never makes this
+  // writer roll back, only wait until its own thread has seen the gate free.
+  const behindBackground = () =>
+    !priority && Atomics.load(cell, BACKGROUND) > 0 && performance.now() - started < BACKGROUND_TURN_MS
   stats.transactions++
-  if ((defer && Atomics.load(cell, WAITING) > 0) || !take(cell)) {
+  if ((defer && Atomics.load(cell, WAITING) > 0) || behindBackground() || !take(cell)) {
     stats.waits++
     if (priority) Atomics.add(cell, WAITING, 1)
     try {
       // The priority writer enters as soon as the gate is free: it sleeps only while the gate is
       // held (woken by the holder's notify). The other enters only while no priority writer waits;
       // when one is about to enter, a wait on the free value gives it up to a millisecond.
-      while ((defer && Atomics.load(cell, WAITING) > 0) || !take(cell)) {
+      while ((defer && Atomics.load(cell, WAITING) > 0) || behindBackground() || !take(cell)) {
         const left = started + GATE_TIMEOUT_MS - performance.now()
         if (left <= 0) throw new StoreBusy('database is locked (write gate held for 5 s)')
         if (priority) Atomics.wait(cell, LOCK, 1, Math.min(left, 50))
-        else Atomics.wait(cell, LOCK, Atomics.load(cell, LOCK), Math.min(left, 1))
+        else Atomics.wait(cell, LOCK, Atomics.load(cell, LOCK), Math.min(left, BACKGROUND_TURN_MS))
       }
     } finally {
       if (priority) Atomics.sub(cell, WAITING, 1)
@@ -217,6 +234,92 @@ export function holdWriteGate(db: Db): () => void {
   const gate = gates.get(db)
   if (!gate || gate.depth > 0) return () => {}
   enter(gate)
+  return held(gate)
+}
+
+/** Whether `db` is the priority (request-serving) connection of a write gate. */
+export function isPriorityWriter(db: Db): boolean {
+  return gates.get(db)?.priority === true
+}
+
+/** Marks the gate entered by `gate`'s connection after waiting since `started`. */
+function entered(gate: Gate, started: number): () => void {
+  const { stats } = gate
+  stats.transactions++
+  gate.enteredAt = performance.now()
+  stats.waitedMs += gate.enteredAt - started
+  stats.longestWaitMs = Math.max(stats.longestWaitMs, gate.enteredAt - started)
+  return held(gate)
+}
+
+/** Until the gate's lock word changes from held, or `ms`: no thread blocked meanwhile. */
+async function whileHeld(cell: Int32Array, ms: number): Promise<void> {
+  const waiting = Atomics.load(cell, LOCK) === 1 ? Atomics.waitAsync(cell, LOCK, 1, ms) : null
+  if (waiting?.async) await waiting.value
+  else await new Promise<void>((resolve) => setImmediate(resolve))
+}
+
+/**
+ * Takes the priority connection `db`'s write gate for a transaction without blocking its thread:
+ * as `holdWriteGate` (the other thread's young batch gives way, it defers to this writer), but the
+ * wait is asynchronous (`Atomics.waitAsync`), so the HTTP thread serves other requests — reads,
+ * webhook deliveries — while its write waits for the scheduler's batch. Unlike `holdWriteGate` it
+ * never assumes the gate is already its own: a second transaction of the connection waits for the
+ * first to release it (the caller must not hold anything that one needs meanwhile).
+ */
+export async function enterWriteGate(db: Db): Promise<() => void> {
+  const gate = gates.get(db)
+  if (!gate?.priority) throw new TypeError('enterWriteGate needs the priority connection of a gate')
+  const { cell, stats } = gate
+  const started = performance.now()
+  if (take(cell)) return entered(gate, started)
+  stats.waits++
+  Atomics.add(cell, WAITING, 1)
+  try {
+    while (!take(cell)) {
+      const left = started + GATE_TIMEOUT_MS - performance.now()
+      if (left <= 0) throw new StoreBusy('database is locked (write gate held for 5 s)')
+      await whileHeld(cell, Math.min(left, 50))
+    }
+  } finally {
+    Atomics.sub(cell, WAITING, 1)
+  }
+  return entered(gate, started)
+}
+
+/**
+ * Takes the priority connection `db`'s write gate for a background transaction: waits
+ * asynchronously until the gate is free and `ready()` — the caller's own connection is free too —
+ * then takes it in the same synchronous step. Meanwhile the other thread's writer lets it have the
+ * next turn (`BACKGROUND_TURN_MS`) but is never made to give way. Answers the release, or null after
+ * `maxWaitMs`: the caller then runs the work as an ordinary transaction (`enterWriteGate`).
+ */
+export async function enterInBackground(
+  db: Db,
+  ready: () => boolean,
+  maxWaitMs: number,
+): Promise<(() => void) | null> {
+  const gate = gates.get(db)
+  if (!gate?.priority) throw new TypeError('enterInBackground needs the priority connection of a gate')
+  const { cell, stats } = gate
+  const started = performance.now()
+  Atomics.add(cell, BACKGROUND, 1)
+  try {
+    for (;;) {
+      if (ready() && take(cell)) return entered(gate, started)
+      const left = started + maxWaitMs - performance.now()
+      if (left <= 0) break
+      stats.waits++
+      await whileHeld(cell, Math.min(left, 50))
+    }
+  } finally {
+    Atomics.sub(cell, BACKGROUND, 1)
+  }
+  stats.backgroundFallbacks++
+  return null
+}
+
+function held(gate: Gate): () => void {
   gate.depth++
   let released = false
   return () => {
