@@ -146,6 +146,7 @@ export function serialConnection<Tx>(options: SerialOptions<Tx>): SerialConnecti
   let scheduled = false
   let background: Job<Tx>[] = []
   let backgroundScheduled = false
+  let waitingForGate = false
   let savepoints = 0
 
   const insideRunningBatch = () => running !== null && context.getStore() === running
@@ -191,19 +192,29 @@ export function serialConnection<Tx>(options: SerialOptions<Tx>): SerialConnecti
 
   async function flush(): Promise<void> {
     scheduled = false
-    const jobs = pending.slice(0, maxBatch)
-    pending = pending.slice(jobs.length)
-    if (pending.length > 0) schedule()
     let releaseGate: (() => void) | null = null
     if (options.priorityWriter?.() && options.enterWriteGate) {
       // The gate first, then the connection: while the batch waits for the other thread's, this
-      // connection's reads (and the thread) go on. Nothing holding the queue waits for the gate.
+      // connection's reads (and the thread) go on; nothing holding the queue waits for the gate.
+      // One flush waits at a time, and takes its jobs once the gate is its own: the transactions
+      // asked for meanwhile share its commit, as they did when the wait blocked the thread.
+      if (waitingForGate) return
+      waitingForGate = true
       try {
         releaseGate = await options.enterWriteGate()
       } catch (error) {
-        for (const job of jobs) job.reject(storeErrorOf(error))
+        for (const job of pending.splice(0)) job.reject(storeErrorOf(error))
         return
+      } finally {
+        waitingForGate = false
       }
+    }
+    const jobs = pending.slice(0, maxBatch)
+    pending = pending.slice(jobs.length)
+    if (pending.length > 0 && !scheduled) schedule()
+    if (jobs.length === 0) {
+      releaseGate?.()
+      return
     }
     await queue.acquire()
     await commitBatch(jobs, releaseGate)
