@@ -145,6 +145,10 @@ export function createMetrics() {
       'okta_bridge_scim_operations_total',
       'SCIM operations by resource, operation and status',
     ),
+    scimPacedSeconds: registry.counter(
+      'okta_bridge_scim_paced_seconds_total',
+      "Time SCIM writes waited for their org's change feed to catch up (PostgreSQL)",
+    ),
     samlLogins: registry.counter('okta_bridge_saml_logins_total', 'SAML sign-ins by outcome'),
     samlLogouts: registry.counter(
       'okta_bridge_saml_logouts_total',

@@ -14,6 +14,7 @@ import { listParams, resourceProjection, type ScimContext, type ScimResult } fro
 import { findById, resourceTypes, type ScimLimits, schemas, serviceProviderConfig } from './discovery.ts'
 import { errorBody, invalidSyntax, overloaded, ScimError, tooLarge, unauthorized } from './errors.ts'
 import { createGroup, deleteGroup, getGroup, listGroups, patchGroup, replaceGroup } from './groups.ts'
+import { feedIntake } from './intake.ts'
 import { InFlightLimiter } from './limiter.ts'
 import { LIST_SCHEMA } from './model.ts'
 import type { Json } from './resources.ts'
@@ -92,6 +93,18 @@ const WITH_BODY = new Set<ScimOperation>([
   'groups.patch',
 ])
 
+/** The operations that write to the directory (and so to the org's change feed). */
+const WRITES = new Set<ScimOperation>([
+  'users.create',
+  'users.replace',
+  'users.patch',
+  'users.delete',
+  'groups.create',
+  'groups.replace',
+  'groups.patch',
+  'groups.delete',
+])
+
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** `Authorization: Bearer <token>`, or the bare token (Okta's "HTTP Header" mode sends what was typed). */
@@ -137,6 +150,8 @@ export function errorResponse(error: ScimError): ScimResponse {
 export function createScimService(deps: ScimServiceDeps) {
   const { store, log, metrics, limits } = deps
   const limiter = new InFlightLimiter(deps.maxInFlightPerOrg)
+  // Without a write gate (PostgreSQL), an org's writes wait while its feed is behind (./intake.ts).
+  const intake = store.pacing ? null : feedIntake(store)
 
   async function authenticate(slug: string, authorization: string | null) {
     const token = tokenFrom(authorization)
@@ -253,6 +268,10 @@ export function createScimService(deps: ScimServiceDeps) {
       if (!limiter.tryAcquire(org.id)) throw overloaded(1)
       orgId = org.id
       const body = WITH_BODY.has(request.operation) ? await readJson(request) : undefined
+      if (intake && WRITES.has(request.operation)) {
+        const waited = await intake.admit(org.id)
+        if (waited > 0) metrics.scimPacedSeconds.inc({}, waited / 1000)
+      }
       const ctx: ScimContext = {
         store,
         orgId: org.id,

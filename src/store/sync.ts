@@ -50,6 +50,11 @@ export function syncStateRepository(db: Db) {
   const oldestPending = db.query<{ at: number }, [string, number]>(
     'SELECT at FROM directory_changes WHERE org_id = ? AND seq > ? ORDER BY seq LIMIT 1',
   )
+  const oldestPendingOfOrg = db.query<{ at: number }, [string, string]>(
+    `SELECT at FROM directory_changes
+     WHERE org_id = ? AND seq > coalesce((SELECT applied_seq FROM sync_state WHERE org_id = ?), 0)
+     ORDER BY seq LIMIT 1`,
+  )
   const startRemoval = db.query(
     `UPDATE sync_state SET removal_running = 1, removal_deleted = 0, removal_total = ?, updated_at = ?
      WHERE org_id = ?`,
@@ -106,6 +111,8 @@ export function syncStateRepository(db: Db) {
       if (!oldest) return { count: 0, oldestAt: null }
       return { count: pendingCount.get(orgId, appliedSeq)?.n ?? 0, oldestAt: oldest.at }
     },
+    /** When the org's oldest change not applied yet was written; null when it is in sync. */
+    oldestPendingAt: (orgId: string): number | null => oldestPendingOfOrg.get(orgId, orgId)?.at ?? null,
     startRemoval(orgId: string, total: number): void {
       ensure.run(orgId, Date.now())
       startRemoval.run(total, Date.now(), orgId)

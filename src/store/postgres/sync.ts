@@ -51,6 +51,14 @@ export function syncStateRepository(ctx: PgContext): Repositories['syncState'] {
       if (!row || row.oldest_at === null) return { count: 0, oldestAt: null }
       return { count: row.n, oldestAt: row.oldest_at }
     },
+    async oldestPendingAt(orgId) {
+      const row = await first<{ at: number }>(sql`
+        SELECT c.at FROM directory_changes c
+        WHERE c.org_id = ${orgId}
+          AND c.seq > coalesce((SELECT applied_seq FROM sync_state WHERE org_id = ${orgId}), 0)
+        ORDER BY c.seq LIMIT 1`)
+      return row?.at ?? null
+    },
     startRemoval: (orgId, total) =>
       atomic(ctx, async (tx) => {
         await ensure(tx, orgId, Date.now())

@@ -100,6 +100,20 @@ eachEngine((engine) => {
     ])
   })
 
+  test('the oldest unapplied change of an org, from its own checkpoint (SCIM intake pacing)', async () => {
+    await store.orgs.insert(orgRow('org-lag'))
+    expect(await store.syncState.oldestPendingAt('org-lag')).toBeNull()
+    // No sync_state row yet: everything in the feed is unapplied.
+    const seqs = await append('org-lag', 3, T + 50)
+    await append('org-a', 1, T)
+    expect(await store.syncState.oldestPendingAt('org-lag')).toBe(T + 50)
+    await store.syncState.ensure('org-lag', T)
+    await store.syncState.advance('org-lag', seqs[0] as number, T + 60)
+    expect(await store.syncState.oldestPendingAt('org-lag')).toBe(T + 51)
+    await store.syncState.advance('org-lag', seqs[2] as number, T + 61)
+    expect(await store.syncState.oldestPendingAt('org-lag')).toBeNull()
+  })
+
   test('checkpoint, error, reconcile and removal move as the scheduler drives them', async () => {
     await store.orgs.insert(orgRow('org-flow'))
     await store.syncState.ensure('org-flow', T)
@@ -167,7 +181,7 @@ eachEngine((engine) => {
     await store.syncState.finishRemoval('org-none', 5, T)
     expect(await store.syncState.get('org-none')).toBeNull()
     const states = (await store.syncState.all()).map((row) => row.org_id).sort()
-    expect(states).toEqual(['org-a', 'org-b', 'org-flow'])
+    expect(states).toEqual(['org-a', 'org-b', 'org-flow', 'org-lag'])
   })
 
   test('the work list: every org in creation order with 0/1 flags', async () => {
