@@ -60,14 +60,15 @@ export function feedIntake(store: Store, options: IntakeOptions = INTAKE_DEFAULT
   return {
     async admit(orgId: string): Promise<number> {
       const started = now()
+      if (known.size > 10_000) known.clear()
+      if ((await lagOf(orgId)) < options.maxLagSeconds) return 0
       for (;;) {
-        if ((await lagOf(orgId)) < options.maxLagSeconds) break
         const left = started + options.maxWaitMs - now()
         if (left <= 0) break
         await Bun.sleep(Math.min(options.pollMs, left))
+        if ((await lagOf(orgId)) < options.maxLagSeconds) break
       }
-      if (known.size > 10_000) known.clear()
-      return now() - started
+      return Math.max(1, now() - started)
     },
   }
 }

@@ -25,7 +25,7 @@ import type {
 import { type Db, openDatabase } from './database.ts'
 import { openPostgresStore } from './postgres/index.ts'
 import { SCHEDULER_THREAD_CONNECTION, sqlitePacing } from './sqlite/pacing.ts'
-import { SELF_ATOMIC, sqliteRepositories } from './sqlite/repositories.ts'
+import { ROOT_WRITES, SELF_ATOMIC, sqliteRepositories } from './sqlite/repositories.ts'
 import { asyncRepository, type SerialConnection, serialConnection } from './sqlite/serial.ts'
 import { enterInBackground, enterWriteGate, holdWriteGate, isPriorityWriter } from './sqlite/write-gate.ts'
 
@@ -58,13 +58,20 @@ function bindAll(sync: ReturnType<typeof sqliteRepositories>, guard: Guard): Rep
 
 type Operation = (...args: unknown[]) => Promise<unknown>
 
-/** The root store's repositories: each SELF_ATOMIC operation runs in a transaction of its own. */
+/**
+ * The root store's repositories: each SELF_ATOMIC operation (atomicity) and each ROOT_WRITES one (an
+ * asynchronous wait for the write gate) runs in a transaction of its own.
+ */
 function bindRoot(
   sync: ReturnType<typeof sqliteRepositories>,
   serial: SerialConnection<StoreTx>,
 ): Repositories {
   const root = bindAll(sync, serial.guard) as unknown as Record<string, Record<string, unknown>>
-  for (const [name, operations] of Object.entries(SELF_ATOMIC)) {
+  const asTransactions: Record<string, string[]> = {}
+  for (const list of [SELF_ATOMIC, ROOT_WRITES])
+    for (const [name, operations] of Object.entries(list))
+      asTransactions[name] = [...(asTransactions[name] ?? []), ...(operations as string[])]
+  for (const [name, operations] of Object.entries(asTransactions)) {
     const repository = { ...root[name] }
     for (const operation of operations as string[]) {
       repository[operation] = (...args: unknown[]) =>

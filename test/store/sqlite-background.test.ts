@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { openStore, type Store } from '../../src/store/index.ts'
 import { tempDataDir } from '../support/binary.ts'
 import type { HoldAnswer, HoldRequest } from '../support/gate-holder.ts'
+import { orgRow } from './contract/org-state-support.ts'
 
 const open: Store[] = []
 const workers: Worker[] = []
@@ -20,10 +21,11 @@ afterEach(async () => {
 })
 
 /** The HTTP thread's store and a holder thread in its transaction, holding the gate. */
-async function holding(waitForAlive: boolean) {
+async function holding(waitForAlive: boolean, prepare?: (store: Store) => Promise<void>) {
   const path = join(tempDataDir(), 'okta-bridge.sqlite')
   const http = openStore(path)
   open.push(http)
+  await prepare?.(http)
   const handoff = http.pacing?.shareWithThread()
   if (!handoff) throw new Error('a SQLite store shares its gate')
   const alive = new SharedArrayBuffer(4)
@@ -55,13 +57,32 @@ const leaseHolder = async (store: Store, name: string) =>
     : null
 
 describe('background transactions at the SQLite write gate', () => {
-  test('a priority transaction makes the holding thread give way', async () => {
-    const { http, done } = await holding(false)
-    await http.transaction((tx) => tx.leases.tryAcquire('http:write', 'http', Date.now(), 60_000))
+  test('a priority transaction makes the holding thread give way, and waits without blocking this one', async () => {
+    const { http, alive, done } = await holding(true)
+    const writing = http.transaction((tx) => tx.leases.tryAcquire('http:write', 'http', Date.now(), 60_000))
+    // The holder goes on (and gives way) only once this thread has run a timer while it waited.
+    setTimeout(() => Atomics.store(alive, 0, 1), 5)
+    expect(await writing).toBe(true)
     const answer = await done()
     expect(answer).toEqual({ type: 'done', outcome: 'gave way', yields: 1 })
     expect(await leaseHolder(http, 'holder:first')).toBeNull()
     expect(await leaseHolder(http, 'http:write')).toBe('http')
+  })
+
+  test('a single write outside a transaction (an audit row) waits for the gate the same way', async () => {
+    const { http, alive, done } = await holding(true, (store) => store.orgs.insert(orgRow('org-1')))
+    const writing = http.audit.record({
+      orgId: 'org-1',
+      kind: 'admin',
+      action: 'test.write',
+      outcome: 'success',
+      actor: 'test',
+    })
+    setTimeout(() => Atomics.store(alive, 0, 1), 5)
+    await writing
+    expect(await done()).toMatchObject({ outcome: 'gave way' })
+    const rows = await http.audit.list('org-1', { limit: 10 })
+    expect(rows.map((row) => row.action)).toEqual(['test.write'])
   })
 
   test('a background transaction waits its turn without blocking this thread or rolling the other back', async () => {

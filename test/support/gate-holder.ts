@@ -39,7 +39,7 @@ self.addEventListener('message', async (event: MessageEvent<HoldRequest>) => {
   allowYield(store.engine.db, 60_000)
   const gate = new Int32Array(handoff.writeGate as SharedArrayBuffer)
   const flag = new Int32Array(alive)
-  let outcome: 'committed' | 'gave way' | 'timed out' = 'committed'
+  let outcome = 'committed' as 'committed' | 'gave way' | 'timed out'
   try {
     await store.transaction(async (tx) => {
       await tx.leases.tryAcquire('holder:first', 'thread', Date.now(), 60_000)
@@ -52,7 +52,8 @@ self.addEventListener('message', async (event: MessageEvent<HoldRequest>) => {
     })
   } catch (error) {
     if (!(error instanceof WriteGateYield)) throw error
-    outcome = 'gave way'
+    // A thread blocked while it waited never set `alive`: that stays the answer.
+    if (outcome !== 'timed out') outcome = 'gave way'
   }
   const yields = store.pacing?.stats()?.yields ?? -1
   await store.close()

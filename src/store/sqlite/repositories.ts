@@ -65,6 +65,26 @@ export type SqliteRepositories = ReturnType<typeof sqliteRepositories>
  * Operations that run several statements and are atomic on any handle: inside a transaction they
  * are part of it, and on the root store each runs as a (group-committed) transaction of its own.
  */
-export const SELF_ATOMIC: { [K in keyof SqliteRepositories]?: Array<keyof SqliteRepositories[K]> } = {
+export const SELF_ATOMIC: OperationsOf = {
   directory: ['createUser'],
+}
+
+type OperationsOf = { [K in keyof SqliteRepositories]?: Array<keyof SqliteRepositories[K]> }
+
+/**
+ * Writes the request-serving side makes outside any transaction (a session touched, an audit row, a
+ * replay-cache entry, a lease). On the root store each also runs as a transaction of its own: on the
+ * HTTP thread a transaction waits for the write gate asynchronously, where a statement run directly
+ * would block the whole thread until the scheduler's batch commits (`underWriteGate`) — or, a
+ * `DELETE … RETURNING` run through `get`, meet SQLite's busy handler instead of the gate.
+ */
+export const ROOT_WRITES: OperationsOf = {
+  sessions: ['insert', 'touch', 'remove', 'removeForSubject', 'removeForSubjectExcept', 'removeForNameId'],
+  audit: ['record', 'recordMany'],
+  apiKeys: ['insert', 'touch', 'remove'],
+  oauth: ['insertState', 'takeState'],
+  saml: ['rememberAssertion', 'insertRequest', 'takeRequest', 'insertLogoutRequest', 'takeLogoutRequest'],
+  samlAttempts: ['insert'],
+  leases: ['tryAcquire', 'release'],
+  integrations: ['markFirstScimRequest'],
 }

@@ -6,9 +6,9 @@
  * gate before BEGIN instead hands the lock over the moment the holder commits (Atomics.notify), and
  * the HTTP thread has priority: the scheduler only enters while no priority writer waits. The HTTP
  * thread's transactions wait for the gate asynchronously (`enterWriteGate`, `Atomics.waitAsync`):
- * its event loop serves other requests meanwhile; only its single-statement writes outside a
- * transaction still wait synchronously (they are rare: `underWriteGate`). Other processes (the CLI)
- * still meet the ordinary busy timeout.
+ * its event loop serves other requests meanwhile. A statement run outside a transaction still
+ * waits synchronously (`underWriteGate`): the request paths' writes run as transactions instead
+ * (`ROOT_WRITES`, ./repositories.ts). Other processes (the CLI) meet the ordinary busy timeout.
  *
  * The mechanism only; when the scheduler gives way or stops deferring is ./pacing.ts. Every
  * connection's statements are routed through its gate from the start (`hookStatements`, called by
