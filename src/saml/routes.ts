@@ -18,11 +18,12 @@ import { type Org, orgUrl, toOrg } from '../orgs/service.ts'
 import { orgCookieScope, readCookie, setCookie } from '../pages/cookies.ts'
 import { redirect } from '../pages/shell.ts'
 import { AcsForm } from './form.ts'
+import { signInRedirect } from './login-redirect.ts'
 import { handleSlo } from './logout.ts'
 import { spMetadataXml } from './metadata.ts'
 import { rejectionPage, signOutPage } from './pages.ts'
 import { SamlRejection } from './rejection.ts'
-import { completeSignIn, REQUEST_TTL_MS, recordRejection, startSignIn } from './service.ts'
+import { completeSignIn, recordRejection } from './service.ts'
 import { SamlTrace } from './trace.ts'
 
 const Params = t.Object({ slug: t.String({ description: 'Organization slug', examples: ['acme'] }) })
@@ -172,20 +173,11 @@ export function samlRoutes(
         const org = await orgOf(params.slug)
         if (!org) return rejectionPage('not_configured', '/')
         const base = orgUrl(org, config.publicUrl)
-        const scope = orgCookieScope(org, config.publicUrl)
         const refused = await throttled(org, request)
         if (refused) return refused
         if (!(await store.integrations.get(org.id)))
           return rejectionPage('not_configured', `${base}/okta/login`)
-        const start = await startSignIn(samlDeps, org, {
-          next: query.next ?? null,
-          bindingToken: readCookie(request.headers.get('cookie'), 'samlRequest', scope),
-        })
-        return redirect(
-          start.location,
-          { 'set-cookie': setCookie('samlRequest', scope, start.bindingToken, REQUEST_TTL_MS / 1000) },
-          302,
-        )
+        return signInRedirect(samlDeps, org, request, { next: query.next ?? null })
       },
       {
         params: Params,

@@ -15,11 +15,11 @@ import type { AppDeps } from '../http/context.ts'
 import { resolveOrg } from '../http/org-routing.ts'
 import { StoreThrottle, type ThrottleStore, tokenBucket } from '../http/throttle.ts'
 import { basePathOf } from '../orgs/service.ts'
-import { orgCookieScope, readCookie, setCookie } from '../pages/cookies.ts'
 import { redirect } from '../pages/shell.ts'
+import { signInRedirect } from '../saml/login-redirect.ts'
 import { rejectionPage } from '../saml/pages.ts'
 import { SamlRejection } from '../saml/rejection.ts'
-import { REQUEST_TTL_MS, recordRejection, startSignIn } from '../saml/service.ts'
+import { recordRejection } from '../saml/service.ts'
 import { consolePages } from './console.ts'
 import { pageDoc } from './openapi.ts'
 
@@ -58,17 +58,7 @@ export function adminSsoRoutes(
         }
         if (!(await consoleSsoAvailable(store, org)))
           return rejectionPage('not_configured', `${basePath}/admin/login`)
-        const scope = orgCookieScope(org, config.publicUrl)
-        const start = await startSignIn(samlDeps, org, {
-          next,
-          bindingToken: readCookie(request.headers.get('cookie'), 'samlRequest', scope),
-          purpose: 'console',
-        })
-        return redirect(
-          start.location,
-          { 'set-cookie': setCookie('samlRequest', scope, start.bindingToken, REQUEST_TTL_MS / 1000) },
-          302,
-        )
+        return signInRedirect(samlDeps, org, request, { next, purpose: 'console' })
       },
       {
         params: SlugParams,
