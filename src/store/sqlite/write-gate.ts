@@ -40,7 +40,7 @@ export interface WriteGateStats {
   longestHoldMs: number
   /** Transactions rolled back to let the priority writer in (see `allowYield`). */
   yields: number
-  /** Background transactions (`enterInBackground`) that gave up waiting and entered with priority. */
+  /** Background transactions (`enterInBackground`) that gave up waiting and ran as ordinary ones. */
   backgroundFallbacks: number
 }
 
