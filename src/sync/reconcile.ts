@@ -97,6 +97,8 @@ export interface ReconcileBatchResult {
   processed: number
   finished: boolean
   leaseHeld: boolean
+  /** The cursor moved (items, or a phase with none left): the batch got somewhere. */
+  moved: boolean
 }
 
 /**
@@ -126,7 +128,11 @@ async function walk(
         },
       }
   let items = 0
-  while (cursor.phase !== 'done' && items < limit && performance.now() < deadline) {
+  // The first page is walked whatever the clock says: a batch that began past its budget (a busy
+  // machine) still moves the cursor, so every batch makes progress.
+  let stepped = false
+  while (cursor.phase !== 'done' && items < limit && (!stepped || performance.now() < deadline)) {
+    stepped = true
     const size = Math.min(50, limit - items)
     let page = 0
     switch (cursor.phase) {
@@ -206,14 +212,14 @@ export async function reconcileBatch(
   const now = options.now ?? Date.now()
   return store.transaction(async (tx) => {
     if (!(await tx.leases.tryAcquire(`sync:${orgId}`, options.holder, now, options.leaseMs))) {
-      return { processed: 0, finished: false, leaseHeld: false }
+      return { processed: 0, finished: false, leaseHeld: false, moved: false }
     }
     const state = await tx.syncState.ensure(orgId, now)
     if (state.reconcile_running !== 1 || state.removal_running === 1) {
-      return { processed: 0, finished: false, leaseHeld: true }
+      return { processed: 0, finished: false, leaseHeld: true, moved: false }
     }
     const ahead = await feedAhead(tx, orgId, state.applied_seq)
-    if (ahead === null) return { processed: 0, finished: false, leaseHeld: true }
+    if (ahead === null) return { processed: 0, finished: false, leaseHeld: true, moved: false }
     const ctx = await createApplyContext(tx, orgId, now)
     const cursor = parseCursor(state.reconcile_cursor)
     const items = options.skipOne
@@ -267,10 +273,11 @@ export async function reconcileBatch(
         },
         now,
       )
-      return { processed: items, finished: true, leaseHeld: true }
+      return { processed: items, finished: true, leaseHeld: true, moved: true }
     }
     const total = Math.max(state.reconcile_total, processed + 1)
-    await tx.syncState.reconcileProgress(orgId, `${cursor.phase}|${cursor.after}`, processed, total, now)
-    return { processed: items, finished: false, leaseHeld: true }
+    const saved = `${cursor.phase}|${cursor.after}`
+    await tx.syncState.reconcileProgress(orgId, saved, processed, total, now)
+    return { processed: items, finished: false, leaseHeld: true, moved: saved !== state.reconcile_cursor }
   })
 }

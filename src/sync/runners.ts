@@ -112,7 +112,8 @@ export function batchRunners(deps: RunnerDeps) {
           durationMs: (state?.reconcile_finished_at ?? 0) - (state?.reconcile_started_at ?? 0),
         })
       }
-      return result.processed + (result.finished ? 1 : 0)
+      // A step that only moved the cursor (an empty phase) is work too: `drain` goes on after it.
+      return result.processed + (result.finished || result.moved ? 1 : 0)
     } catch (error) {
       await outcomes.failed('reconcile', orgId, error)
       return 0
